@@ -1,0 +1,274 @@
+"""``madoguchi`` command line.
+
+- ``madoguchi up``: the whole system on the embedded default (SQLite under
+  ``./var``), every listener, worker and simulator, until Ctrl-C.
+- ``madoguchi serve SURFACE``: one listener, for production process managers.
+- ``madoguchi shinsei|kessai <manage command>``: Django management commands.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SETTINGS = {
+    "shinsei": "madoguchi.shinsei.settings",
+    "kessai": "madoguchi.kessai.settings",
+    "simulators": "madoguchi.simulators.settings",
+}
+
+
+@dataclass(frozen=True)
+class Listener:
+    surface: str
+    service: str
+    offset: int
+    title: str
+
+    def port(self, base: int) -> int:
+        return base + self.offset
+
+
+LISTENERS = [
+    Listener("shinsei_public", "shinsei", 0, "Shinsei public (citizens)"),
+    Listener("shinsei_staff", "shinsei", 1, "Shinsei staff (office network)"),
+    Listener("kessai_public", "kessai", 100, "Kessai public (API + payment page)"),
+    Listener("kessai_console", "kessai", 101, "Kessai console (payment administrators)"),
+    Listener("simulators", "simulators", 200, "Simulators (card acquirer)"),
+]
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://{host}:{port}"
+
+
+def load_or_create_secrets(var: Path) -> dict[str, str]:
+    path = var / "secrets.json"
+    if path.exists():
+        data: dict[str, str] = json.loads(path.read_text())
+        return data
+    data = {
+        "shinsei_secret_key": secrets.token_urlsafe(50),
+        "kessai_secret_key": secrets.token_urlsafe(50),
+        "acquirer_key": "acq_" + secrets.token_urlsafe(24),
+    }
+    path.write_text(json.dumps(data, indent=2))
+    path.chmod(0o600)
+    return data
+
+
+def service_env(service: str, var: Path, base: int, host: str,
+                keys: dict[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": SETTINGS[service],
+        "MADOGUCHI_VAR_DIR": str(var),
+        "PYTHONUNBUFFERED": "1",
+        "SHINSEI_SECRET_KEY": keys["shinsei_secret_key"],
+        "KESSAI_SECRET_KEY": keys["kessai_secret_key"],
+        "KESSAI_ACQUIRER_KEY": keys["acquirer_key"],
+        "SHINSEI_PUBLIC_URL": _url(host, base),
+        "SHINSEI_KESSAI_API_URL": _url(host, base + 100) + "/api",
+        "KESSAI_PUBLIC_URL": _url(host, base + 100),
+        "KESSAI_ACQUIRER_URL": _url(host, base + 200),
+    })
+    if service == "shinsei":
+        env.pop("KESSAI_SECRET_KEY")
+    elif service == "kessai":
+        env.pop("SHINSEI_SECRET_KEY")
+    return env
+
+
+def manage(service: str, args: list[str], env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-m", "django", *args], env=env, check=True)
+
+
+def granian_command(listener: Listener, port: int, host: str, var: Path) -> list[str]:
+    module = f"madoguchi.{listener.service}.wsgi:application"
+    command = [
+        sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host,
+        "--port", str(port), "--workers", "1", "--blocking-threads", "4",
+        "--no-access-log", "--log-level", "warning",
+    ]
+    static = var / "static" / listener.service
+    if listener.service != "simulators":
+        command += ["--static-path-route", "/static", "--static-path-mount", str(static)]
+    return command + [module]
+
+
+def wait_healthy(urls: list[str], timeout: float) -> list[str]:
+    deadline = time.monotonic() + timeout
+    pending = list(urls)
+    while pending and time.monotonic() < deadline:
+        for url in list(pending):
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        pending.remove(url)
+            except OSError:
+                pass
+        if pending:
+            time.sleep(0.3)
+    return pending
+
+
+def prepare(var: Path, base: int, host: str, keys: dict[str, str]) -> dict[str, Any]:
+    """Migrate, seed once, collect static. Returns the demo data."""
+    shinsei_env = service_env("shinsei", var, base, host, keys)
+    kessai_env = service_env("kessai", var, base, host, keys)
+    for service, env in (("kessai", kessai_env), ("shinsei", shinsei_env)):
+        manage(service, ["migrate", "--no-input", "-v", "0"], env)
+        manage(service, ["collectstatic", "--no-input", "-v", "0", "--clear"],
+               {**env, "MADOGUCHI_STATIC_ROOT": str(var / "static" / service)})
+    demo_path = var / "demo.json"
+    kessai_creds = var / "kessai-credentials.json"
+    shinsei_out = var / "shinsei-demo.json"
+    manage("kessai", ["kessai_seed_demo", "--shinsei-public-url", _url(host, base),
+                      "--out", str(kessai_creds)], kessai_env)
+    manage("shinsei", ["shinsei_seed_demo", "--kessai-credentials", str(kessai_creds),
+                       "--out", str(shinsei_out)], shinsei_env)
+    demo: dict[str, Any] = json.loads(demo_path.read_text()) if demo_path.exists() else {}
+    if kessai_creds.exists() and shinsei_out.exists() and "accounts" not in demo:
+        kessai = json.loads(kessai_creds.read_text())
+        shinsei = json.loads(shinsei_out.read_text())
+        demo["accounts"] = {"shinsei_staff": shinsei["staff_accounts"],
+                            "kessai_console": kessai["console_accounts"]}
+        demo["merchants"] = kessai["merchants"]
+        demo["new"] = True
+    # The seed outputs were only for the hand-over into demo.json.
+    kessai_creds.unlink(missing_ok=True)
+    shinsei_out.unlink(missing_ok=True)
+    demo["urls"] = {listener.surface: _url(host, listener.port(base)) for listener in LISTENERS}
+    demo["urls"]["kessai_openapi"] = _url(host, base + 100) + "/api/openapi.json"
+    demo["var_dir"] = str(var)
+    return demo
+
+
+def up(args: argparse.Namespace) -> int:
+    var = Path(args.var_dir).resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    (var / "log").mkdir(exist_ok=True)
+    keys = load_or_create_secrets(var)
+    base, host = args.port_base, args.host
+    print(f"Preparing databases under {var} …", flush=True)
+    demo = prepare(var, base, host, keys)
+    shown_once = demo.pop("new", False)
+    (var / "demo.json").write_text(json.dumps(demo, ensure_ascii=False, indent=2))
+    (var / "demo.json").chmod(0o600)
+
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str, command: list[str], env: dict[str, str]) -> None:
+        log = open(var / "log" / f"{name}.log", "ab")  # noqa: SIM115 - lives with the child
+        processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                          start_new_session=True))
+
+    for listener in LISTENERS:
+        env = service_env(listener.service, var, base, host, keys)
+        env["MADOGUCHI_SURFACE"] = listener.surface
+        start(listener.surface, granian_command(listener, listener.port(base), host, var), env)
+    for service in ("shinsei", "kessai"):
+        start(f"{service}_worker", [sys.executable, "-m", "django", "worker"],
+              service_env(service, var, base, host, keys))
+
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+    urls = [_url(host, listener.port(base)) for listener in LISTENERS]
+    not_up = wait_healthy(urls, timeout=60)
+    if not_up:
+        print(f"These listeners did not start: {not_up}; see {var / 'log'}", file=sys.stderr)
+        stopping = True
+    else:
+        print("\nMadoguchi is running:")
+        for listener in LISTENERS:
+            print(f"  {listener.title:42} {_url(host, listener.port(base))}/")
+        print(f"  {'Kessai OpenAPI document':42} {demo['urls']['kessai_openapi']}")
+        accounts = demo.get("accounts", {})
+        note = "(shown once; also in var/demo.json)" if shown_once else "(from var/demo.json)"
+        print(f"\nDemo accounts {note}:")
+        for account in accounts.get("shinsei_staff", []):
+            print(f"  staff    {account['login_id']:28} {account['password']}  "
+                  f"{account['department']}")
+        for account in accounts.get("kessai_console", []):
+            print(f"  console  {account['login_id']:28} {account['password']}")
+        print(f"\nDetails for scripts: {var / 'demo.json'}   Logs: {var / 'log'}")
+        print("Press Ctrl-C to stop.", flush=True)
+    exit_code = 0
+    while not stopping:
+        for process in processes:
+            if process.poll() is not None:
+                print(f"A process exited unexpectedly: {process.args}", file=sys.stderr)
+                stopping, exit_code = True, 1
+        time.sleep(0.5)
+    print("\nStopping …", flush=True)
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+    print("Stopped.")
+    return exit_code if not not_up else 1
+
+
+def serve(args: argparse.Namespace) -> int:
+    listener = next((item for item in LISTENERS if item.surface == args.surface), None)
+    if listener is None:
+        print(f"unknown surface; choose from {[item.surface for item in LISTENERS]}",
+              file=sys.stderr)
+        return 2
+    os.environ["MADOGUCHI_SURFACE"] = listener.surface
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS[listener.service])
+    var = Path(os.environ.get("MADOGUCHI_VAR_DIR", "var")).resolve()
+    command = granian_command(listener, args.port, args.host, var)
+    os.execv(sys.executable, command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("shinsei", "kessai"):
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS[argv[0]])
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["madoguchi " + argv[0], *argv[1:]])
+        return 0
+    parser = argparse.ArgumentParser(prog="madoguchi", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up_parser = sub.add_parser("up", help="start the whole system on the embedded default")
+    up_parser.add_argument("--var-dir", default=os.environ.get("MADOGUCHI_VAR_DIR", "var"))
+    up_parser.add_argument("--port-base", type=int, default=8000,
+                           help="Shinsei public port; the others are offset from it")
+    up_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser = sub.add_parser("serve", help="run one listener")
+    serve_parser.add_argument("surface")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, required=True)
+    sub.add_parser("shinsei", help="Shinsei management commands")
+    sub.add_parser("kessai", help="Kessai management commands")
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        return up(args)
+    return serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

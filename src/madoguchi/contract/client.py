@@ -1,0 +1,84 @@
+"""Kessai merchant API client, used by Shinsei (and by anyone integrating)."""
+
+from typing import Any
+
+import httpx
+
+from .schemas import CheckoutLink, ErrorBody, Payment, PaymentCreateRequest, PaymentList
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+class KessaiError(Exception):
+    """Kessai answered, and the answer is an error (4xx/5xx)."""
+
+    def __init__(self, status_code: int, error: ErrorBody) -> None:
+        super().__init__(f"{status_code} {error.code}: {error.message}")
+        self.status_code = status_code
+        self.error = error
+
+    @property
+    def is_retryable(self) -> bool:
+        return self.status_code >= 500 or self.status_code in (409, 429)
+
+
+class KessaiClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {api_key}"},
+            transport=transport,
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "KessaiClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            try:
+                error = ErrorBody.model_validate(response.json())
+            except ValueError:
+                error = ErrorBody(code="http_error", message=response.text[:200])
+            raise KessaiError(response.status_code, error)
+        return response.json()
+
+    def create_payment(self, request: PaymentCreateRequest, *, idempotency_key: str) -> Payment:
+        data = self._request(
+            "POST",
+            "/api/v1/payments",
+            content=request.model_dump_json(exclude_none=True),
+            headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
+        )
+        return Payment.model_validate(data)
+
+    def get_payment(self, payment_id: str) -> Payment:
+        return Payment.model_validate(self._request("GET", f"/api/v1/payments/{payment_id}"))
+
+    def list_payments(self, *, reference: str | None = None) -> list[Payment]:
+        params = {"reference": reference} if reference else {}
+        return PaymentList.model_validate(
+            self._request("GET", "/api/v1/payments", params=params)
+        ).results
+
+    def create_checkout(self, payment_id: str, *, idempotency_key: str) -> CheckoutLink:
+        data = self._request(
+            "POST",
+            f"/api/v1/payments/{payment_id}/checkout",
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        return CheckoutLink.model_validate(data)

@@ -1,0 +1,18 @@
+from django.db import models
+
+from madoguchi.platform.accounts import AbstractAccount
+
+
+class ConsoleAccount(AbstractAccount):
+    """A payment administrator of the digital-promotion office (デジタル推進担当)."""
+
+    class Role(models.TextChoices):
+        ADMINISTRATOR = "administrator", "管理者"
+        VIEWER = "viewer", "閲覧者"
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+
+    account_kind = "console"
+
+    class Meta:
+        db_table = "kessai_console_account"

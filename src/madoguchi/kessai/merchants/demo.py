@@ -1,0 +1,33 @@
+from typing import Any
+
+from django.db import transaction
+
+from madoguchi.kessai.console.models import ConsoleAccount
+from madoguchi.platform.demo import DEMO_AGENCIES, generate_password
+
+from .models import Merchant
+from .services import merchant_create
+
+
+@transaction.atomic
+def seed_demo(*, shinsei_public_url: str) -> dict[str, Any] | None:
+    """Create the demo merchants and an administrator; None if already seeded."""
+    if Merchant.objects.exists():
+        return None
+    merchants = {}
+    for code, name in DEMO_AGENCIES:
+        merchant, issued = merchant_create(
+            code=code,
+            display_name=name,
+            notification_url=f"{shinsei_public_url.rstrip('/')}/kessai/notifications/{code}",
+        )
+        merchants[code] = {"api_key": issued.raw_key,
+                           "notification_secret": merchant.notification_secret}
+    password = generate_password()
+    admin = ConsoleAccount(login_id="kessai-admin", display_name="デジタル推進担当 管理者",
+                           role=ConsoleAccount.Role.ADMINISTRATOR)
+    admin.set_password(password)
+    admin.save()
+    return {"merchants": merchants,
+            "console_accounts": [{"login_id": admin.login_id, "password": password,
+                                  "role": admin.role}]}

@@ -1,0 +1,48 @@
+"""Kessai's error hierarchy, mapped once to HTTP answers (see api.py)."""
+
+
+class KessaiServiceError(Exception):
+    code = "error"
+    http_status = 400
+    message = "リクエストを処理できませんでした。"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        if message:
+            self.message = message
+
+
+class IdempotencyConflict(KessaiServiceError):
+    code = "idempotency_key_reused"
+    http_status = 409
+    message = "This Idempotency-Key was used with a different request body."
+
+
+class ReferenceInUse(KessaiServiceError):
+    code = "reference_in_use"
+    http_status = 409
+    message = "A live payment already exists for this reference."
+
+
+class PaymentNotFound(KessaiServiceError):
+    code = "payment_not_found"
+    http_status = 404
+    message = "No such payment."
+
+
+class PaymentNotPayable(KessaiServiceError):
+    code = "payment_not_payable"
+    http_status = 409
+    message = "This payment can no longer be paid."
+
+
+class AttemptInProgress(KessaiServiceError):
+    code = "attempt_in_progress"
+    http_status = 409
+    message = "Another attempt for this payment is still being processed."
+
+
+class CheckoutLinkInvalid(KessaiServiceError):
+    code = "checkout_link_invalid"
+    http_status = 404
+    message = "This checkout link has expired or was already used."

@@ -1,0 +1,317 @@
+"""Writes to payments. Every status change goes through ``_transition`` (a
+conditional UPDATE that never leaves a final state), writes an event and
+enqueues the notification in the same transaction."""
+
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from madoguchi.contract import schemas
+from madoguchi.contract.schemas import EventType, PaymentMethod, PaymentStatus
+from madoguchi.kessai.merchants.models import Merchant
+from madoguchi.kessai.providers.base import ProviderResult, ProviderUnavailable
+from madoguchi.kessai.providers.card.cards import CardDetails
+from madoguchi.kessai.providers.registry import get_registry
+
+from .errors import (
+    AttemptInProgress,
+    CheckoutLinkInvalid,
+    IdempotencyConflict,
+    PaymentNotPayable,
+    ReferenceInUse,
+)
+from .models import (
+    Attempt,
+    CheckoutToken,
+    IdempotencyRecord,
+    Notification,
+    Payment,
+    PaymentEvent,
+)
+from .selectors import payment_to_contract
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+# A pending attempt older than this is presumed abandoned (a crash between
+# "attempt created" and "provider called"): the janitor settles it.
+ATTEMPT_STALE_AFTER = timedelta(minutes=2)
+PAYABLE_STATUSES = [PaymentStatus.CREATED, PaymentStatus.STARTED]
+
+
+# --- idempotency -------------------------------------------------------------
+
+def request_fingerprint(operation: str, body: bytes) -> str:
+    try:
+        canonical = json.dumps(json.loads(body or b"{}"), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        canonical = body.decode("utf-8", "replace")
+    return hashlib.sha256(f"{operation}\n{canonical}".encode()).hexdigest()
+
+
+def idempotent(
+    *,
+    merchant: Merchant,
+    key: str,
+    fingerprint: str,
+    operation: Callable[[], tuple[int, dict[str, Any]]],
+) -> tuple[int, dict[str, Any]]:
+    """Run ``operation`` once per (merchant, key); replay its answer after.
+
+    The record is written in the operation's own transaction, so a crash leaves
+    neither; a concurrent duplicate waits on the unique index, then replays.
+    """
+
+    def replay() -> tuple[int, dict[str, Any]] | None:
+        record = IdempotencyRecord.objects.filter(
+            merchant=merchant, key=key, created_at__gte=timezone.now() - IDEMPOTENCY_WINDOW
+        ).first()
+        if record is None:
+            return None
+        if record.request_hash != fingerprint:
+            raise IdempotencyConflict()
+        return record.response_status, record.response_body
+
+    if (previous := replay()) is not None:
+        return previous
+    # An expired record with the same key may linger until pruned: drop it.
+    IdempotencyRecord.objects.filter(
+        merchant=merchant, key=key, created_at__lt=timezone.now() - IDEMPOTENCY_WINDOW
+    ).delete()
+    try:
+        with transaction.atomic():
+            status, body = operation()
+            IdempotencyRecord.objects.create(
+                merchant=merchant, key=key, request_hash=fingerprint,
+                response_status=status, response_body=body,
+            )
+            return status, body
+    except IntegrityError:
+        if (previous := replay()) is not None:
+            return previous
+        raise
+
+
+# --- payments ----------------------------------------------------------------
+
+def _event(payment: Payment, type: str, **data: Any) -> None:
+    PaymentEvent.objects.create(payment=payment, type=type, data=data)
+
+
+def payment_create(*, merchant: Merchant, request: schemas.PaymentCreateRequest) -> Payment:
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                merchant=merchant,
+                reference=request.reference,
+                amount=request.amount,
+                return_url=request.return_url,
+                due_at=request.due_at,
+                language=request.language,
+            )
+            _event(payment, "payment.created", amount=payment.amount)
+    except IntegrityError as exc:
+        raise ReferenceInUse() from exc
+    return payment
+
+
+def checkout_token_create(*, payment: Payment) -> tuple[str, CheckoutToken]:
+    if payment.status not in PAYABLE_STATUSES:
+        raise PaymentNotPayable()
+    raw = secrets.token_urlsafe(32)
+    token = CheckoutToken.objects.create(
+        payment=payment,
+        token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+        expires_at=timezone.now() + timedelta(seconds=settings.KESSAI_CHECKOUT_LINK_SECONDS),
+    )
+    return raw, token
+
+
+def checkout_url(raw_token: str) -> str:
+    return f"{settings.KESSAI_PUBLIC_URL.rstrip('/')}/checkout/{raw_token}/"
+
+
+def checkout_token_redeem(*, raw_token: str) -> Payment:
+    """Use a checkout link once; return its payment."""
+    token_hash = hashlib.sha256(raw_token.encode()).hexdigest()
+    now = timezone.now()
+    with transaction.atomic():
+        used = CheckoutToken.objects.filter(
+            token_hash=token_hash, used_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        if not used:
+            raise CheckoutLinkInvalid()
+        token = CheckoutToken.objects.select_related("payment__merchant").get(
+            token_hash=token_hash
+        )
+        return token.payment
+
+
+def _transition(payment: Payment, *, to: PaymentStatus, allowed_from: list[PaymentStatus],
+                **fields: Any) -> bool:
+    """Conditional UPDATE: move ``payment`` only if it is still in ``allowed_from``."""
+    changed = Payment.objects.filter(pk=payment.pk, status__in=allowed_from).update(
+        status=to, updated_at=timezone.now(), **fields
+    )
+    if changed:
+        payment.refresh_from_db()
+    return bool(changed)
+
+
+def notification_enqueue(*, payment: Payment, event_type: EventType) -> Notification:
+    """Record the event for the merchant and enqueue its delivery (same transaction)."""
+    from .tasks import deliver_notification
+
+    event_id = "evt_" + secrets.token_hex(12)
+    event = schemas.Event(
+        id=event_id,
+        type=event_type,
+        created=timezone.now(),
+        data=schemas.EventData(payment=payment_to_contract(payment)),
+    )
+    notification = Notification.objects.create(
+        event_id=event_id,
+        merchant=payment.merchant,
+        payment=payment,
+        type=event_type,
+        body=event.model_dump_json(),
+        next_attempt_at=timezone.now(),
+    )
+    deliver_notification.enqueue(notification_id=notification.pk)
+    return notification
+
+
+def _attempt_begin(*, payment: Payment, method: PaymentMethod, card_brand: str = "",
+                   card_last4: str = "") -> Attempt:
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status not in PAYABLE_STATUSES:
+            raise PaymentNotPayable()
+        busy = locked.attempts.filter(
+            status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN],
+        )
+        if busy.exists():
+            raise AttemptInProgress()
+        attempt = Attempt.objects.create(
+            payment=locked, method=method, card_brand=card_brand, card_last4=card_last4
+        )
+        _transition(locked, to=PaymentStatus.STARTED, allowed_from=[PaymentStatus.CREATED])
+        _event(locked, "attempt.started", attempt=attempt.pk, method=method.value)
+        return attempt
+
+
+def attempt_key(attempt: Attempt) -> str:
+    return f"att_{attempt.payment.public_id}_{attempt.pk}"
+
+
+def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
+    """Record a provider's answer. Safe to call twice with the same answer."""
+    with transaction.atomic():
+        new_status = Attempt.Status.SUCCEEDED if result.succeeded else Attempt.Status.DECLINED
+        changed = Attempt.objects.filter(
+            pk=attempt.pk, status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN]
+        ).update(
+            status=new_status,
+            decline_code=result.decline_code,
+            provider_reference=result.provider_reference,
+            card_brand=result.card_brand or attempt.card_brand,
+            card_last4=result.card_last4 or attempt.card_last4,
+            eci=result.eci,
+            finished_at=timezone.now(),
+        )
+        attempt.refresh_from_db()
+        if not changed:
+            return attempt
+        payment = Payment.objects.select_for_update().select_related("merchant").get(
+            pk=attempt.payment_id
+        )
+        if result.succeeded:
+            moved = _transition(
+                payment, to=PaymentStatus.SUCCEEDED, allowed_from=PAYABLE_STATUSES,
+                method=attempt.method, paid_at=timezone.now(),
+            )
+            if moved:
+                _event(payment, "payment.succeeded", attempt=attempt.pk, method=attempt.method)
+                notification_enqueue(payment=payment, event_type=EventType.PAYMENT_SUCCEEDED)
+            else:
+                # Money was taken for a payment that had already ended (cancelled,
+                # expired, or paid by another attempt): flag it for a refund.
+                _event(payment, "attempt.succeeded_after_final", attempt=attempt.pk)
+                logger.error("attempt %s succeeded on final payment %s",
+                             attempt.pk, payment.public_id)
+        else:
+            _event(payment, "attempt.declined", attempt=attempt.pk, code=result.decline_code)
+            notification_enqueue(payment=payment, event_type=EventType.PAYMENT_ATTEMPT_FAILED)
+        return attempt
+
+
+def _attempt_mark_unknown(attempt: Attempt) -> None:
+    Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.PENDING).update(
+        status=Attempt.Status.UNKNOWN
+    )
+
+
+@sensitive_variables("card")
+def card_payment_pay(*, payment: Payment, card: CardDetails) -> Attempt:
+    """Authorize and capture by card. The card exists only in memory here."""
+    attempt = _attempt_begin(
+        payment=payment, method=PaymentMethod.CARD, card_brand=card.brand, card_last4=card.last4
+    )
+    provider = get_registry().get(PaymentMethod.CARD)
+    try:
+        result = provider.authorize(  # type: ignore[attr-defined]
+            attempt_key=attempt_key(attempt), amount=payment.amount, card=card
+        )
+    except ProviderUnavailable:
+        _attempt_mark_unknown(attempt)
+        attempt.refresh_from_db()
+        return attempt
+    return attempt_finish(attempt=attempt, result=result)
+
+
+def attempts_settle_unknown() -> int:
+    """Janitor: ask the provider about attempts whose outcome we never learnt."""
+    cutoff = timezone.now() - ATTEMPT_STALE_AFTER
+    settled = 0
+    stale = Attempt.objects.select_related("payment").filter(
+        status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN], created_at__lt=cutoff
+    )
+    for attempt in stale[:100]:
+        provider = get_registry().get(attempt.method)
+        try:
+            result = provider.inquire(attempt_key=attempt_key(attempt))
+        except ProviderUnavailable:
+            continue
+        if result is None:
+            # The provider never received it: nothing was charged.
+            result = ProviderResult(succeeded=False, decline_code="not_received")
+        attempt_finish(attempt=attempt, result=result)
+        settled += 1
+    return settled
+
+
+def payments_expire_due() -> int:
+    """Expire unpaid payments past their due date."""
+    expired = 0
+    due = Payment.objects.filter(status__in=PAYABLE_STATUSES, due_at__lt=timezone.now())
+    for payment in due.select_related("merchant")[:500]:
+        with transaction.atomic():
+            if payment.attempts.filter(
+                status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN]
+            ).exists():
+                continue  # let the janitor settle it first
+            if _transition(payment, to=PaymentStatus.EXPIRED, allowed_from=PAYABLE_STATUSES):
+                _event(payment, "payment.expired")
+                notification_enqueue(payment=payment, event_type=EventType.PAYMENT_EXPIRED)
+                expired += 1
+    return expired
+

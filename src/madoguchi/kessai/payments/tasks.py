@@ -1,0 +1,104 @@
+"""Notification delivery: at least once, byte-identical retries, back-off over days."""
+
+import logging
+import time
+from datetime import timedelta
+
+import httpx
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+
+from madoguchi.contract.signing import SIGNATURE_HEADER, sign
+from madoguchi.platform.http import make_client
+from madoguchi.platform.tasks import backoff_delay, enqueue_later
+
+from .models import Notification, NotificationDelivery
+
+logger = logging.getLogger(__name__)
+
+# While one worker delivers, others leave the notification alone this long.
+DELIVERY_LEASE = timedelta(seconds=60)
+
+
+def _claim(notification_id: int) -> Notification | None:
+    """Take the lease on a due notification, or None if not due or taken."""
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        pk=notification_id, status=Notification.Status.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + DELIVERY_LEASE)
+    if not claimed:
+        return None
+    return Notification.objects.select_related("merchant").get(pk=notification_id)
+
+
+def notification_deliver(notification_id: int) -> bool:
+    notification = _claim(notification_id)
+    if notification is None:
+        return False
+    body = notification.body.encode()
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(body, notification.merchant.signing_secrets()),
+        "Kessai-Event-Id": notification.event_id,
+    }
+    started = time.monotonic()
+    status_code: int | None = None
+    error = ""
+    try:
+        with make_client(notification.merchant.notification_url) as client:
+            response = client.post("", content=body, headers=headers)
+        status_code = response.status_code
+    except httpx.HTTPError as exc:
+        error = type(exc).__name__
+    delivered = status_code is not None and 200 <= status_code < 300
+    with transaction.atomic():
+        NotificationDelivery.objects.create(
+            notification=notification,
+            response_status=status_code,
+            error=error,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+        attempts = notification.attempts + 1
+        if delivered:
+            Notification.objects.filter(pk=notification.pk).update(
+                status=Notification.Status.DELIVERED, attempts=attempts,
+                delivered_at=timezone.now(),
+            )
+            return True
+        delay = backoff_delay(notification.attempts)
+        if delay is None:
+            Notification.objects.filter(pk=notification.pk).update(
+                status=Notification.Status.GAVE_UP, attempts=attempts
+            )
+            logger.error("gave up delivering %s", notification.event_id)
+            return False
+        Notification.objects.filter(pk=notification.pk).update(
+            attempts=attempts, next_attempt_at=timezone.now() + delay
+        )
+        enqueue_later(deliver_notification, delay, notification_id=notification.pk)
+    return False
+
+
+@task()
+def deliver_notification(notification_id: int) -> bool:
+    return notification_deliver(notification_id)
+
+
+def notifications_sweep() -> None:
+    """Re-enqueue deliveries whose task was lost (a crash after the retry
+    was computed but before it was queued). Harmless if the task exists:
+    the lease in ``_claim`` lets only one of them deliver."""
+    overdue = Notification.objects.filter(
+        status=Notification.Status.PENDING,
+        next_attempt_at__lt=timezone.now() - timedelta(minutes=2),
+    ).values_list("pk", flat=True)[:200]
+    for notification_id in overdue:
+        deliver_notification.enqueue(notification_id=notification_id)
+
+
+def payments_sweep() -> None:
+    from .services import attempts_settle_unknown, payments_expire_due
+
+    attempts_settle_unknown()
+    payments_expire_due()

@@ -1,0 +1,23 @@
+from django.views.decorators.debug import sensitive_variables
+
+from madoguchi.contract.schemas import PaymentMethod
+
+from ..base import PaymentProvider, ProviderResult
+from .acquirer import AcquirerClient
+from .cards import CardDetails
+
+
+class CardProvider(PaymentProvider):
+    method = PaymentMethod.CARD
+    label_ja = "クレジットカード"
+    label_en = "Credit card"
+
+    def __init__(self, acquirer: AcquirerClient | None = None) -> None:
+        self.acquirer = acquirer or AcquirerClient()
+
+    @sensitive_variables("card")
+    def authorize(self, *, attempt_key: str, amount: int, card: CardDetails) -> ProviderResult:
+        return self.acquirer.authorize(attempt_key=attempt_key, amount=amount, card=card)
+
+    def inquire(self, *, attempt_key: str) -> ProviderResult | None:
+        return self.acquirer.inquire(attempt_key=attempt_key)

@@ -1,0 +1,20 @@
+"""Outbound HTTP: every call has timeouts. Tests may plug in a transport that
+routes to in-process apps (``MADOGUCHI_HTTP_TRANSPORT``, a dotted factory)."""
+
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+def transport() -> httpx.BaseTransport | None:
+    factory = getattr(settings, "MADOGUCHI_HTTP_TRANSPORT", "")
+    return import_string(factory)() if factory else None
+
+
+def make_client(base_url: str, **kwargs: Any) -> httpx.Client:
+    kwargs.setdefault("timeout", TIMEOUT)
+    return httpx.Client(base_url=base_url, transport=transport(), **kwargs)

@@ -1,0 +1,23 @@
+"""Shinsei's public listener: citizens, and Kessai's notifications."""
+
+from django.urls import include, path
+
+from .applications import views_public as views
+
+patterns = [
+    path("", views.procedure_list, name="procedures"),
+    path("procedures/<slug:slug>/", views.procedure_form, name="procedure"),
+    path("procedures/<slug:slug>/confirm", views.procedure_confirm, name="confirm"),
+    path("submitted", views.submitted, name="submitted"),
+    path("inquiry", views.inquiry, name="inquiry"),
+    path("applications/<str:reference>/", views.application_status, name="status"),
+    path("applications/<str:reference>/pay", views.application_pay, name="pay"),
+    path("applications/<str:reference>/payment-return", views.payment_return,
+         name="payment_return"),
+    path("kessai/notifications/<slug:agency_code>", views.kessai_notification,
+         name="kessai_notification"),
+    path("healthz", views.healthz, name="healthz"),
+]
+
+# Namespaced so names stay unambiguous where a test process serves every surface.
+urlpatterns = [path("", include((patterns, "shinsei")))]

@@ -1,0 +1,143 @@
+"""Card acquirer sandbox: stands in for the card networks, on the protocol
+Kessai's ``AcquirerClient`` speaks.
+
+``POST /v1/authorizations`` authorizes and captures, idempotent by
+``idempotency_key``; ``GET /v1/authorizations/{key}`` answers an inquiry.
+Outcomes follow the test card numbers below (docs/test-cards.md). Card numbers
+are looked at in memory and never kept: results hold brand and last four only.
+"""
+
+import json
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+
+# Number -> decline code. Any other Luhn-valid number of a known brand succeeds.
+DECLINES = {
+    "4000000000000002": "card_declined",
+    "4000000000009995": "insufficient_funds",
+    "4000000000000069": "expired_card",
+    "4000000000000127": "incorrect_cvc",
+    "4000000000000119": "processing_error",
+}
+SUCCESS_NUMBERS = {
+    "visa": "4242424242424242",
+    "mastercard": "5555555555554444",
+    "jcb": "3530111333300000",
+    "amex": "378282246310005",
+    "diners": "36227206271667",
+}
+
+
+@dataclass
+class AcquirerState:
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Fault injection for tests: the next N calls answer 503 / are "lost".
+    fail_next: int = 0
+    lose_next: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+STATE = AcquirerState()
+
+# The card networks' own view of number ranges (kept apart from Kessai's code,
+# as a real acquirer would be).
+NETWORK_PREFIXES = (
+    ("amex", ("34", "37")), ("jcb", tuple(str(p) for p in range(3528, 3590))),
+    ("diners", ("300", "301", "302", "303", "304", "305", "36", "38", "39")),
+    ("mastercard", tuple(str(p) for p in range(51, 56)) + tuple(
+        str(p) for p in range(2221, 2721))),
+    ("visa", ("4",)),
+)
+
+
+def _network(number: str) -> str | None:
+    if not number.isdigit() or not 13 <= len(number) <= 19:
+        return None
+    checksum = sum(
+        d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2)
+        for i, d in enumerate(int(c) for c in reversed(number))
+    )
+    if checksum % 10:
+        return None
+    return next((name for name, prefixes in NETWORK_PREFIXES
+                 if number.startswith(prefixes)), None)
+
+
+def _authorized(request: HttpRequest) -> bool:
+    return request.headers.get("Authorization") == f"Bearer {settings.ACQUIRER_API_KEY}"
+
+
+def _decide(card: dict[str, Any], amount: int) -> dict[str, Any]:
+    number = str(card.get("number", ""))
+    brand = _network(number)
+    result: dict[str, Any] = {
+        "id": "auth_" + secrets.token_hex(8),
+        "amount": amount,
+        "brand": brand or "unknown",
+        "last4": number[-4:],
+        "decline_code": None,
+        "eci": None,
+    }
+    if brand is None:
+        result.update(status="declined", decline_code="invalid_number")
+    elif number in DECLINES:
+        result.update(status="declined", decline_code=DECLINES[number])
+    else:
+        result.update(status="captured")
+    return result
+
+
+@csrf_exempt
+@require_POST
+def authorize(request: HttpRequest) -> HttpResponse:
+    if not _authorized(request):
+        return JsonResponse({"error": "unauthorized"}, status=401)
+    try:
+        body = json.loads(request.body)
+        key = str(body["idempotency_key"])
+        amount = int(body["amount"])
+        card = dict(body["card"])
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": "invalid_request"}, status=400)
+    with STATE.lock:
+        if STATE.fail_next > 0:
+            STATE.fail_next -= 1
+            return JsonResponse({"error": "unavailable"}, status=503)
+        if key not in STATE.results:
+            STATE.results[key] = _decide(card, amount)
+        result = STATE.results[key]
+        if STATE.lose_next > 0:
+            # Processed, but the answer is "lost" on the way back.
+            STATE.lose_next -= 1
+            return JsonResponse({"error": "gateway_timeout"}, status=504)
+    return JsonResponse(result)
+
+
+@require_GET
+def inquire(request: HttpRequest, key: str) -> HttpResponse:
+    if not _authorized(request):
+        return JsonResponse({"error": "unauthorized"}, status=401)
+    with STATE.lock:
+        result = STATE.results.get(key)
+    if result is None:
+        return JsonResponse({"error": "not_found"}, status=404)
+    return JsonResponse(result)
+
+
+@csrf_exempt
+@require_POST
+def faults(request: HttpRequest) -> HttpResponse:
+    """Test control: ``{"fail_next": n, "lose_next": n}``."""
+    body = json.loads(request.body or b"{}")
+    with STATE.lock:
+        STATE.fail_next = int(body.get("fail_next", 0))
+        STATE.lose_next = int(body.get("lose_next", 0))
+    return JsonResponse({"ok": True})

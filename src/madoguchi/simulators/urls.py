@@ -1,0 +1,16 @@
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from . import acquirer
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("v1/authorizations", acquirer.authorize),
+    path("v1/authorizations/<str:key>", acquirer.inquire),
+    path("_sim/acquirer/faults", acquirer.faults),
+    path("healthz", healthz),
+]

@@ -1,0 +1,49 @@
+"""Test settings: one process serves every surface of both services, routed
+by Host header, over one test database. The services still never import each
+other (import-linter checks that) and talk only through HTTP: their calls go
+through ``InProcessTransport``, which hands the request to the Django handler
+for the target host. The end-to-end tests run the real separate processes.
+"""
+
+import os
+
+os.environ.setdefault("SHINSEI_SECRET_KEY", "test-shinsei-secret-key")
+os.environ.setdefault("KESSAI_SECRET_KEY", "test-kessai-secret-key")
+
+from madoguchi.kessai import settings as kessai  # noqa: E402
+from madoguchi.platform.conf import database_from_url, env  # noqa: E402
+from madoguchi.shinsei import settings as shinsei  # noqa: E402
+
+globals().update({k: v for k, v in vars(shinsei).items() if k.isupper()})
+globals().update({k: v for k, v in vars(kessai).items() if k.startswith("KESSAI_")})
+
+INSTALLED_APPS = list(dict.fromkeys(shinsei.INSTALLED_APPS + kessai.INSTALLED_APPS))
+MADOGUCHI_SURFACES = {
+    **shinsei.MADOGUCHI_SURFACES,
+    **kessai.MADOGUCHI_SURFACES,
+    "simulators": "madoguchi.simulators.urls",
+}
+MADOGUCHI_SURFACE_HOSTS = {
+    "shinsei.test": "shinsei_public",
+    "staff.shinsei.test": "shinsei_staff",
+    "kessai.test": "kessai_public",
+    "console.kessai.test": "kessai_console",
+    "acquirer.test": "simulators",
+}
+ALLOWED_HOSTS = list(MADOGUCHI_SURFACE_HOSTS)
+MADOGUCHI_PERIODIC = shinsei.MADOGUCHI_PERIODIC + kessai.MADOGUCHI_PERIODIC
+MADOGUCHI_HTTP_TRANSPORT = "tests.support.transport.InProcessTransport"
+
+SHINSEI_PUBLIC_URL = "http://shinsei.test"
+SHINSEI_KESSAI_API_URL = "http://kessai.test/api"
+KESSAI_PUBLIC_URL = "http://kessai.test"
+KESSAI_ACQUIRER_URL = "http://acquirer.test"
+ACQUIRER_API_KEY = KESSAI_ACQUIRER_KEY = "acq_test_key"
+
+DATABASES = {
+    "default": database_from_url(
+        env("MADOGUCHI_TEST_DATABASE_URL", "sqlite:///madoguchi-test.sqlite3")
+    )
+}
+# Tests hash many passwords; the hasher is the same, only cheaper parameters.
+PASSWORD_HASHERS = ["tests.support.hashers.FastArgon2PasswordHasher"]
