@@ -1,4 +1,3 @@
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,10 +14,10 @@ CARD_DECLINED = "4000000000000002"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_acquirer() -> Iterator[None]:
+def _fresh_acquirer() -> None:
     acquirer.STATE.results.clear()
     acquirer.STATE.fail_next = acquirer.STATE.lose_next = 0
-    yield
+    return
 
 
 @pytest.fixture
@@ -54,9 +53,9 @@ def api_client() -> Client:
 
 def staff_client(demo: dict[str, Any], department_code: str) -> Client:
     client = Client(HTTP_HOST="staff.shinsei.test")
-    account = next(a for a in demo["staff_accounts"]
-                   if a["login_id"] == f"staff-{department_code}")
-    response = client.post("/login", {"login_id": account["login_id"],
-                                      "password": account["password"]})
+    account = next(a for a in demo["staff_accounts"] if a["login_id"] == f"staff-{department_code}")
+    response = client.post(
+        "/login", {"login_id": account["login_id"], "password": account["password"]}
+    )
     assert response.status_code == 302, response.content
     return client

@@ -10,12 +10,10 @@ import os
 os.environ.setdefault("SHINSEI_SECRET_KEY", "test-shinsei-secret-key")
 os.environ.setdefault("KESSAI_SECRET_KEY", "test-kessai-secret-key")
 
-from madoguchi.kessai import settings as kessai  # noqa: E402
-from madoguchi.platform.conf import database_from_url, env  # noqa: E402
-from madoguchi.shinsei import settings as shinsei  # noqa: E402
-
-globals().update({k: v for k, v in vars(shinsei).items() if k.isupper()})
-globals().update({k: v for k, v in vars(kessai).items() if k.startswith("KESSAI_")})
+from madoguchi.kessai import settings as kessai
+from madoguchi.platform.conf import database_from_url, env
+from madoguchi.shinsei import settings as shinsei
+from madoguchi.shinsei.settings import *  # noqa: F403
 
 INSTALLED_APPS = list(dict.fromkeys(shinsei.INSTALLED_APPS + kessai.INSTALLED_APPS))
 MADOGUCHI_SURFACES = {
@@ -38,12 +36,14 @@ SHINSEI_PUBLIC_URL = "http://shinsei.test"
 SHINSEI_KESSAI_API_URL = "http://kessai.test/api"
 KESSAI_PUBLIC_URL = "http://kessai.test"
 KESSAI_ACQUIRER_URL = "http://acquirer.test"
-ACQUIRER_API_KEY = KESSAI_ACQUIRER_KEY = "acq_test_key"
+KESSAI_ACQUIRER_KEY = ACQUIRER_API_KEY = "acq_test_key"
+KESSAI_CHECKOUT_LINK_SECONDS = kessai.KESSAI_CHECKOUT_LINK_SECONDS
+KESSAI_PROVIDERS = kessai.KESSAI_PROVIDERS
 
 DATABASES = {
     "default": database_from_url(
         env("MADOGUCHI_TEST_DATABASE_URL", "sqlite:///madoguchi-test.sqlite3")
     )
 }
-# Tests hash many passwords; the hasher is the same, only cheaper parameters.
+# Tests hash many passwords: the same Argon2id hasher with cheaper parameters.
 PASSWORD_HASHERS = ["tests.support.hashers.FastArgon2PasswordHasher"]

@@ -65,21 +65,24 @@ def load_or_create_secrets(var: Path) -> dict[str, str]:
     return data
 
 
-def service_env(service: str, var: Path, base: int, host: str,
-                keys: dict[str, str]) -> dict[str, str]:
+def service_env(
+    service: str, var: Path, base: int, host: str, keys: dict[str, str]
+) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "DJANGO_SETTINGS_MODULE": SETTINGS[service],
-        "MADOGUCHI_VAR_DIR": str(var),
-        "PYTHONUNBUFFERED": "1",
-        "SHINSEI_SECRET_KEY": keys["shinsei_secret_key"],
-        "KESSAI_SECRET_KEY": keys["kessai_secret_key"],
-        "KESSAI_ACQUIRER_KEY": keys["acquirer_key"],
-        "SHINSEI_PUBLIC_URL": _url(host, base),
-        "SHINSEI_KESSAI_API_URL": _url(host, base + 100) + "/api",
-        "KESSAI_PUBLIC_URL": _url(host, base + 100),
-        "KESSAI_ACQUIRER_URL": _url(host, base + 200),
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": SETTINGS[service],
+            "MADOGUCHI_VAR_DIR": str(var),
+            "PYTHONUNBUFFERED": "1",
+            "SHINSEI_SECRET_KEY": keys["shinsei_secret_key"],
+            "KESSAI_SECRET_KEY": keys["kessai_secret_key"],
+            "KESSAI_ACQUIRER_KEY": keys["acquirer_key"],
+            "SHINSEI_PUBLIC_URL": _url(host, base),
+            "SHINSEI_KESSAI_API_URL": _url(host, base + 100) + "/api",
+            "KESSAI_PUBLIC_URL": _url(host, base + 100),
+            "KESSAI_ACQUIRER_URL": _url(host, base + 200),
+        }
+    )
     if service == "shinsei":
         env.pop("KESSAI_SECRET_KEY")
     elif service == "kessai":
@@ -94,14 +97,27 @@ def manage(service: str, args: list[str], env: dict[str, str]) -> None:
 def granian_command(listener: Listener, port: int, host: str, var: Path) -> list[str]:
     module = f"madoguchi.{listener.service}.wsgi:application"
     command = [
-        sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host,
-        "--port", str(port), "--workers", "1", "--blocking-threads", "4",
-        "--no-access-log", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--blocking-threads",
+        "4",
+        "--no-access-log",
+        "--log-level",
+        "warning",
     ]
     static = var / "static" / listener.service
     if listener.service != "simulators":
         command += ["--static-path-route", "/static", "--static-path-mount", str(static)]
-    return command + [module]
+    return [*command, module]
 
 
 def wait_healthy(urls: list[str], timeout: float) -> list[str]:
@@ -126,21 +142,32 @@ def prepare(var: Path, base: int, host: str, keys: dict[str, str]) -> dict[str, 
     kessai_env = service_env("kessai", var, base, host, keys)
     for service, env in (("kessai", kessai_env), ("shinsei", shinsei_env)):
         manage(service, ["migrate", "--no-input", "-v", "0"], env)
-        manage(service, ["collectstatic", "--no-input", "-v", "0", "--clear"],
-               {**env, "MADOGUCHI_STATIC_ROOT": str(var / "static" / service)})
+        manage(
+            service,
+            ["collectstatic", "--no-input", "-v", "0", "--clear"],
+            {**env, "MADOGUCHI_STATIC_ROOT": str(var / "static" / service)},
+        )
     demo_path = var / "demo.json"
     kessai_creds = var / "kessai-credentials.json"
     shinsei_out = var / "shinsei-demo.json"
-    manage("kessai", ["kessai_seed_demo", "--shinsei-public-url", _url(host, base),
-                      "--out", str(kessai_creds)], kessai_env)
-    manage("shinsei", ["shinsei_seed_demo", "--kessai-credentials", str(kessai_creds),
-                       "--out", str(shinsei_out)], shinsei_env)
+    manage(
+        "kessai",
+        ["kessai_seed_demo", "--shinsei-public-url", _url(host, base), "--out", str(kessai_creds)],
+        kessai_env,
+    )
+    manage(
+        "shinsei",
+        ["shinsei_seed_demo", "--kessai-credentials", str(kessai_creds), "--out", str(shinsei_out)],
+        shinsei_env,
+    )
     demo: dict[str, Any] = json.loads(demo_path.read_text()) if demo_path.exists() else {}
     if kessai_creds.exists() and shinsei_out.exists() and "accounts" not in demo:
         kessai = json.loads(kessai_creds.read_text())
         shinsei = json.loads(shinsei_out.read_text())
-        demo["accounts"] = {"shinsei_staff": shinsei["staff_accounts"],
-                            "kessai_console": kessai["console_accounts"]}
+        demo["accounts"] = {
+            "shinsei_staff": shinsei["staff_accounts"],
+            "kessai_console": kessai["console_accounts"],
+        }
         demo["merchants"] = kessai["merchants"]
         demo["new"] = True
     # The seed outputs were only for the hand-over into demo.json.
@@ -168,16 +195,22 @@ def up(args: argparse.Namespace) -> int:
 
     def start(name: str, command: list[str], env: dict[str, str]) -> None:
         log = open(var / "log" / f"{name}.log", "ab")  # noqa: SIM115 - lives with the child
-        processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True))
+        processes.append(
+            subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        )
 
     for listener in LISTENERS:
         env = service_env(listener.service, var, base, host, keys)
         env["MADOGUCHI_SURFACE"] = listener.surface
         start(listener.surface, granian_command(listener, listener.port(base), host, var), env)
     for service in ("shinsei", "kessai"):
-        start(f"{service}_worker", [sys.executable, "-m", "django", "worker"],
-              service_env(service, var, base, host, keys))
+        start(
+            f"{service}_worker",
+            [sys.executable, "-m", "django", "worker"],
+            service_env(service, var, base, host, keys),
+        )
 
     stopping = False
 
@@ -202,8 +235,10 @@ def up(args: argparse.Namespace) -> int:
         note = "(shown once; also in var/demo.json)" if shown_once else "(from var/demo.json)"
         print(f"\nDemo accounts {note}:")
         for account in accounts.get("shinsei_staff", []):
-            print(f"  staff    {account['login_id']:28} {account['password']}  "
-                  f"{account['department']}")
+            print(
+                f"  staff    {account['login_id']:28} {account['password']}  "
+                f"{account['department']}"
+            )
         for account in accounts.get("kessai_console", []):
             print(f"  console  {account['login_id']:28} {account['password']}")
         print(f"\nDetails for scripts: {var / 'demo.json'}   Logs: {var / 'log'}")
@@ -212,7 +247,7 @@ def up(args: argparse.Namespace) -> int:
     while not stopping:
         for process in processes:
             if process.poll() is not None:
-                print(f"A process exited unexpectedly: {process.args}", file=sys.stderr)
+                print(f"A process exited unexpectedly: {process.args!r}", file=sys.stderr)
                 stopping, exit_code = True, 1
         time.sleep(0.5)
     print("\nStopping …", flush=True)
@@ -232,14 +267,16 @@ def up(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     listener = next((item for item in LISTENERS if item.surface == args.surface), None)
     if listener is None:
-        print(f"unknown surface; choose from {[item.surface for item in LISTENERS]}",
-              file=sys.stderr)
+        print(
+            f"unknown surface; choose from {[item.surface for item in LISTENERS]}", file=sys.stderr
+        )
         return 2
     os.environ["MADOGUCHI_SURFACE"] = listener.surface
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS[listener.service])
     var = Path(os.environ.get("MADOGUCHI_VAR_DIR", "var")).resolve()
     command = granian_command(listener, args.port, args.host, var)
     os.execv(sys.executable, command)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,13 +287,18 @@ def main(argv: list[str] | None = None) -> int:
 
         execute_from_command_line(["madoguchi " + argv[0], *argv[1:]])
         return 0
-    parser = argparse.ArgumentParser(prog="madoguchi", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="madoguchi", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     up_parser = sub.add_parser("up", help="start the whole system on the embedded default")
     up_parser.add_argument("--var-dir", default=os.environ.get("MADOGUCHI_VAR_DIR", "var"))
-    up_parser.add_argument("--port-base", type=int, default=8000,
-                           help="Shinsei public port; the others are offset from it")
+    up_parser.add_argument(
+        "--port-base",
+        type=int,
+        default=8000,
+        help="Shinsei public port; the others are offset from it",
+    )
     up_parser.add_argument("--host", default="127.0.0.1")
     serve_parser = sub.add_parser("serve", help="run one listener")
     serve_parser.add_argument("surface")

@@ -12,13 +12,17 @@ from madoguchi.kessai.payments.models import IdempotencyRecord, Payment
 BODY = {"reference": "100000000001", "amount": 600, "return_url": "http://shinsei.test/r"}
 
 
-def post(client: Client, api_key: str, body: dict[str, Any], key: str | None = "k-1",
-         path: str = "/api/v1/payments") -> Any:
+def post(
+    client: Client,
+    api_key: str,
+    body: dict[str, Any],
+    key: str | None = "k-1",
+    path: str = "/api/v1/payments",
+) -> Any:
     headers = {"Authorization": f"Bearer {api_key}"}
     if key is not None:
         headers["Idempotency-Key"] = key
-    return client.post(path, json.dumps(body), content_type="application/json",
-                       headers=headers)
+    return client.post(path, json.dumps(body), content_type="application/json", headers=headers)
 
 
 @pytest.fixture
@@ -27,7 +31,8 @@ def mayor_key(demo: dict[str, Any]) -> str:
 
 
 def test_create_payment_returns_payment_with_single_use_link(
-        api_client: Client, mayor_key: str) -> None:
+    api_client: Client, mayor_key: str
+) -> None:
     response = post(api_client, mayor_key, BODY)
     assert response.status_code == 201
     data = response.json()
@@ -41,7 +46,8 @@ def test_create_payment_returns_payment_with_single_use_link(
 
 
 def test_extra_field_is_rejected_with_422_and_creates_nothing(
-        api_client: Client, mayor_key: str) -> None:
+    api_client: Client, mayor_key: str
+) -> None:
     response = post(api_client, mayor_key, {**BODY, "name": "藤沢 太郎"})
     assert response.status_code == 422
     body = response.json()
@@ -74,7 +80,8 @@ def test_post_without_idempotency_key_is_refused(api_client: Client, mayor_key: 
 
 
 def test_second_live_payment_for_same_reference_is_refused(
-        api_client: Client, mayor_key: str) -> None:
+    api_client: Client, mayor_key: str
+) -> None:
     post(api_client, mayor_key, BODY, key="a")
     response = post(api_client, mayor_key, BODY, key="b")
     assert response.status_code == 409
@@ -90,14 +97,17 @@ def test_unauthenticated_requests_are_401(api_client: Client, demo: Any, auth: s
 
 
 def test_merchant_cannot_see_another_merchants_payment(
-        api_client: Client, demo: dict[str, Any], mayor_key: str) -> None:
+    api_client: Client, demo: dict[str, Any], mayor_key: str
+) -> None:
     created = post(api_client, mayor_key, BODY).json()
     other_key = demo["merchants"]["agri-committee"]["api_key"]
-    response = api_client.get(f"/api/v1/payments/{created['id']}",
-                              headers={"Authorization": f"Bearer {other_key}"})
+    response = api_client.get(
+        f"/api/v1/payments/{created['id']}", headers={"Authorization": f"Bearer {other_key}"}
+    )
     assert response.status_code == 404
-    own = api_client.get(f"/api/v1/payments/{created['id']}",
-                         headers={"Authorization": f"Bearer {mayor_key}"})
+    own = api_client.get(
+        f"/api/v1/payments/{created['id']}", headers={"Authorization": f"Bearer {mayor_key}"}
+    )
     assert own.status_code == 200
     assert own.json()["next_url"] is None
 
@@ -105,15 +115,19 @@ def test_merchant_cannot_see_another_merchants_payment(
 def test_list_filters_by_reference(api_client: Client, mayor_key: str) -> None:
     post(api_client, mayor_key, BODY, key="a")
     post(api_client, mayor_key, {**BODY, "reference": "100000000002"}, key="b")
-    response = api_client.get("/api/v1/payments", {"reference": "100000000002"},
-                              headers={"Authorization": f"Bearer {mayor_key}"})
+    response = api_client.get(
+        "/api/v1/payments",
+        {"reference": "100000000002"},
+        headers={"Authorization": f"Bearer {mayor_key}"},
+    )
     assert [p["reference"] for p in response.json()["results"]] == ["100000000002"]
 
 
 def test_checkout_issues_a_fresh_link(api_client: Client, mayor_key: str) -> None:
     created = post(api_client, mayor_key, BODY).json()
-    response = post(api_client, mayor_key, {}, key="c-1",
-                    path=f"/api/v1/payments/{created['id']}/checkout")
+    response = post(
+        api_client, mayor_key, {}, key="c-1", path=f"/api/v1/payments/{created['id']}/checkout"
+    )
     assert response.status_code == 201
     assert response.json()["url"] != created["next_url"]
 

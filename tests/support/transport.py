@@ -17,15 +17,20 @@ class InProcessTransport(httpx.BaseTransport):
         if host in self.outages:
             raise self.outages[host](request)
         client = Client(HTTP_HOST=host, raise_request_exception=True)
-        headers = {k: v for k, v in request.headers.items()
-                   if k.lower() not in ("host", "content-length", "content-type")}
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() not in ("host", "content-length", "content-type")
+        }
         path = request.url.raw_path.decode()
         # A nested request resets the thread's URLconf when it ends; the
         # calling request (if any) must get its own back.
         calling_urlconf = get_urlconf()
         try:
             response = client.generic(
-                request.method, path, data=request.read(),
+                request.method,
+                path,
+                data=request.read(),
                 content_type=request.headers.get("content-type", "application/octet-stream"),
                 headers=headers,
             )

@@ -60,25 +60,25 @@ class KessaiClient:
     def create_payment(self, request: PaymentCreateRequest, *, idempotency_key: str) -> Payment:
         data = self._request(
             "POST",
-            "/api/v1/payments",
+            "/v1/payments",
             content=request.model_dump_json(exclude_none=True),
             headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
         )
         return Payment.model_validate(data)
 
     def get_payment(self, payment_id: str) -> Payment:
-        return Payment.model_validate(self._request("GET", f"/api/v1/payments/{payment_id}"))
+        return Payment.model_validate(self._request("GET", f"/v1/payments/{payment_id}"))
 
     def list_payments(self, *, reference: str | None = None) -> list[Payment]:
         params = {"reference": reference} if reference else {}
         return PaymentList.model_validate(
-            self._request("GET", "/api/v1/payments", params=params)
+            self._request("GET", "/v1/payments", params=params)
         ).results
 
     def create_checkout(self, payment_id: str, *, idempotency_key: str) -> CheckoutLink:
         data = self._request(
             "POST",
-            f"/api/v1/payments/{payment_id}/checkout",
+            f"/v1/payments/{payment_id}/checkout",
             headers={"Idempotency-Key": idempotency_key},
         )
         return CheckoutLink.model_validate(data)

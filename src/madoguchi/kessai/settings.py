@@ -1,21 +1,32 @@
 """Kessai (オンライン決済システム) settings. One process serves one surface."""
 
-from madoguchi.platform.conf import env, service_settings
-
-globals().update(
-    service_settings(
-        service="kessai",
-        surfaces={
-            "kessai_public": "madoguchi.kessai.urls_public",
-            "kessai_console": "madoguchi.kessai.urls_console",
-        },
-        apps=[
-            "madoguchi.kessai.merchants",
-            "madoguchi.kessai.payments",
-            "madoguchi.kessai.console",
-        ],
-    )
+from madoguchi.platform.conf import (
+    COMMON_APPS,
+    database_from_env,
+    env,
+    secret_key_from_env,
+    static_root,
+    surface_from_env,
 )
+from madoguchi.platform.settings_base import *  # noqa: F403
+
+MADOGUCHI_SURFACES = {
+    "kessai_public": "madoguchi.kessai.urls_public",
+    "kessai_console": "madoguchi.kessai.urls_console",
+}
+MADOGUCHI_SURFACE = surface_from_env(MADOGUCHI_SURFACES)
+ROOT_URLCONF = MADOGUCHI_SURFACES[MADOGUCHI_SURFACE]
+SECRET_KEY = secret_key_from_env("kessai")
+DATABASES = {"default": database_from_env("kessai")}
+STATIC_ROOT = static_root("kessai")
+SESSION_COOKIE_NAME = f"{MADOGUCHI_SURFACE}_session"
+CSRF_COOKIE_NAME = f"{MADOGUCHI_SURFACE}_csrf"
+INSTALLED_APPS = [
+    *COMMON_APPS,
+    "madoguchi.kessai.merchants",
+    "madoguchi.kessai.payments",
+    "madoguchi.kessai.console",
+]
 
 KESSAI_PUBLIC_URL = env("KESSAI_PUBLIC_URL", "http://127.0.0.1:8100")
 KESSAI_ACQUIRER_URL = env("KESSAI_ACQUIRER_URL", "http://127.0.0.1:8200")

@@ -61,14 +61,14 @@ def session_login(request: HttpRequest, account: AbstractAccount) -> None:
     request.session.cycle_key()
     request.session[ACCOUNT_KEY] = account.account_key
     account.last_login_at = timezone.now()
-    type(account).objects.filter(pk=account.pk).update(last_login_at=account.last_login_at)
+    type(account)._default_manager.filter(pk=account.pk).update(last_login_at=account.last_login_at)
 
 
 def session_logout(request: HttpRequest) -> None:
     request.session.flush()
 
 
-def session_account(request: HttpRequest, model: type[A]) -> A | None:
+def session_account[A: AbstractAccount](request: HttpRequest, model: type[A]) -> A | None:
     key = request.session.get(ACCOUNT_KEY, "")
     kind, _, pk = key.partition(":")
     if kind != model.account_kind or not pk.isdigit():

@@ -118,56 +118,26 @@ def logging_config() -> dict[str, Any]:
     }
 
 
-def service_settings(*, service: str, surfaces: dict[str, str], apps: list[str]) -> dict[str, Any]:
-    """The settings both services share; each service module adds its own."""
-    prefix = service.upper()
-    debug = env_bool("MADOGUCHI_DEBUG")
-    secret_key = env(f"{prefix}_SECRET_KEY")
-    if not secret_key:
-        if not debug:
-            raise RuntimeError(f"{prefix}_SECRET_KEY must be set (madoguchi up sets it).")
-        secret_key = f"insecure-dev-key-{service}"
+def surface_from_env(surfaces: dict[str, str]) -> str:
     surface = env("MADOGUCHI_SURFACE", next(iter(surfaces)))
     if surface not in surfaces:
         raise RuntimeError(f"MADOGUCHI_SURFACE must be one of {sorted(surfaces)}")
-    secure = env_bool("MADOGUCHI_TLS")
-    return {
-        "DEBUG": debug,
-        "SECRET_KEY": secret_key,
-        "ALLOWED_HOSTS": env("MADOGUCHI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(","),
-        "INSTALLED_APPS": COMMON_APPS + apps,
-        "MIDDLEWARE": COMMON_MIDDLEWARE,
-        "MADOGUCHI_SURFACES": surfaces,
-        "MADOGUCHI_SURFACE": surface,
-        "ROOT_URLCONF": surfaces[surface],
-        "DATABASES": {
-            "default": database_from_url(
-                env(f"{prefix}_DATABASE_URL", f"sqlite:///{var_dir() / (service + '.sqlite3')}")
-            )
-        },
-        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
-        "TASKS": {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}},
-        "TEMPLATES": templates(debug=debug),
-        "PASSWORD_HASHERS": PASSWORD_HASHERS,
-        "SESSION_ENGINE": "madoguchi.platform.sessions.store",
-        "SESSION_COOKIE_NAME": f"{service}_{surface}_session",
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": secure,
-        "CSRF_COOKIE_SECURE": secure,
-        "CSRF_COOKIE_NAME": f"{service}_{surface}_csrf",
-        "SESSION_COOKIE_AGE": 60 * 60 * 2,
-        "SECURE_CSP": STRICT_CSP,
-        "SECURE_CONTENT_TYPE_NOSNIFF": True,
-        "SECURE_REFERRER_POLICY": "same-origin",
-        "SECURE_HSTS_SECONDS": 31536000 if secure else 0,
-        "X_FRAME_OPTIONS": "DENY",
-        "LANGUAGE_CODE": "ja",
-        "TIME_ZONE": "Asia/Tokyo",
-        "USE_I18N": True,
-        "USE_TZ": True,
-        "STATIC_URL": "/static/",
-        "STATIC_ROOT": env("MADOGUCHI_STATIC_ROOT", str(var_dir() / "static" / service)),
-        "LOGGING": logging_config(),
-        "MADOGUCHI_HTTP_TRANSPORT": "",
-    }
+    return surface
+
+
+def secret_key_from_env(service: str) -> str:
+    secret_key = env(f"{service.upper()}_SECRET_KEY")
+    if secret_key:
+        return secret_key
+    if env_bool("MADOGUCHI_DEBUG"):
+        return f"insecure-dev-key-{service}"
+    raise RuntimeError(f"{service.upper()}_SECRET_KEY must be set (madoguchi up sets it).")
+
+
+def database_from_env(service: str) -> dict[str, Any]:
+    default = f"sqlite:///{var_dir() / (service + '.sqlite3')}"
+    return database_from_url(env(f"{service.upper()}_DATABASE_URL", default))
+
+
+def static_root(service: str) -> str:
+    return env("MADOGUCHI_STATIC_ROOT", str(var_dir() / "static" / service))

@@ -15,6 +15,6 @@ def transport() -> httpx.BaseTransport | None:
     return import_string(factory)() if factory else None
 
 
-def make_client(base_url: str, **kwargs: Any) -> httpx.Client:
+def make_client(base_url: str = "", **kwargs: Any) -> httpx.Client:
     kwargs.setdefault("timeout", TIMEOUT)
     return httpx.Client(base_url=base_url, transport=transport(), **kwargs)

@@ -30,5 +30,5 @@ class SurfaceMiddleware:
         if surface is None:
             return HttpResponseNotFound("unknown host")
         request.surface = surface  # type: ignore[attr-defined]
-        request.urlconf = settings.MADOGUCHI_SURFACES[surface]  # type: ignore[attr-defined]
+        request.urlconf = settings.MADOGUCHI_SURFACES[surface]
         return self.get_response(request)

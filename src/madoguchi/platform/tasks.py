@@ -9,12 +9,11 @@ crash might have dropped.
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.tasks import Task
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -23,8 +22,19 @@ logger = logging.getLogger(__name__)
 
 # Seconds until the next try: quick at first, then spread over three days.
 BACKOFF_SECONDS: tuple[int, ...] = (
-    5, 15, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600,
-    24 * 3600, 24 * 3600, 24 * 3600,
+    5,
+    15,
+    60,
+    300,
+    900,
+    1800,
+    3600,
+    3 * 3600,
+    6 * 3600,
+    12 * 3600,
+    24 * 3600,
+    24 * 3600,
+    24 * 3600,
 )
 
 
@@ -56,8 +66,14 @@ def make_task_runner(worker_id: str) -> Any:
     from django_tasks_db.management.commands.db_worker import Worker
 
     return Worker(
-        queue_names=["*"], interval=0, batch=True, backend_name="default",
-        startup_delay=False, max_tasks=None, worker_id=worker_id, excluded_queue_names=[],
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
     )
 
 

@@ -1,21 +1,32 @@
 """Shinsei (電子申請・届出システム) settings. One process serves one surface."""
 
-from madoguchi.platform.conf import env, service_settings
-
-globals().update(
-    service_settings(
-        service="shinsei",
-        surfaces={
-            "shinsei_public": "madoguchi.shinsei.urls_public",
-            "shinsei_staff": "madoguchi.shinsei.urls_staff",
-        },
-        apps=[
-            "madoguchi.shinsei.procedures",
-            "madoguchi.shinsei.staff",
-            "madoguchi.shinsei.applications",
-        ],
-    )
+from madoguchi.platform.conf import (
+    COMMON_APPS,
+    database_from_env,
+    env,
+    secret_key_from_env,
+    static_root,
+    surface_from_env,
 )
+from madoguchi.platform.settings_base import *  # noqa: F403
+
+MADOGUCHI_SURFACES = {
+    "shinsei_public": "madoguchi.shinsei.urls_public",
+    "shinsei_staff": "madoguchi.shinsei.urls_staff",
+}
+MADOGUCHI_SURFACE = surface_from_env(MADOGUCHI_SURFACES)
+ROOT_URLCONF = MADOGUCHI_SURFACES[MADOGUCHI_SURFACE]
+SECRET_KEY = secret_key_from_env("shinsei")
+DATABASES = {"default": database_from_env("shinsei")}
+STATIC_ROOT = static_root("shinsei")
+SESSION_COOKIE_NAME = f"{MADOGUCHI_SURFACE}_session"
+CSRF_COOKIE_NAME = f"{MADOGUCHI_SURFACE}_csrf"
+INSTALLED_APPS = [
+    *COMMON_APPS,
+    "madoguchi.shinsei.procedures",
+    "madoguchi.shinsei.staff",
+    "madoguchi.shinsei.applications",
+]
 
 SHINSEI_PUBLIC_URL = env("SHINSEI_PUBLIC_URL", "http://127.0.0.1:8000")
 SHINSEI_KESSAI_API_URL = env("SHINSEI_KESSAI_API_URL", "http://127.0.0.1:8100/api")

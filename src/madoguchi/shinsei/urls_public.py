@@ -12,10 +12,14 @@ patterns = [
     path("inquiry", views.inquiry, name="inquiry"),
     path("applications/<str:reference>/", views.application_status, name="status"),
     path("applications/<str:reference>/pay", views.application_pay, name="pay"),
-    path("applications/<str:reference>/payment-return", views.payment_return,
-         name="payment_return"),
-    path("kessai/notifications/<slug:agency_code>", views.kessai_notification,
-         name="kessai_notification"),
+    path(
+        "applications/<str:reference>/payment-return", views.payment_return, name="payment_return"
+    ),
+    path(
+        "kessai/notifications/<slug:agency_code>",
+        views.kessai_notification,
+        name="kessai_notification",
+    ),
     path("healthz", views.healthz, name="healthz"),
 ]
 

@@ -18,7 +18,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-
 # Number -> decline code. Any other Luhn-valid number of a known brand succeeds.
 DECLINES = {
     "4000000000000002": "card_declined",
@@ -50,10 +49,10 @@ STATE = AcquirerState()
 # The card networks' own view of number ranges (kept apart from Kessai's code,
 # as a real acquirer would be).
 NETWORK_PREFIXES = (
-    ("amex", ("34", "37")), ("jcb", tuple(str(p) for p in range(3528, 3590))),
+    ("amex", ("34", "37")),
+    ("jcb", tuple(str(p) for p in range(3528, 3590))),
     ("diners", ("300", "301", "302", "303", "304", "305", "36", "38", "39")),
-    ("mastercard", tuple(str(p) for p in range(51, 56)) + tuple(
-        str(p) for p in range(2221, 2721))),
+    ("mastercard", tuple(str(p) for p in range(51, 56)) + tuple(str(p) for p in range(2221, 2721))),
     ("visa", ("4",)),
 )
 
@@ -67,8 +66,7 @@ def _network(number: str) -> str | None:
     )
     if checksum % 10:
         return None
-    return next((name for name, prefixes in NETWORK_PREFIXES
-                 if number.startswith(prefixes)), None)
+    return next((name for name, prefixes in NETWORK_PREFIXES if number.startswith(prefixes)), None)
 
 
 def _authorized(request: HttpRequest) -> bool:

@@ -37,8 +37,12 @@ def logout(request: HttpRequest) -> HttpResponse:
 @never_cache
 @console_login_required
 def payments(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/payments.html", {
-        "account": request.account,  # type: ignore[attr-defined]
-        "payments": selectors.payments_recent(),
-        "totals": selectors.totals_by_method(),
-    })
+    return render(
+        request,
+        "console/payments.html",
+        {
+            "account": request.account,  # type: ignore[attr-defined]
+            "payments": selectors.payments_recent(),
+            "totals": selectors.totals_by_method(),
+        },
+    )

@@ -21,13 +21,21 @@ def seed_demo(*, shinsei_public_url: str) -> dict[str, Any] | None:
             display_name=name,
             notification_url=f"{shinsei_public_url.rstrip('/')}/kessai/notifications/{code}",
         )
-        merchants[code] = {"api_key": issued.raw_key,
-                           "notification_secret": merchant.notification_secret}
+        merchants[code] = {
+            "api_key": issued.raw_key,
+            "notification_secret": merchant.notification_secret,
+        }
     password = generate_password()
-    admin = ConsoleAccount(login_id="kessai-admin", display_name="デジタル推進担当 管理者",
-                           role=ConsoleAccount.Role.ADMINISTRATOR)
+    admin = ConsoleAccount(
+        login_id="kessai-admin",
+        display_name="デジタル推進担当 管理者",
+        role=ConsoleAccount.Role.ADMINISTRATOR,
+    )
     admin.set_password(password)
     admin.save()
-    return {"merchants": merchants,
-            "console_accounts": [{"login_id": admin.login_id, "password": password,
-                                  "role": admin.role}]}
+    return {
+        "merchants": merchants,
+        "console_accounts": [
+            {"login_id": admin.login_id, "password": password, "role": admin.role}
+        ],
+    }

@@ -26,8 +26,9 @@ def api_key_issue(*, merchant: Merchant) -> IssuedApiKey:
 def api_key_authenticate(raw_key: str) -> Merchant | None:
     api_key = (
         ApiKey.objects.select_related("merchant")
-        .filter(key_hash=ApiKey.hash_key(raw_key), revoked_at__isnull=True,
-                merchant__is_active=True)
+        .filter(
+            key_hash=ApiKey.hash_key(raw_key), revoked_at__isnull=True, merchant__is_active=True
+        )
         .first()
     )
     return api_key.merchant if api_key else None

@@ -1,11 +1,12 @@
 """Merchant API v1 (contract v1). Thin: authenticate, validate, call services."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import Header, NinjaAPI
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.params.functions import Header
 from ninja.security import HttpBearer
 
 from madoguchi.contract import schemas
@@ -37,13 +38,17 @@ api = NinjaAPI(
 )
 
 ERRORS: dict[int, Any] = {
-    400: schemas.ErrorBody, 401: schemas.ErrorBody, 404: schemas.ErrorBody,
-    409: schemas.ErrorBody, 422: schemas.ErrorBody,
+    400: schemas.ErrorBody,
+    401: schemas.ErrorBody,
+    404: schemas.ErrorBody,
+    409: schemas.ErrorBody,
+    422: schemas.ErrorBody,
 }
 
 
-def error_response(status: int, code: str, message: str,
-                   fields: dict[str, list[str]] | None = None) -> JsonResponse:
+def error_response(
+    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> JsonResponse:
     body = schemas.ErrorBody(code=code, message=message, fields=fields or {})
     return JsonResponse(body.model_dump(), status=status)
 
@@ -91,7 +96,7 @@ def _json(status: int, body: dict[str, Any]) -> JsonResponse:
 def create_payment(
     request: HttpRequest,
     payload: schemas.PaymentCreateRequest,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
     key = _require_key(idempotency_key)
@@ -103,7 +108,8 @@ def create_payment(
         return 201, body.model_dump(mode="json")
 
     status, body = services.idempotent(
-        merchant=merchant, key=key,
+        merchant=merchant,
+        key=key,
         fingerprint=services.request_fingerprint("createPayment", request.body),
         operation=operation,
     )
@@ -144,7 +150,7 @@ def get_payment(request: HttpRequest, payment_id: str) -> schemas.Payment:
 def create_checkout(
     request: HttpRequest,
     payment_id: str,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
     key = _require_key(idempotency_key)
@@ -152,12 +158,14 @@ def create_checkout(
     def operation() -> tuple[int, dict[str, Any]]:
         payment = payment_get(merchant=merchant, public_id=payment_id)
         raw_token, token = services.checkout_token_create(payment=payment)
-        link = schemas.CheckoutLink(url=services.checkout_url(raw_token),
-                                    expires_at=token.expires_at)
+        link = schemas.CheckoutLink(
+            url=services.checkout_url(raw_token), expires_at=token.expires_at
+        )
         return 201, link.model_dump(mode="json")
 
     status, body = services.idempotent(
-        merchant=merchant, key=key,
+        merchant=merchant,
+        key=key,
         fingerprint=services.request_fingerprint(f"createCheckout:{payment_id}", request.body),
         operation=operation,
     )

@@ -18,6 +18,13 @@ def year_choices(today: datetime.date) -> list[tuple[str, str]]:
     return [("", "年")] + [(str(y), str(y)) for y in range(today.year, today.year + 16)]
 
 
+class NeverRenderedTextInput(forms.TextInput):
+    """A text input that never writes its value back into the page."""
+
+    def format_value(self, value: object) -> None:
+        return None
+
+
 class CardForm(forms.Form):
     """Card entry. Values are never re-rendered into the page after a POST."""
 
@@ -25,17 +32,22 @@ class CardForm(forms.Form):
         label="カード番号",
         max_length=23,
         error_messages={"required": "カード番号を入力してください。"},
-        widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric",
-                                      "spellcheck": "false"}),
+        widget=NeverRenderedTextInput(
+            attrs={"autocomplete": "cc-number", "inputmode": "numeric", "spellcheck": "false"}
+        ),
         help_text="数字のみ、またはスペース区切りで入力してください。",
     )
     exp_month = forms.TypedChoiceField(
-        label="有効期限（月）", coerce=int, choices=MONTH_CHOICES,
+        label="有効期限（月）",
+        coerce=int,
+        choices=MONTH_CHOICES,
         error_messages={"required": "有効期限（月）を選択してください。"},
         widget=forms.Select(attrs={"autocomplete": "cc-exp-month"}),
     )
     exp_year = forms.TypedChoiceField(
-        label="有効期限（年）", coerce=int, choices=[],
+        label="有効期限（年）",
+        coerce=int,
+        choices=[],
         error_messages={"required": "有効期限（年）を選択してください。"},
         widget=forms.Select(attrs={"autocomplete": "cc-exp-year"}),
     )
@@ -72,21 +84,29 @@ class CardForm(forms.Form):
     def clean_security_code(self) -> str:
         code: str = self.cleaned_data["security_code"].strip()
         if not code.isdigit() or len(code) not in (3, 4):
-            raise forms.ValidationError("セキュリティコードは3桁または4桁の数字で入力してください。")
+            raise forms.ValidationError(
+                "セキュリティコードは3桁または4桁の数字で入力してください。"
+            )
         return code
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
         month, year = cleaned.get("exp_month"), cleaned.get("exp_year")
-        if isinstance(month, int) and isinstance(year, int) and card_expired(
-            month, year, self.today
+        if (
+            isinstance(month, int)
+            and isinstance(year, int)
+            and card_expired(month, year, self.today)
         ):
-            self.add_error("exp_month", "有効期限が過ぎています。カードの有効期限をご確認ください。")
+            self.add_error(
+                "exp_month", "有効期限が過ぎています。カードの有効期限をご確認ください。"
+            )
         return cleaned
 
     def card(self) -> CardDetails:
         data = self.cleaned_data
         return CardDetails(
-            number=data["card_number"], exp_month=data["exp_month"],
-            exp_year=data["exp_year"], security_code=data["security_code"],
+            number=data["card_number"],
+            exp_month=data["exp_month"],
+            exp_year=data["exp_year"],
+            security_code=data["security_code"],
         )

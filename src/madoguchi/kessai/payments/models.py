@@ -24,7 +24,8 @@ class Payment(models.Model):
     return_url = models.URLField(max_length=500)
     language = models.CharField(max_length=2, default="ja")
     status = models.CharField(
-        max_length=16, choices=[(s.value, s.value) for s in PaymentStatus],
+        max_length=16,
+        choices=[(s.value, s.value) for s in PaymentStatus],
         default=PaymentStatus.CREATED,
     )
     method = models.CharField(

@@ -50,6 +50,7 @@ PAYABLE_STATUSES = [PaymentStatus.CREATED, PaymentStatus.STARTED]
 
 # --- idempotency -------------------------------------------------------------
 
+
 def request_fingerprint(operation: str, body: bytes) -> str:
     try:
         canonical = json.dumps(json.loads(body or b"{}"), sort_keys=True, separators=(",", ":"))
@@ -91,8 +92,11 @@ def idempotent(
         with transaction.atomic():
             status, body = operation()
             IdempotencyRecord.objects.create(
-                merchant=merchant, key=key, request_hash=fingerprint,
-                response_status=status, response_body=body,
+                merchant=merchant,
+                key=key,
+                request_hash=fingerprint,
+                response_status=status,
+                response_body=body,
             )
             return status, body
     except IntegrityError:
@@ -102,6 +106,7 @@ def idempotent(
 
 
 # --- payments ----------------------------------------------------------------
+
 
 def _event(payment: Payment, type: str, **data: Any) -> None:
     PaymentEvent.objects.create(payment=payment, type=type, data=data)
@@ -150,14 +155,13 @@ def checkout_token_redeem(*, raw_token: str) -> Payment:
         ).update(used_at=now)
         if not used:
             raise CheckoutLinkInvalid()
-        token = CheckoutToken.objects.select_related("payment__merchant").get(
-            token_hash=token_hash
-        )
+        token = CheckoutToken.objects.select_related("payment__merchant").get(token_hash=token_hash)
         return token.payment
 
 
-def _transition(payment: Payment, *, to: PaymentStatus, allowed_from: list[PaymentStatus],
-                **fields: Any) -> bool:
+def _transition(
+    payment: Payment, *, to: PaymentStatus, allowed_from: list[PaymentStatus], **fields: Any
+) -> bool:
     """Conditional UPDATE: move ``payment`` only if it is still in ``allowed_from``."""
     changed = Payment.objects.filter(pk=payment.pk, status__in=allowed_from).update(
         status=to, updated_at=timezone.now(), **fields
@@ -190,8 +194,9 @@ def notification_enqueue(*, payment: Payment, event_type: EventType) -> Notifica
     return notification
 
 
-def _attempt_begin(*, payment: Payment, method: PaymentMethod, card_brand: str = "",
-                   card_last4: str = "") -> Attempt:
+def _attempt_begin(
+    *, payment: Payment, method: PaymentMethod, card_brand: str = "", card_last4: str = ""
+) -> Attempt:
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status not in PAYABLE_STATUSES:
@@ -231,13 +236,18 @@ def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
         attempt.refresh_from_db()
         if not changed:
             return attempt
-        payment = Payment.objects.select_for_update().select_related("merchant").get(
-            pk=attempt.payment_id
+        payment = (
+            Payment.objects.select_for_update()
+            .select_related("merchant")
+            .get(pk=attempt.payment_id)
         )
         if result.succeeded:
             moved = _transition(
-                payment, to=PaymentStatus.SUCCEEDED, allowed_from=PAYABLE_STATUSES,
-                method=attempt.method, paid_at=timezone.now(),
+                payment,
+                to=PaymentStatus.SUCCEEDED,
+                allowed_from=PAYABLE_STATUSES,
+                method=attempt.method,
+                paid_at=timezone.now(),
             )
             if moved:
                 _event(payment, "payment.succeeded", attempt=attempt.pk, method=attempt.method)
@@ -246,8 +256,9 @@ def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
                 # Money was taken for a payment that had already ended (cancelled,
                 # expired, or paid by another attempt): flag it for a refund.
                 _event(payment, "attempt.succeeded_after_final", attempt=attempt.pk)
-                logger.error("attempt %s succeeded on final payment %s",
-                             attempt.pk, payment.public_id)
+                logger.error(
+                    "attempt %s succeeded on final payment %s", attempt.pk, payment.public_id
+                )
         else:
             _event(payment, "attempt.declined", attempt=attempt.pk, code=result.decline_code)
             notification_enqueue(payment=payment, event_type=EventType.PAYMENT_ATTEMPT_FAILED)
@@ -314,4 +325,3 @@ def payments_expire_due() -> int:
                 notification_enqueue(payment=payment, event_type=EventType.PAYMENT_EXPIRED)
                 expired += 1
     return expired
-

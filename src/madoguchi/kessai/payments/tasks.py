@@ -46,8 +46,10 @@ def notification_deliver(notification_id: int) -> bool:
     status_code: int | None = None
     error = ""
     try:
-        with make_client(notification.merchant.notification_url) as client:
-            response = client.post("", content=body, headers=headers)
+        with make_client() as client:
+            response = client.post(
+                notification.merchant.notification_url, content=body, headers=headers
+            )
         status_code = response.status_code
     except httpx.HTTPError as exc:
         error = type(exc).__name__
@@ -62,7 +64,8 @@ def notification_deliver(notification_id: int) -> bool:
         attempts = notification.attempts + 1
         if delivered:
             Notification.objects.filter(pk=notification.pk).update(
-                status=Notification.Status.DELIVERED, attempts=attempts,
+                status=Notification.Status.DELIVERED,
+                attempts=attempts,
                 delivered_at=timezone.now(),
             )
             return True

@@ -44,20 +44,26 @@ def checkout_start(request: HttpRequest, token: str) -> HttpResponse:
     except CheckoutLinkInvalid:
         return render(request, "kessai/link_invalid.html", status=404)
     allowed = [p for p in request.session.get(SESSION_KEY, []) if p != payment.public_id]
-    request.session[SESSION_KEY] = (allowed + [payment.public_id])[-5:]
+    request.session[SESSION_KEY] = ([*allowed, payment.public_id])[-5:]
     return HttpResponseRedirect(reverse("kessai:pay", args=[payment.public_id]))
 
 
-def _render_pay(request: HttpRequest, payment: Payment, form: CardForm,
-                error: str = "", status: int = 200) -> HttpResponse:
-    return render(request, "kessai/pay.html", {
-        "payment": payment,
-        "merchant": payment.merchant,
-        "form": form,
-        "error": error,
-        "paid": payment.status == PaymentStatus.SUCCEEDED,
-        "payable": payment.status in services.PAYABLE_STATUSES,
-    }, status=status)
+def _render_pay(
+    request: HttpRequest, payment: Payment, form: CardForm, error: str = "", status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "kessai/pay.html",
+        {
+            "payment": payment,
+            "merchant": payment.merchant,
+            "form": form,
+            "error": error,
+            "paid": payment.status == PaymentStatus.SUCCEEDED,
+            "payable": payment.status in services.PAYABLE_STATUSES,
+        },
+        status=status,
+    )
 
 
 @never_cache
@@ -74,32 +80,34 @@ def pay_card(request: HttpRequest, public_id: str) -> HttpResponse:
     payment = _payment_for_session(request, public_id)
     form = CardForm(request.POST)
     if not form.is_valid():
-        return _render_pay(request, payment, _blank_with_errors(form), status=400)
+        return _render_pay(request, payment, form, status=400)
     try:
         attempt = services.card_payment_pay(payment=payment, card=form.card())
     except PaymentNotPayable:
         payment.refresh_from_db()
         return _render_pay(request, payment, CardForm())
     except AttemptInProgress:
-        return _render_pay(request, payment, CardForm(),
-                           error="前回のお支払いを処理中です。しばらくしてから画面を更新してください。",
-                           status=409)
+        return _render_pay(
+            request,
+            payment,
+            CardForm(),
+            error="前回のお支払いを処理中です。しばらくしてから画面を更新してください。",
+            status=409,
+        )
     if attempt.status == Attempt.Status.SUCCEEDED:
         return HttpResponseRedirect(reverse("kessai:complete", args=[payment.public_id]))
     if attempt.status == Attempt.Status.UNKNOWN:
-        return _render_pay(request, payment, CardForm(),
-                           error="カード会社からの応答を確認中です。二重に請求されることはありません。"
-                           "数分後にこの画面を更新してください。", status=503)
+        return _render_pay(
+            request,
+            payment,
+            CardForm(),
+            error="カード会社からの応答を確認中です。二重に請求されることはありません。"
+            "数分後にこの画面を更新してください。",
+            status=503,
+        )
     payment.refresh_from_db()
     message = DECLINE_MESSAGES.get(attempt.decline_code, DEFAULT_DECLINE)
     return _render_pay(request, payment, CardForm(), error=message, status=402)
-
-
-def _blank_with_errors(form: CardForm) -> CardForm:
-    """A form that shows ``form``'s errors but none of the card data typed."""
-    blank = CardForm()
-    blank._errors = form.errors  # noqa: SLF001 - errors only, never the values
-    return blank
 
 
 @never_cache
@@ -107,8 +115,9 @@ def complete(request: HttpRequest, public_id: str) -> HttpResponse:
     payment = _payment_for_session(request, public_id)
     if payment.status != PaymentStatus.SUCCEEDED:
         return HttpResponseRedirect(reverse("kessai:pay", args=[payment.public_id]))
-    return render(request, "kessai/complete.html", {"payment": payment,
-                                                     "merchant": payment.merchant})
+    return render(
+        request, "kessai/complete.html", {"payment": payment, "merchant": payment.merchant}
+    )
 
 
 @never_cache

@@ -28,54 +28,69 @@ def build_field(question: dict[str, Any]) -> forms.Field:
     kind: str = question["type"]
     required = bool(question.get("required", True))
     common: dict[str, Any] = {
-        "label": label, "required": required, "help_text": question.get("help", ""),
+        "label": label,
+        "required": required,
+        "help_text": question.get("help", ""),
     }
     if kind in ("text", "textarea"):
         max_length = int(question.get("max_length", 200 if kind == "text" else 2000))
         return forms.CharField(
             max_length=max_length,
             widget=forms.Textarea(attrs={"rows": 4}) if kind == "textarea" else forms.TextInput,
-            error_messages={**_messages(label),
-                            "max_length": f"{label}は{max_length}文字以内で入力してください。"},
+            error_messages={
+                **_messages(label),
+                "max_length": f"{label}は{max_length}文字以内で入力してください。",
+            },
             **common,
         )
     if kind == "email":
         return forms.EmailField(
             widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-            error_messages={**_messages(label), "invalid":
-                            f"{label}は name@example.jp の形式で入力してください。"},
+            error_messages={
+                **_messages(label),
+                "invalid": f"{label}は name@example.jp の形式で入力してください。",
+            },
             **common,
         )
     if kind == "tel":
         return forms.CharField(
-            max_length=15, validators=[PHONE],
+            max_length=15,
+            validators=[PHONE],
             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-            error_messages={**_messages(label), "invalid":
-                            f"{label}は 0466-25-1111 のように数字とハイフンで入力してください。",
-                            "max_length": f"{label}は15文字以内で入力してください。"},
+            error_messages={
+                **_messages(label),
+                "invalid": f"{label}は 0466-25-1111 のように数字とハイフンで入力してください。",
+                "max_length": f"{label}は15文字以内で入力してください。",
+            },
             **common,
         )
     if kind == "postal_code":
         return forms.CharField(
-            max_length=8, validators=[POSTAL_CODE],
+            max_length=8,
+            validators=[POSTAL_CODE],
             widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
-            error_messages={**_messages(label), "invalid":
-                            f"{label}は 251-8601 のように7桁の数字で入力してください。",
-                            "max_length": f"{label}は 251-8601 のように入力してください。"},
+            error_messages={
+                **_messages(label),
+                "invalid": f"{label}は 251-8601 のように7桁の数字で入力してください。",
+                "max_length": f"{label}は 251-8601 のように入力してください。",
+            },
             **common,
         )
     if kind == "date":
         return forms.DateField(
             widget=forms.DateInput(attrs={"type": "date"}),
             input_formats=["%Y-%m-%d", "%Y/%m/%d"],
-            error_messages={**_messages(label), "invalid":
-                            f"{label}は 2000-04-01 のように年-月-日で入力してください。"},
+            error_messages={
+                **_messages(label),
+                "invalid": f"{label}は 2000-04-01 のように年-月-日で入力してください。",
+            },
             **common,
         )
     if kind == "number":
         low, high = int(question.get("min", 0)), int(question.get("max", 999999))
         return forms.IntegerField(
-            min_value=low, max_value=high,
+            min_value=low,
+            max_value=high,
             widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
             error_messages={
                 **_messages(label),
@@ -89,8 +104,10 @@ def build_field(question: dict[str, Any]) -> forms.Field:
         choices = [("", "選択してください")] + [(c, c) for c in question["choices"]]
         return forms.ChoiceField(
             choices=choices,
-            error_messages={**_messages(label, "選択"),
-                            "invalid_choice": f"{label}は一覧から選択してください。"},
+            error_messages={
+                **_messages(label, "選択"),
+                "invalid_choice": f"{label}は一覧から選択してください。",
+            },
             **common,
         )
     raise ValueError(f"unknown question type {kind!r}")
@@ -117,12 +134,14 @@ class ApplicationForm(forms.Form):
 
 class InquiryForm(forms.Form):
     reference = forms.CharField(
-        label="整理番号", max_length=20,
+        label="整理番号",
+        max_length=20,
         error_messages={"required": "整理番号を入力してください。"},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     password = forms.CharField(
-        label="パスワード", max_length=40,
+        label="パスワード",
+        max_length=40,
         error_messages={"required": "パスワードを入力してください。"},
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
     )
@@ -131,8 +150,9 @@ class InquiryForm(forms.Form):
         return re.sub(r"[\s-]", "", self.cleaned_data["reference"])
 
 
-def display_answers(questions: Iterable[dict[str, Any]], answers: dict[str, Any]
-                    ) -> list[tuple[str, str, str]]:
+def display_answers(
+    questions: Iterable[dict[str, Any]], answers: dict[str, Any]
+) -> list[tuple[str, str, str]]:
     """(name, label, shown value) for the check-answers and detail pages."""
     rows = []
     for question in questions:

@@ -18,8 +18,7 @@ class Application(models.Model):
         EXPIRED = "expired", "期限切れ"
         CANCELLED = "cancelled", "取消"
 
-    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT,
-                                  related_name="applications")
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="applications")
     reference = models.CharField("整理番号", max_length=20, unique=True)
     inquiry_password = models.CharField(max_length=200)  # Argon2id hash
     answers = models.JSONField("回答")
@@ -27,12 +26,13 @@ class Application(models.Model):
     fee_amount = models.PositiveIntegerField("手数料等（円）", default=0)
     submitted_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_by = models.ForeignKey(StaffAccount, on_delete=models.PROTECT, null=True,
-                                    blank=True, related_name="+")
+    accepted_by = models.ForeignKey(
+        StaffAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
-    payment_status = models.CharField("決済状況", max_length=16,
-                                      choices=PaymentStatus.choices,
-                                      default=PaymentStatus.NOT_REQUIRED)
+    payment_status = models.CharField(
+        "決済状況", max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.NOT_REQUIRED
+    )
     payment_due_at = models.DateTimeField("支払期限", null=True, blank=True)
     payment_requested_at = models.DateTimeField(null=True, blank=True)
     kessai_payment_id = models.CharField(max_length=40, blank=True, db_index=True)

@@ -24,7 +24,8 @@ from .models import Application, ReceivedEvent
 logger = logging.getLogger(__name__)
 
 PaymentStatus = Application.PaymentStatus
-PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I to misread
+# No 0/O or 1/I, which citizens misread when copying the password down.
+PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105
 
 
 class ApplicationError(Exception):
@@ -52,8 +53,7 @@ def _new_reference() -> str:
     return f"{secrets.randbelow(10**12):012d}"
 
 
-def application_submit(*, procedure: Procedure, answers: dict[str, Any]
-                       ) -> tuple[Application, str]:
+def application_submit(*, procedure: Procedure, answers: dict[str, Any]) -> tuple[Application, str]:
     """File an application; return it with the inquiry password (shown once)."""
     password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(10))
     fee = procedure.fee_for(answers)
@@ -75,9 +75,9 @@ def application_submit(*, procedure: Procedure, answers: dict[str, Any]
 
 
 def application_authenticate(*, reference: str, password: str) -> Application | None:
-    application = Application.objects.select_related("procedure").filter(
-        reference=reference
-    ).first()
+    application = (
+        Application.objects.select_related("procedure").filter(reference=reference).first()
+    )
     if application is None:
         # Spend the same time as a real check so timing does not reveal references.
         make_password(password)
@@ -95,8 +95,12 @@ def application_accept(*, application: Application, staff: StaffAccount) -> Appl
         raise InvalidTransition("所管外の申請です。")
     now = timezone.now()
     with transaction.atomic():
-        fields: dict[str, Any] = {"status": Application.Status.ACCEPTED, "accepted_at": now,
-                                  "accepted_by": staff, "updated_at": now}
+        fields: dict[str, Any] = {
+            "status": Application.Status.ACCEPTED,
+            "accepted_at": now,
+            "accepted_by": staff,
+            "updated_at": now,
+        }
         if application.fee_amount:
             fields.update(
                 payment_status=PaymentStatus.PREPARING,
@@ -147,10 +151,16 @@ def payment_request_send(*, application_id: int) -> bool:
             if exc.error.code != "reference_in_use":
                 raise
             # Created earlier under a key that has since expired: adopt it.
-            payment = next(p for p in client.list_payments(reference=application.reference)
-                           if p.status in (schemas.PaymentStatus.CREATED,
-                                           schemas.PaymentStatus.STARTED,
-                                           schemas.PaymentStatus.SUCCEEDED))
+            payment = next(
+                p
+                for p in client.list_payments(reference=application.reference)
+                if p.status
+                in (
+                    schemas.PaymentStatus.CREATED,
+                    schemas.PaymentStatus.STARTED,
+                    schemas.PaymentStatus.SUCCEEDED,
+                )
+            )
     Application.objects.filter(pk=application.pk, kessai_payment_id="").update(
         kessai_payment_id=payment.id, updated_at=timezone.now()
     )
@@ -167,13 +177,21 @@ _PAYMENT_TRANSITIONS: dict[schemas.PaymentStatus, tuple[str, list[str]]] = {
     schemas.PaymentStatus.STARTED: (PaymentStatus.UNPAID, [PaymentStatus.PREPARING]),
     schemas.PaymentStatus.SUCCEEDED: (
         PaymentStatus.PAID,
-        [PaymentStatus.PREPARING, PaymentStatus.UNPAID, PaymentStatus.EXPIRED,
-         PaymentStatus.CANCELLED],
+        [
+            PaymentStatus.PREPARING,
+            PaymentStatus.UNPAID,
+            PaymentStatus.EXPIRED,
+            PaymentStatus.CANCELLED,
+        ],
     ),
-    schemas.PaymentStatus.EXPIRED: (PaymentStatus.EXPIRED,
-                                    [PaymentStatus.PREPARING, PaymentStatus.UNPAID]),
-    schemas.PaymentStatus.CANCELLED: (PaymentStatus.CANCELLED,
-                                      [PaymentStatus.PREPARING, PaymentStatus.UNPAID]),
+    schemas.PaymentStatus.EXPIRED: (
+        PaymentStatus.EXPIRED,
+        [PaymentStatus.PREPARING, PaymentStatus.UNPAID],
+    ),
+    schemas.PaymentStatus.CANCELLED: (
+        PaymentStatus.CANCELLED,
+        [PaymentStatus.PREPARING, PaymentStatus.UNPAID],
+    ),
 }
 
 
@@ -184,11 +202,12 @@ def payment_status_apply(*, application: Application, payment: schemas.Payment) 
     target, allowed_from = _PAYMENT_TRANSITIONS[payment.status]
     fields: dict[str, Any] = {"payment_status": target, "updated_at": timezone.now()}
     if target == PaymentStatus.PAID:
-        fields.update(payment_method=payment.method.value if payment.method else "",
-                      paid_at=payment.paid_at)
-    changed = Application.objects.filter(
-        pk=application.pk, payment_status__in=allowed_from
-    ).update(**fields)
+        fields.update(
+            payment_method=payment.method.value if payment.method else "", paid_at=payment.paid_at
+        )
+    changed = Application.objects.filter(pk=application.pk, payment_status__in=allowed_from).update(
+        **fields
+    )
     if changed:
         application.refresh_from_db()
     return bool(changed)
@@ -211,8 +230,9 @@ def checkout_link_create(*, application: Application) -> str:
     agency = application.procedure.department.agency
     with kessai_client(agency) as client:
         # A fresh key per press: every press deserves its own single-use link.
-        link = client.create_checkout(application.kessai_payment_id,
-                                      idempotency_key=f"shinsei-checkout-{uuid.uuid4()}")
+        link = client.create_checkout(
+            application.kessai_payment_id, idempotency_key=f"shinsei-checkout-{uuid.uuid4()}"
+        )
     return link.url
 
 
@@ -237,10 +257,15 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
         )
         if application is None:
             # The notification raced ahead of our own record of the payment id.
-            application = Application.objects.select_for_update().filter(
-                reference=payment.reference, procedure__department__agency=agency,
-                kessai_payment_id="",
-            ).first()
+            application = (
+                Application.objects.select_for_update()
+                .filter(
+                    reference=payment.reference,
+                    procedure__department__agency=agency,
+                    kessai_payment_id="",
+                )
+                .first()
+            )
             if application is None:
                 raise NotificationRejected("unknown payment")
             Application.objects.filter(pk=application.pk).update(kessai_payment_id=payment.id)

@@ -18,11 +18,11 @@ def request_payment(application_id: int, attempt: int = 0) -> bool:
         return services.payment_request_send(application_id=application_id)
     except (httpx.HTTPError, KessaiError) as exc:
         if isinstance(exc, KessaiError) and not exc.is_retryable:
-            logger.error("Kessai refused the payment for application %s: %s",
-                         application_id, exc)
+            logger.error("Kessai refused the payment for application %s: %s", application_id, exc)
             raise
         delay = backoff_delay(attempt)
         if delay is not None:
-            enqueue_later(request_payment, delay, application_id=application_id,
-                          attempt=attempt + 1)
+            enqueue_later(
+                request_payment, delay, application_id=application_id, attempt=attempt + 1
+            )
         raise

@@ -33,12 +33,15 @@ def _granted(request: HttpRequest, reference: str) -> Application:
 
 def _grant(request: HttpRequest, application: Application) -> None:
     granted = [r for r in request.session.get(GRANTS, []) if r != application.reference]
-    request.session[GRANTS] = (granted + [application.reference])[-10:]
+    request.session[GRANTS] = ([*granted, application.reference])[-10:]
 
 
 def procedure_list(request: HttpRequest) -> HttpResponse:
-    procedures = Procedure.objects.filter(is_published=True).select_related(
-        "department__agency").order_by("department__agency__id", "department__id", "id")
+    procedures = (
+        Procedure.objects.filter(is_published=True)
+        .select_related("department__agency")
+        .order_by("department__agency__id", "department__id", "id")
+    )
     return render(request, "shinsei/procedure_list.html", {"procedures": procedures})
 
 
@@ -56,11 +59,16 @@ def procedure_form(request: HttpRequest, slug: str) -> HttpResponse:
             return HttpResponseRedirect(reverse("shinsei:confirm", args=[procedure.slug]))
         status = 400
     else:
-        form = ApplicationForm(procedure.form_fields,
-                               initial=request.session.get(_draft_key(procedure), {}))
+        form = ApplicationForm(
+            procedure.form_fields, initial=request.session.get(_draft_key(procedure), {})
+        )
         status = 200
-    return render(request, "shinsei/procedure_form.html",
-                  {"procedure": procedure, "form": form}, status=status)
+    return render(
+        request,
+        "shinsei/procedure_form.html",
+        {"procedure": procedure, "form": form},
+        status=status,
+    )
 
 
 @never_cache
@@ -72,18 +80,23 @@ def procedure_confirm(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponseRedirect(reverse("shinsei:procedure", args=[procedure.slug]))
     answers = form.answers()
     if request.method == "POST":
-        application, password = services.application_submit(procedure=procedure,
-                                                             answers=answers)
+        application, password = services.application_submit(procedure=procedure, answers=answers)
         del request.session[_draft_key(procedure)]
         _grant(request, application)
-        request.session["just_submitted"] = {"reference": application.reference,
-                                             "password": password}
+        request.session["just_submitted"] = {
+            "reference": application.reference,
+            "password": password,
+        }
         return HttpResponseRedirect(reverse("shinsei:submitted"))
-    return render(request, "shinsei/procedure_confirm.html", {
-        "procedure": procedure,
-        "rows": display_answers(procedure.form_fields, answers),
-        "fee": procedure.fee_for(answers),
-    })
+    return render(
+        request,
+        "shinsei/procedure_confirm.html",
+        {
+            "procedure": procedure,
+            "rows": display_answers(procedure.form_fields, answers),
+            "fee": procedure.fee_for(answers),
+        },
+    )
 
 
 @never_cache
@@ -91,10 +104,14 @@ def submitted(request: HttpRequest) -> HttpResponse:
     info: dict[str, Any] | None = request.session.pop("just_submitted", None)
     if info is None:
         return HttpResponseRedirect(reverse("shinsei:inquiry"))
-    application = get_object_or_404(Application.objects.select_related("procedure"),
-                                    reference=info["reference"])
-    return render(request, "shinsei/submitted.html",
-                  {"application": application, "password": info["password"]})
+    application = get_object_or_404(
+        Application.objects.select_related("procedure"), reference=info["reference"]
+    )
+    return render(
+        request,
+        "shinsei/submitted.html",
+        {"application": application, "password": info["password"]},
+    )
 
 
 @never_cache
@@ -111,19 +128,22 @@ def inquiry(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(reverse("shinsei:status", args=[application.reference]))
         error = "整理番号またはパスワードが正しくありません。"
     status = 400 if request.method == "POST" else 200
-    return render(request, "shinsei/inquiry.html", {"form": form, "error": error},
-                  status=status)
+    return render(request, "shinsei/inquiry.html", {"form": form, "error": error}, status=status)
 
 
 @never_cache
 def application_status(request: HttpRequest, reference: str) -> HttpResponse:
     application = _granted(request, reference)
-    return render(request, "shinsei/status.html", {
-        "application": application,
-        "rows": display_answers(application.procedure.form_fields, application.answers),
-        "can_pay": application.payment_status == Application.PaymentStatus.UNPAID,
-        "message": request.session.pop("status_message", ""),
-    })
+    return render(
+        request,
+        "shinsei/status.html",
+        {
+            "application": application,
+            "rows": display_answers(application.procedure.form_fields, application.answers),
+            "can_pay": application.payment_status == Application.PaymentStatus.UNPAID,
+            "message": request.session.pop("status_message", ""),
+        },
+    )
 
 
 @require_POST
@@ -155,7 +175,8 @@ def kessai_notification(request: HttpRequest, agency_code: str) -> HttpResponse:
     agency = get_object_or_404(Agency, code=agency_code)
     try:
         services.notification_receive(
-            agency=agency, body=request.body,
+            agency=agency,
+            body=request.body,
             signature=request.headers.get("Kessai-Signature", ""),
         )
     except services.NotificationRejected:

@@ -29,8 +29,9 @@ def login(request: HttpRequest) -> HttpResponse:
             session_login(request, account)
             return HttpResponseRedirect(reverse("staff:inbox"))
         error = "ログインIDまたはパスワードが正しくありません。"
-    return render(request, "shinsei/staff/login.html", {"error": error},
-                  status=401 if error else 200)
+    return render(
+        request, "shinsei/staff/login.html", {"error": error}, status=401 if error else 200
+    )
 
 
 def logout(request: HttpRequest) -> HttpResponse:
@@ -42,10 +43,14 @@ def logout(request: HttpRequest) -> HttpResponse:
 @staff_login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     staff: StaffAccount = request.account  # type: ignore[attr-defined]
-    return render(request, "shinsei/staff/inbox.html", {
-        "account": staff,
-        "applications": selectors.applications_for_staff(staff=staff),
-    })
+    return render(
+        request,
+        "shinsei/staff/inbox.html",
+        {
+            "account": staff,
+            "applications": selectors.applications_for_staff(staff=staff),
+        },
+    )
 
 
 def _application_for(staff: StaffAccount, reference: str) -> Application:
@@ -60,12 +65,16 @@ def _application_for(staff: StaffAccount, reference: str) -> Application:
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
     staff: StaffAccount = request.account  # type: ignore[attr-defined]
     application = _application_for(staff, reference)
-    return render(request, "shinsei/staff/detail.html", {
-        "account": staff,
-        "application": application,
-        "rows": display_answers(application.procedure.form_fields, application.answers),
-        "message": request.session.pop("staff_message", ""),
-    })
+    return render(
+        request,
+        "shinsei/staff/detail.html",
+        {
+            "account": staff,
+            "application": application,
+            "rows": display_answers(application.procedure.form_fields, application.answers),
+            "message": request.session.pop("staff_message", ""),
+        },
+    )
 
 
 @require_POST

@@ -39,8 +39,7 @@ class Procedure(models.Model):
         FIXED = "fixed", "定額"
         PER_UNIT = "per_unit", "単価×数量"
 
-    department = models.ForeignKey(Department, on_delete=models.PROTECT,
-                                   related_name="procedures")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="procedures")
     slug = models.SlugField(unique=True)
     name = models.CharField("手続名", max_length=200)
     description = models.TextField("説明", blank=True)
@@ -67,5 +66,5 @@ class Procedure(models.Model):
             return self.fee_amount
         if self.fee_kind == self.FeeKind.PER_UNIT:
             quantity = answers.get(self.quantity_field) or 1
-            return self.fee_amount * int(quantity)  # type: ignore[call-overload]
+            return self.fee_amount * int(str(quantity))
         return 0

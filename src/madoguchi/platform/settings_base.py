@@ -1,0 +1,51 @@
+"""Settings both services share. Each service's settings module star-imports
+this and then names its own surfaces, apps, database and secrets."""
+
+from madoguchi.platform.conf import (
+    COMMON_APPS,
+    COMMON_MIDDLEWARE,
+    PASSWORD_HASHERS,
+    STRICT_CSP,
+    env,
+    env_bool,
+    logging_config,
+    templates,
+)
+
+DEBUG = env_bool("MADOGUCHI_DEBUG")
+# Behind TLS (madoguchi up --tls, or a terminating proxy in production).
+MADOGUCHI_TLS = env_bool("MADOGUCHI_TLS")
+ALLOWED_HOSTS = env("MADOGUCHI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+INSTALLED_APPS = list(COMMON_APPS)
+MIDDLEWARE = list(COMMON_MIDDLEWARE)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TEMPLATES = templates(debug=DEBUG)
+PASSWORD_HASHERS = PASSWORD_HASHERS
+
+SESSION_ENGINE = "madoguchi.platform.sessions.store"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = MADOGUCHI_TLS
+SESSION_COOKIE_AGE = 60 * 60 * 2
+CSRF_COOKIE_SECURE = MADOGUCHI_TLS
+
+SECURE_CSP = STRICT_CSP
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_HSTS_SECONDS = 31536000 if MADOGUCHI_TLS else 0
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "ja"
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "/static/"
+LOGGING = logging_config()
+
+# Host -> surface; only the test settings serve several surfaces at once.
+MADOGUCHI_SURFACE_HOSTS: dict[str, str] = {}
+# Dotted path of an httpx transport factory; only tests set it.
+MADOGUCHI_HTTP_TRANSPORT = ""
+# (dotted path, interval in seconds) run by the worker between tasks.
+MADOGUCHI_PERIODIC: list[tuple[str, float]] = []

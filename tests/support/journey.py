@@ -1,0 +1,63 @@
+"""Steps of the citizen/staff/payer journey, driven through the real views
+and the real HTTP contract (in-process transport)."""
+
+from typing import Any
+
+from django.test import Client
+
+from madoguchi.shinsei.applications.models import Application
+
+ANSWERS = {
+    "name": "藤沢 花子",
+    "name_kana": "フジサワ ハナコ",
+    "birth_date": "1990-04-01",
+    "postal_code": "251-8601",
+    "address": "神奈川県藤沢市朝日町1番地の1",
+    "phone": "0466-25-1111",
+    "email": "hanako@example.jp",
+    "copies": "2",
+    "purpose": "就職",
+}
+
+
+def submit_application(
+    citizen: Client, slug: str = "juminhyo", answers: dict[str, str] | None = None
+) -> tuple[Application, str]:
+    response = citizen.post(f"/procedures/{slug}/", answers or ANSWERS)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    response = citizen.post(f"/procedures/{slug}/confirm")
+    assert response.status_code == 302
+    page = citizen.get("/submitted")
+    assert page.status_code == 200
+    application = Application.objects.order_by("-id").first()
+    assert application is not None
+    password = page.context["password"]
+    return application, password
+
+
+def accept(staff: Client, application: Application) -> None:
+    response = staff.post(f"/applications/{application.reference}/accept")
+    assert response.status_code == 302
+
+
+def open_payment_page(citizen: Client, payer: Client, application: Application) -> str:
+    """Press 支払う on Shinsei and follow the single-use link onto Kessai."""
+    response = citizen.post(f"/applications/{application.reference}/pay")
+    assert response.status_code == 302, response
+    link = response["Location"]
+    assert link.startswith("http://kessai.test/checkout/")
+    response = payer.get(link.removeprefix("http://kessai.test"))
+    assert response.status_code == 302
+    return str(response["Location"])
+
+
+def pay_by_card(payer: Client, pay_path: str, number: str, cvc: str = "123") -> Any:
+    return payer.post(
+        pay_path + "card",
+        {
+            "card_number": number,
+            "exp_month": "12",
+            "exp_year": "2031",
+            "security_code": cvc,
+        },
+    )
