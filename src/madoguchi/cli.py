@@ -264,7 +264,7 @@ def up(args: argparse.Namespace) -> int:
     return exit_code if not not_up else 1
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace) -> int:  # noqa: RET503 - execv does not return
     listener = next((item for item in LISTENERS if item.surface == args.surface), None)
     if listener is None:
         print(
@@ -276,7 +276,6 @@ def serve(args: argparse.Namespace) -> int:
     var = Path(os.environ.get("MADOGUCHI_VAR_DIR", "var")).resolve()
     command = granian_command(listener, args.port, args.host, var)
     os.execv(sys.executable, command)
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:

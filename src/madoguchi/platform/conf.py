@@ -139,5 +139,10 @@ def database_from_env(service: str) -> dict[str, Any]:
     return database_from_url(env(f"{service.upper()}_DATABASE_URL", default))
 
 
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def static_root(service: str) -> str:
     return env("MADOGUCHI_STATIC_ROOT", str(var_dir() / "static" / service))

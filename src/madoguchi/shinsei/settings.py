@@ -1,9 +1,12 @@
 """Shinsei (電子申請・届出システム) settings. One process serves one surface."""
 
+from django.utils.csp import CSP
+
 from madoguchi.platform.conf import (
     COMMON_APPS,
     database_from_env,
     env,
+    origin_of,
     secret_key_from_env,
     static_root,
     surface_from_env,
@@ -31,6 +34,13 @@ INSTALLED_APPS = [
 SHINSEI_PUBLIC_URL = env("SHINSEI_PUBLIC_URL", "http://127.0.0.1:8000")
 SHINSEI_KESSAI_API_URL = env("SHINSEI_KESSAI_API_URL", "http://127.0.0.1:8100/api")
 SHINSEI_PAYMENT_DUE_DAYS = int(env("SHINSEI_PAYMENT_DUE_DAYS", "14"))
+
+# 「支払う」 posts to Shinsei, which redirects to Kessai's payment page; browsers
+# apply form-action to that redirect, so Kessai's origin must be allowed.
+SECURE_CSP = {
+    **SECURE_CSP,  # noqa: F405
+    "form-action": [CSP.SELF, origin_of(SHINSEI_KESSAI_API_URL)],
+}
 
 MADOGUCHI_PERIODIC = [
     ("madoguchi.shinsei.applications.services.applications_sweep", 60.0),

@@ -1,0 +1,163 @@
+"""Issue #2's journey with real processes over HTTP, in headless Chromium:
+the citizen applies, staff accept, the citizen pays by card after a declined
+card, and both sides show 決済済. Then var/ is searched for the card data and
+Kessai's database for the applicant's personal data."""
+
+import re
+import signal
+import sqlite3
+import subprocess
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+NAME = "雪ノ下 紫苑"
+ADDRESS = "神奈川県藤沢市片瀬海岸九丁目八番七号 潮騒荘"
+PAN_DECLINED = "4000000000000002"
+PAN = "4242424242424242"
+CVC = "7391"
+PROCEDURE = "住民票の写しの交付申請"
+
+
+def fill_application(page: Any) -> None:
+    page.get_by_label("氏名", exact=False).first.fill(NAME)
+    page.get_by_label("氏名（フリガナ）").fill("ユキノシタ シオン")
+    page.get_by_label("生年月日").fill("1990-04-01")
+    page.get_by_label("郵便番号").fill("251-8601")
+    page.get_by_label("住所").fill(ADDRESS)
+    page.get_by_label("電話番号").fill("0466-98-7654")
+    page.get_by_label("通数").fill("2")
+    page.get_by_label("使用目的").select_option("就職")
+
+
+def pay_by_card(page: Any, number: str) -> None:
+    page.get_by_label("カード番号").fill(number)
+    page.get_by_label("月", exact=True).select_option("12")
+    page.get_by_label("年", exact=True).select_option(str(date.today().year + 3))
+    page.get_by_label("セキュリティコード").fill(CVC)
+    page.locator("#pay-button").click()
+
+
+def test_card_journey_in_a_real_browser(system: dict[str, Any], browser: Any) -> None:
+    urls = system["urls"]
+    citizen = browser.new_context(locale="ja-JP").new_page()
+
+    # The citizen applies, with one mistake first.
+    citizen.goto(urls["shinsei_public"] + "/")
+    citizen.get_by_role("link", name=PROCEDURE).click()
+    fill_application(citizen)
+    citizen.get_by_label("郵便番号").fill("2518")
+    citizen.get_by_role("button", name="確認画面へ進む").click()
+    assert "郵便番号は 251-8601 のように7桁の数字で入力してください。" in citizen.content()
+    assert citizen.get_by_label("住所").input_value() == ADDRESS  # nothing lost
+    citizen.get_by_label("郵便番号").fill("251-8601")
+    citizen.get_by_role("button", name="確認画面へ進む").click()
+    assert "600円" in citizen.content()
+    citizen.get_by_role("button", name="この内容で申請する").click()
+    reference = citizen.get_by_test_id("reference").inner_text()
+    assert re.fullmatch(r"\d{12}", reference)
+
+    # Staff of the owning department accept it.
+    staff_account = next(a for a in system["accounts"]["shinsei_staff"]
+                         if a["login_id"] == "staff-shimin")  # fmt: skip
+    staff = browser.new_context(locale="ja-JP").new_page()
+    staff.goto(urls["shinsei_staff"] + "/login")
+    staff.get_by_label("ログインID").fill(staff_account["login_id"])
+    staff.get_by_label("パスワード").fill(staff_account["password"])
+    staff.get_by_role("button", name="ログイン").click()
+    staff.get_by_role("link", name=reference).click()
+    staff.locator("#accept-button").click()
+    assert staff.get_by_test_id("status").inner_text() == "受理"
+
+    # The worker creates the payment on Kessai; the citizen's page offers 支払う.
+    citizen.get_by_role("link", name="申請状況を見る").click()
+    for _ in range(60):
+        if citizen.locator("#pay-button").count():
+            break
+        citizen.wait_for_timeout(500)
+        citizen.reload()
+    citizen.locator("#pay-button").click()
+    citizen.wait_for_url(urls["kessai_public"] + "/pay/**")
+
+    # On Kessai's page: agency, reference and amount, and nothing else of the application.
+    assert citizen.url.startswith(urls["kessai_public"] + "/pay/")
+    assert citizen.get_by_test_id("reference").inner_text() == reference
+    assert citizen.get_by_test_id("amount").inner_text() == "600円"
+    assert NAME not in citizen.content()
+    assert PROCEDURE not in citizen.content()
+
+    pay_by_card(citizen, PAN_DECLINED)
+    assert "カードが承認されませんでした" in citizen.content()
+    assert PAN_DECLINED not in citizen.content()
+    pay_by_card(citizen, PAN)
+    assert "お支払いが完了しました" in citizen.content()
+    citizen.locator("#back-button").click()
+    citizen.wait_for_url(urls["shinsei_public"] + "/applications/**")
+
+    # Back on Shinsei, which asked Kessai for the status.
+    assert citizen.url.startswith(urls["shinsei_public"] + f"/applications/{reference}/")
+    assert citizen.get_by_test_id("payment-status").inner_text() == "決済済"
+    assert citizen.get_by_test_id("payment-method").inner_text() == "クレジットカード"
+    assert citizen.get_by_test_id("paid-at").inner_text().startswith(f"{date.today().year}年")
+
+    staff.reload()
+    assert staff.get_by_test_id("payment-status").inner_text() == "決済済"
+    assert staff.get_by_test_id("payment-method").inner_text() == "クレジットカード"
+
+    # The payment administrators see it, without card data.
+    admin = system["accounts"]["kessai_console"][0]
+    console = browser.new_context(locale="ja-JP").new_page()
+    console.goto(urls["kessai_console"] + "/login")
+    console.get_by_label("ログインID").fill(admin["login_id"])
+    console.get_by_label("パスワード").fill(admin["password"])
+    console.get_by_role("button", name="ログイン").click()
+    assert reference in console.content()
+    assert "4242" not in console.content()
+
+    # Let the worker deliver the notifications, then stop everything cleanly.
+    kessai_db = sqlite3.connect(system["var"] / "kessai.sqlite3")
+    for _ in range(60):
+        pending = kessai_db.execute(
+            "select count(*) from kessai_notification where status != 'delivered'"
+        ).fetchone()[0]
+        if pending == 0:
+            break
+        citizen.wait_for_timeout(500)
+    assert pending == 0
+    kessai_db.close()
+    process: subprocess.Popen[bytes] = system["process"]
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    check_no_card_data_under(system["var"])
+    check_no_personal_data_in_kessai(system["var"] / "kessai.sqlite3", reference)
+
+
+def check_no_card_data_under(var: Path) -> None:
+    # The CVC is four digits: look for it standing alone, not inside an id.
+    cvc_alone = re.compile(rb"(?<![0-9A-Za-z])" + CVC.encode() + rb"(?![0-9A-Za-z])")
+    files = [p for p in var.rglob("*") if p.is_file()]
+    assert any(p.name == "kessai.sqlite3" for p in files)
+    assert any(p.suffix == ".log" for p in files)
+    for path in files:
+        data = path.read_bytes()
+        assert PAN.encode() not in data, f"card number in {path}"
+        assert PAN_DECLINED.encode() not in data, f"card number in {path}"
+        assert not cvc_alone.search(data), f"security code in {path}"
+
+
+def check_no_personal_data_in_kessai(database: Path, reference: str) -> None:
+    connection = sqlite3.connect(database)
+    tables = [row[0] for row in connection.execute(
+        "select name from sqlite_master where type = 'table'")]  # fmt: skip
+    dump = "\n".join(
+        repr(row) for table in tables
+        for row in connection.execute(f'select * from "{table}"')  # noqa: S608
+    )  # fmt: skip
+    connection.close()
+    assert reference in dump  # sanity: the payment is there
+    for value in (NAME, "ユキノシタ", ADDRESS, "潮騒荘", "0466-98-7654", PROCEDURE, "市民課"):
+        assert value not in dump, f"{value!r} reached Kessai's database"
