@@ -229,3 +229,23 @@ def test_due_payments_expire_and_notify(payment: Payment) -> None:
     assert payment.status == "expired"
     assert Notification.objects.filter(type="payment.expired").count() == 1
     assert services.payments_expire_due() == 0
+
+
+def test_success_is_counted_in_the_daily_summary_in_the_same_transaction(
+    payer: Client, payment: Payment
+) -> None:
+    from madoguchi.kessai.payments.ledger import jst_day
+    from madoguchi.kessai.payments.models import DailySummary
+
+    path = open_page(payer, payment)
+    pay_by_card(payer, path, CARD_DECLINED)
+    pay_by_card(payer, path, CARD_OK)
+    payment.refresh_from_db()
+    assert payment.paid_at is not None
+    row = DailySummary.objects.get()
+    assert (row.day, row.merchant_id, row.method) == (
+        jst_day(payment.paid_at),
+        payment.merchant_id,
+        "card",
+    )
+    assert (row.succeeded_count, row.succeeded_amount, row.refunded_amount) == (1, 300, 0)

@@ -84,6 +84,7 @@ COMMON_APPS = [
     "django.contrib.staticfiles",
     "django_tasks_db",
     "madoguchi.platform.sessions",
+    "madoguchi.platform.audit",
     "madoguchi.platform",
 ]
 

@@ -7,6 +7,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from madoguchi.platform.accounts import login_required, session_login, session_logout
+from madoguchi.platform.audit.models import AuditRecord
+from madoguchi.platform.audit.services import audit_record
 
 from . import selectors
 from .models import ConsoleAccount
@@ -24,7 +26,14 @@ def login(request: HttpRequest) -> HttpResponse:
         ).first()
         if account and account.check_password(request.POST.get("password", "")):
             session_login(request, account)
+            audit_record(actor=account.account_key, event="login", request=request)
             return HttpResponseRedirect(reverse("console:payments"))
+        audit_record(
+            actor=f"console-login:{request.POST.get('login_id', '')[:40]}",
+            event="login",
+            outcome=AuditRecord.Outcome.FAILURE,
+            request=request,
+        )
         error = "ログインIDまたはパスワードが正しくありません。"
     return render(request, "console/login.html", {"error": error}, status=401 if error else 200)
 

@@ -157,3 +157,25 @@ class NotificationDelivery(models.Model):
     class Meta:
         db_table = "kessai_notification_delivery"
         ordering = ["id"]
+
+
+class DailySummary(models.Model):
+    """Running totals per JST day, merchant and method, kept in the same
+    transaction as the change they count, so they can never drift. The console
+    reads these instead of scanning payments (see ledger.py)."""
+
+    day = models.DateField()  # in Asia/Tokyo
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(max_length=16)
+    succeeded_count = models.PositiveIntegerField(default=0)
+    succeeded_amount = models.PositiveBigIntegerField(default=0)
+    refunded_count = models.PositiveIntegerField(default=0)
+    refunded_amount = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        db_table = "kessai_daily_summary"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "merchant", "method"], name="kessai_daily_summary_key"
+            )
+        ]

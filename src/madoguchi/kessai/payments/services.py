@@ -29,6 +29,7 @@ from .errors import (
     PaymentNotPayable,
     ReferenceInUse,
 )
+from .ledger import ledger_add
 from .models import (
     Attempt,
     CheckoutToken,
@@ -242,15 +243,22 @@ def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
             .get(pk=attempt.payment_id)
         )
         if result.succeeded:
+            paid_at = timezone.now()
             moved = _transition(
                 payment,
                 to=PaymentStatus.SUCCEEDED,
                 allowed_from=PAYABLE_STATUSES,
                 method=attempt.method,
-                paid_at=timezone.now(),
+                paid_at=paid_at,
             )
             if moved:
                 _event(payment, "payment.succeeded", attempt=attempt.pk, method=attempt.method)
+                ledger_add(
+                    merchant_id=payment.merchant_id,
+                    method=attempt.method,
+                    at=paid_at,
+                    succeeded_amount=payment.amount,
+                )
                 notification_enqueue(payment=payment, event_type=EventType.PAYMENT_SUCCEEDED)
             else:
                 # Money was taken for a payment that had already ended (cancelled,

@@ -8,6 +8,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from madoguchi.platform.accounts import login_required, session_login, session_logout
+from madoguchi.platform.audit.models import AuditRecord
+from madoguchi.platform.audit.services import audit_record
 from madoguchi.shinsei.staff.models import StaffAccount
 
 from . import selectors, services
@@ -27,7 +29,14 @@ def login(request: HttpRequest) -> HttpResponse:
         ).first()
         if account and account.check_password(request.POST.get("password", "")):
             session_login(request, account)
+            audit_record(actor=account.account_key, event="login", request=request)
             return HttpResponseRedirect(reverse("staff:inbox"))
+        audit_record(
+            actor=f"staff-login:{request.POST.get('login_id', '')[:40]}",
+            event="login",
+            outcome=AuditRecord.Outcome.FAILURE,
+            request=request,
+        )
         error = "ログインIDまたはパスワードが正しくありません。"
     return render(
         request, "shinsei/staff/login.html", {"error": error}, status=401 if error else 200
@@ -65,6 +74,12 @@ def _application_for(staff: StaffAccount, reference: str) -> Application:
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
     staff: StaffAccount = request.account  # type: ignore[attr-defined]
     application = _application_for(staff, reference)
+    audit_record(
+        actor=staff.account_key,
+        event="application.view",
+        request=request,
+        resource=f"application:{application.reference}",
+    )
     return render(
         request,
         "shinsei/staff/detail.html",

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "madoguchi.platform.audit"
+    label = "platform_audit"
+    verbose_name = "監査ログ"
+    default_auto_field = "django.db.models.BigAutoField"
