@@ -155,11 +155,20 @@ def prepare(var: Path, base: int, host: str, keys: dict[str, str]) -> dict[str, 
         ["kessai_seed_demo", "--shinsei-public-url", _url(host, base), "--out", str(kessai_creds)],
         kessai_env,
     )
-    manage(
-        "shinsei",
-        ["shinsei_seed_demo", "--kessai-credentials", str(kessai_creds), "--out", str(shinsei_out)],
-        shinsei_env,
-    )
+    if kessai_creds.exists():
+        # Kessai was seeded just now (or an earlier run stopped half-way):
+        # hand its credentials to Shinsei. On later runs both are seeded.
+        manage(
+            "shinsei",
+            [
+                "shinsei_seed_demo",
+                "--kessai-credentials",
+                str(kessai_creds),
+                "--out",
+                str(shinsei_out),
+            ],
+            shinsei_env,
+        )
     demo: dict[str, Any] = json.loads(demo_path.read_text()) if demo_path.exists() else {}
     if kessai_creds.exists() and shinsei_out.exists() and "accounts" not in demo:
         kessai = json.loads(kessai_creds.read_text())

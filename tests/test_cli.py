@@ -1,0 +1,38 @@
+"""``madoguchi up``'s preparation: databases per service, seeded once, reused."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+from madoguchi.cli import load_or_create_secrets, prepare
+
+
+def test_second_run_reuses_data_and_keeps_the_demo_accounts(tmp_path: Path) -> None:
+    keys = load_or_create_secrets(tmp_path)
+    first = prepare(tmp_path, 18500, "127.0.0.1", keys)
+    assert first.pop("new") is True
+    (tmp_path / "demo.json").write_text(json.dumps(first))
+    assert {p.name for p in tmp_path.glob("*.sqlite3")} == {"shinsei.sqlite3", "kessai.sqlite3"}
+    # The seed hand-over files are gone; the credentials live in demo.json only.
+    assert not (tmp_path / "kessai-credentials.json").exists()
+
+    second = prepare(tmp_path, 18500, "127.0.0.1", load_or_create_secrets(tmp_path))
+    assert "new" not in second
+    assert second["accounts"] == first["accounts"]
+    assert load_or_create_secrets(tmp_path) == keys
+    kessai = sqlite3.connect(tmp_path / "kessai.sqlite3")
+    assert kessai.execute("select count(*) from kessai_merchant").fetchone()[0] == 2
+    assert (
+        kessai.execute("select count(*) from sqlite_master where name like 'shinsei_%'").fetchone()[
+            0
+        ]
+        == 0
+    )  # separate databases: no Shinsei table in Kessai's
+    shinsei = sqlite3.connect(tmp_path / "shinsei.sqlite3")
+    assert shinsei.execute("select count(*) from shinsei_procedure").fetchone()[0] == 4
+    assert (
+        shinsei.execute("select count(*) from sqlite_master where name like 'kessai_%'").fetchone()[
+            0
+        ]
+        == 0
+    )
