@@ -30,11 +30,20 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = MADOGUCHI_TLS
 SESSION_COOKIE_AGE = 60 * 60 * 2
 CSRF_COOKIE_SECURE = MADOGUCHI_TLS
+# Forms carry the token; no script ever needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (docs/operations.md).
+if env_bool("MADOGUCHI_TRUST_FORWARDED_PROTO"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SECURE_CSP = STRICT_CSP
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_HSTS_SECONDS = 31536000 if MADOGUCHI_TLS else 0
+SECURE_SSL_REDIRECT = MADOGUCHI_TLS
+# Health checks come from the process manager over plain HTTP on loopback.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "ja"

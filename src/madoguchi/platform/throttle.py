@@ -4,10 +4,14 @@ listener (and every listener of a service) shares the counts.
 Fixed windows: simple, and close enough for lockouts and abuse limits.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from .models import Throttle
@@ -47,3 +51,44 @@ def throttle_hit(
 
 def throttle_clear(key: str) -> None:
     Throttle.objects.filter(key=key).delete()
+
+
+TOO_MANY = "試行回数が上限に達しました。しばらくしてからお試しください。"
+
+
+def failures_limited(
+    scope: str,
+    *,
+    fields: tuple[str, ...] = (),
+    limit: int = 10,
+    window: timedelta = timedelta(minutes=30),
+    failure_statuses: tuple[int, ...] = (400, 401, 403),
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """View decorator for POSTs that check a secret (the 整理番号 + password
+    inquiry): after ``limit`` failed answers from one address, or for one
+    value of each of ``fields`` (e.g. one 整理番号 tried from many addresses),
+    answer 429 for ``window``."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "POST":
+                return view(request, *args, **kwargs)
+            from .network import client_address
+
+            keys = [f"{scope}:address:{client_address(request)}"]
+            for field in fields:
+                value = "".join(str(request.POST.get(field, "")).split()).replace("-", "")[:64]
+                if value:
+                    keys.append(f"{scope}:{field}:{value}")
+            if any(throttle_blocked(key) for key in keys):
+                return HttpResponse(TOO_MANY, status=429, content_type="text/plain; charset=utf-8")
+            response = view(request, *args, **kwargs)
+            if response.status_code in failure_statuses:
+                for key in keys:
+                    throttle_hit(key, limit=limit, window=window, block_for=window)
+            return response
+
+        return wrapped
+
+    return decorator
