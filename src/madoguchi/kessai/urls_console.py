@@ -13,6 +13,7 @@ patterns = [
     path("password", auth.password_change, name="password_change"),
     path("login/totp", auth.totp, name="totp"),
     path("login/totp-setup", auth.totp_setup, name="totp_setup"),
+    path("audit", auth.audit, name="audit"),
     path("healthz", healthz, name="healthz"),
 ]
 

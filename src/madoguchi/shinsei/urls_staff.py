@@ -15,6 +15,7 @@ patterns = [
     path("login/totp-setup", auth.totp_setup, name="totp_setup"),
     path("applications/<str:reference>/", views.detail, name="detail"),
     path("applications/<str:reference>/accept", views.accept, name="accept"),
+    path("audit", auth.audit, name="audit"),
     path("healthz", healthz, name="healthz"),
 ]
 
