@@ -129,7 +129,8 @@ def test_card_journey_in_a_real_browser(system: dict[str, Any], browser: Any) ->
     # Let the worker deliver the notifications, then stop everything cleanly.
     kessai_db = sqlite3.connect(system["var"] / "kessai.sqlite3")
     # The real migrations made the audit log append-only (issue #6).
-    triggers = {row[0] for row in kessai_db.execute("select name from sqlite_master where type='trigger'")}  # fmt: skip
+    rows = kessai_db.execute("select name from sqlite_master where type = 'trigger'")
+    triggers = {row[0] for row in rows}
     assert {"platform_audit_record_no_update", "platform_audit_record_no_early_delete"} <= triggers
     for _ in range(60):
         pending = kessai_db.execute(
