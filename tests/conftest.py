@@ -81,15 +81,18 @@ def login(client: Client, login_id: str, password: str) -> None:
 
 
 def current_totp(login_id: str) -> str:
+    """The code an authenticator app would show now for this account."""
     from madoguchi.shinsei.staff.models import StaffAccount
 
-    model: Any = ConsoleAccount if login_id.startswith("kessai") else StaffAccount
-    account = model.objects.filter(login_id=login_id).first() or ConsoleAccount.objects.get(
-        login_id=login_id
+    account = (
+        StaffAccount.objects.filter(login_id=login_id).first()
+        or ConsoleAccount.objects.filter(login_id=login_id).first()
     )
-    # The step after the last one used: a code is accepted once per step.
+    assert account is not None
+    # A code is accepted once per 30 s step: logging in twice within one step
+    # uses the next step's code (inside the allowed drift).
     step = max(totp_step(), account.totp_last_step + 1)
-    assert step <= totp_step() + 1
+    assert step <= totp_step() + 1, "more logins of one account than the drift allows"
     return totp_code(account.totp_secret, step)
 
 

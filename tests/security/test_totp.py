@@ -1,8 +1,10 @@
 """TOTP second factor: mandatory on Kessai's console, per agency in Shinsei."""
 
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from madoguchi.kessai.console.models import ConsoleAccount
@@ -104,3 +106,17 @@ def test_shinsei_second_factor_is_set_per_agency(
     other = next(a for a in demo["staff_accounts"] if a["login_id"] == "staff-nougyou-jimukyoku")
     assert Client(HTTP_HOST="staff.shinsei.test").post("/login", other)["Location"] == "/"
     assert StaffAccount.objects.get(login_id="staff-shimin").totp_secret == ""
+
+
+def test_an_administrator_resets_a_lost_second_factor(demo: Any) -> None:
+    client = console_client(demo, "viewer")
+    out = StringIO()
+
+    call_command("console_totp_reset", "console-viewer", stdout=out)
+
+    assert out.getvalue() == "console-viewer: second factor cleared, 1 session(s) ended\n"
+    assert client.get("/").status_code == 302
+    response = Client(HTTP_HOST="console.kessai.test").post(
+        "/login", {"login_id": "console-viewer", "password": "Console-test-pass-2026"}
+    )
+    assert response["Location"] == "/login/totp-setup"

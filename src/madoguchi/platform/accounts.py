@@ -27,7 +27,7 @@ from django.utils import timezone
 from .passwords import HISTORY, max_age, password_problems
 from .sessions.store import ACCOUNT_KEY, PENDING_KEY, revoke_sessions
 from .throttle import throttle_blocked, throttle_clear, throttle_hit
-from .totp import recovery_code_hash, recovery_codes_new, totp_match, totp_new_secret
+from .totp import recovery_code_hash, recovery_codes_new, totp_match
 
 LAST_SEEN = "_last_seen"
 PENDING_TOTP_OK = "_pending_totp_ok"
@@ -169,9 +169,20 @@ def _address_throttle(namespace: str, address: str) -> str:
     return f"login-address:{namespace}:{address}"
 
 
-def account_totp_begin(*, account: AbstractAccount) -> str:
-    """A fresh secret for set-up; kept in the session until confirmed."""
-    return totp_new_secret()
+def account_totp_reset(*, account: AbstractAccount, actor: str) -> int:
+    """A lost authenticator (and recovery codes): an administrator clears the
+    second factor; the owner sets up a new one at the next login. Every
+    session ends. Returns the number of sessions ended."""
+    with transaction.atomic():
+        type(account)._default_manager.filter(pk=account.pk).update(
+            totp_secret="", totp_last_step=0, recovery_codes=[]
+        )
+        account.totp_secret, account.totp_last_step, account.recovery_codes = "", 0, []
+        ended = revoke_sessions(account.account_key)
+        from .audit.services import audit_record
+
+        audit_record(actor=actor, event="totp.reset", resource=account.account_key)
+    return ended
 
 
 def account_totp_confirm(

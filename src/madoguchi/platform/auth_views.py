@@ -60,9 +60,6 @@ class AuthViews:
             return HttpResponseRedirect(next_url)
         return HttpResponseRedirect(reverse(self.home))
 
-    def _pending_or_login(self, request: HttpRequest) -> AbstractAccount | None:
-        return pending_account(request, self.model)
-
     def views(self) -> dict[str, View]:
         @never_cache
         @sensitive_post_parameters("password")
@@ -99,7 +96,7 @@ class AuthViews:
         def password_change(request: HttpRequest) -> HttpResponse:
             # Either a login under way that owes a change, or a logged-in
             # account changing on purpose (which must give the current one).
-            account = self._pending_or_login(request) or session_account(request, self.model)
+            account = pending_account(request, self.model) or session_account(request, self.model)
             if account is None:
                 return HttpResponseRedirect(reverse(f"{self.namespace}:login"))
             errors: list[str] = []
@@ -135,7 +132,7 @@ class AuthViews:
 
         @never_cache
         def totp(request: HttpRequest) -> HttpResponse:
-            account = self._pending_or_login(request)
+            account = pending_account(request, self.model)
             if account is None or not account.totp_secret:
                 return HttpResponseRedirect(reverse(f"{self.namespace}:login"))
             error = ""
@@ -156,7 +153,7 @@ class AuthViews:
 
         @never_cache
         def totp_setup(request: HttpRequest) -> HttpResponse:
-            account = self._pending_or_login(request)
+            account = pending_account(request, self.model)
             if account is None or account.totp_secret:
                 return HttpResponseRedirect(reverse(f"{self.namespace}:login"))
             secret = request.session.get(TOTP_SETUP_SECRET) or totp_new_secret()
