@@ -120,3 +120,16 @@ def test_an_administrator_resets_a_lost_second_factor(demo: Any) -> None:
         "/login", {"login_id": "console-viewer", "password": "Console-test-pass-2026"}
     )
     assert response["Location"] == "/login/totp-setup"
+
+
+def test_a_half_finished_login_left_idle_starts_again(demo: Any) -> None:
+    console_client(demo, "viewer")
+    client = Client(HTTP_HOST="console.kessai.test")
+    client.post("/login", {"login_id": "console-viewer", "password": "Console-test-pass-2026"})
+    session = client.session
+    session["_last_seen"] -= 15 * 60 + 1
+    session.save()
+
+    response = client.post("/login/totp", {"code": "000000"})
+
+    assert response["Location"] == "/login"

@@ -269,7 +269,17 @@ def session_account[A: AbstractAccount](request: HttpRequest, model: type[A]) ->
 
 
 def pending_account[A: AbstractAccount](request: HttpRequest, model: type[A]) -> A | None:
-    return _account_from_key(request.session.get(PENDING_KEY, ""), model)
+    """The account of a login under way; a half-finished login left idle for
+    the idle timeout must start again from the password."""
+    key = request.session.get(PENDING_KEY, "")
+    if not key:
+        return None
+    now = int(time.time())
+    if now - int(request.session.get(LAST_SEEN, 0)) > idle_timeout():
+        request.session.flush()
+        return None
+    request.session[LAST_SEEN] = now
+    return _account_from_key(key, model)
 
 
 def end_all_sessions(account: AbstractAccount) -> int:
@@ -292,6 +302,7 @@ def login_required(
             if account.password_change_due():
                 request.session.pop(ACCOUNT_KEY, None)
                 request.session[PENDING_KEY] = account.account_key
+                request.session[LAST_SEEN] = int(time.time())
                 request.session[PENDING_TOTP_OK] = True
                 return HttpResponseRedirect(reverse(f"{namespace}:password_change"))
             request.account = account  # type: ignore[attr-defined]
@@ -358,6 +369,7 @@ def login_next_step(request: HttpRequest, account: AbstractAccount, namespace: s
     """Where the half-logged-in ``account`` goes next; completes the login
     (and audits it) when nothing is owed."""
     request.session[PENDING_KEY] = account.account_key
+    request.session[LAST_SEEN] = int(time.time())
     totp_ok = bool(request.session.get(PENDING_TOTP_OK))
     if account.totp_secret and not totp_ok:
         return reverse(f"{namespace}:totp")
