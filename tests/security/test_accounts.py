@@ -278,3 +278,17 @@ def test_sessions_end_after_fifteen_idle_minutes(demo: Any, idle: int, status: i
     session.save()
 
     assert client.get("/").status_code == status
+
+
+def test_an_unknown_login_id_locks_like_a_real_one_and_is_not_recorded(demo: Any) -> None:
+    typed = "MyPassw0rd-typed-as-id"
+    responses = [
+        _post_login(
+            Client(HTTP_HOST="staff.shinsei.test", REMOTE_ADDR=f"127.0.1.{n}"), typed, "x"
+        ).status_code
+        for n in range(11)
+    ]
+
+    assert responses == [401] * 10 + [429]
+    assert not AuditRecord.objects.filter(actor__contains=typed).exists()
+    assert AuditRecord.objects.filter(actor="staff-login:unknown").count() == 11

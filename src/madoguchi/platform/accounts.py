@@ -158,11 +158,13 @@ def account_expire_password(
 
 
 def account_unlock(*, account: AbstractAccount) -> None:
-    throttle_clear(_account_throttle(account))
+    throttle_clear(_id_throttle(account.account_kind, account.login_id))
 
 
-def _account_throttle(account: AbstractAccount) -> str:
-    return f"login-account:{account.account_key}"
+def _id_throttle(kind: str, login_id: str) -> str:
+    # By login ID, existing or not: unknown IDs lock the same way, so the
+    # lockout does not tell which IDs exist.
+    return f"login-id:{kind}:{login_id[:64]}"
 
 
 def _address_throttle(namespace: str, address: str) -> str:
@@ -341,27 +343,25 @@ def login_attempt(
     from .network import client_address
 
     address_key = _address_throttle(namespace, client_address(request))
+    id_key = _id_throttle(model.account_kind, login_id)
     account = model._default_manager.filter(login_id=login_id, is_active=True).first()
-    actor = account.account_key if account else f"{namespace}-login:{login_id[:40]}"
-    if throttle_blocked(address_key) or (
-        account is not None and throttle_blocked(_account_throttle(account))
-    ):
+    # What was typed as an ID is not recorded when no account has it: people
+    # type their password into the ID field.
+    actor = account.account_key if account else f"{namespace}-login:unknown"
+    if throttle_blocked(address_key) or throttle_blocked(id_key):
         _record(actor, "login", request, outcome="denied", reason="locked")
         return LoginOutcome(None, LOCKED, 429)
     if account is None:
         make_password(password)  # the same work as a real check: no timing oracle
     elif account.check_password(password):
-        throttle_clear(_account_throttle(account))
+        throttle_clear(id_key)
         # Audited as "login" once the second factor and any change are done.
         return LoginOutcome(account)
     _record(actor, "login", request, outcome="failure")
     throttle_hit(address_key, limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT)
-    if account is not None:
-        throttle_hit(
-            _account_throttle(account), limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT
-        )
-        if throttle_blocked(_account_throttle(account)):
-            _record(actor, "account.lockout", request, outcome="denied")
+    throttle_hit(id_key, limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT)
+    if account is not None and throttle_blocked(id_key):
+        _record(actor, "account.lockout", request, outcome="denied")
     return LoginOutcome(None, BAD_CREDENTIALS, 401)
 
 
