@@ -11,7 +11,7 @@ from madoguchi.kessai.console.models import ConsoleAccount
 from madoguchi.platform.totp import totp_code, totp_match, totp_step
 from madoguchi.shinsei.procedures.models import Agency
 from madoguchi.shinsei.staff.models import StaffAccount
-from tests.conftest import console_client
+from tests.conftest import console_client, current_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +133,26 @@ def test_a_half_finished_login_left_idle_starts_again(demo: Any) -> None:
     response = client.post("/login/totp", {"code": "000000"})
 
     assert response["Location"] == "/login"
+
+
+def test_a_password_alone_cannot_change_the_password_of_a_totp_account(demo: Any) -> None:
+    console_client(demo, "viewer")
+    ConsoleAccount.objects.filter(login_id="console-viewer").update(must_change_password=True)
+    before = ConsoleAccount.objects.get(login_id="console-viewer").password
+    client = Client(HTTP_HOST="console.kessai.test")
+    old = "Console-test-pass-2026"
+    assert (
+        client.post("/login", {"login_id": "console-viewer", "password": old})["Location"]
+        == "/login/totp"
+    )
+    new = "Shiyakusho2026kensa"
+
+    response = client.post(
+        "/password", {"current_password": old, "new_password": new, "new_password_again": new}
+    )
+
+    assert response["Location"] == "/login/totp"
+    assert ConsoleAccount.objects.get(login_id="console-viewer").password == before
+    # With the code, the forced change follows.
+    response = client.post("/login/totp", {"code": current_totp("console-viewer")})
+    assert response["Location"] == "/password"

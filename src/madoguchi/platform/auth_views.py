@@ -96,7 +96,12 @@ class AuthViews:
         def password_change(request: HttpRequest) -> HttpResponse:
             # Either a login under way that owes a change, or a logged-in
             # account changing on purpose (which must give the current one).
-            account = pending_account(request, self.model) or session_account(request, self.model)
+            pending = pending_account(request, self.model)
+            owes_totp = not request.session.get(PENDING_TOTP_OK)
+            if pending is not None and pending.totp_secret and owes_totp:
+                # The second factor comes first: a password alone changes nothing.
+                return HttpResponseRedirect(reverse(f"{self.namespace}:totp"))
+            account = pending or session_account(request, self.model)
             if account is None:
                 return HttpResponseRedirect(reverse(f"{self.namespace}:login"))
             errors: list[str] = []
