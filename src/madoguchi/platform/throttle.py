@@ -53,6 +53,15 @@ def throttle_clear(key: str) -> None:
     Throttle.objects.filter(key=key).delete()
 
 
+def throttle_sweep(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete counters whose window and block have long passed, so that
+    addresses and keys an attacker rotates through do not pile up."""
+    cutoff = timezone.now() - older_than
+    stale = Throttle.objects.filter(window_start__lt=cutoff).exclude(blocked_until__gte=cutoff)
+    deleted, _ = stale.delete()
+    return deleted
+
+
 TOO_MANY = "試行回数が上限に達しました。しばらくしてからお試しください。"
 
 
