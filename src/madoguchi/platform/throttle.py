@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -29,19 +29,21 @@ def throttle_hit(
     the current window. When the count reaches ``limit`` and ``block_for`` is
     given, the key is blocked for that long (a lockout)."""
     now = timezone.now()
+    expired = Q(window_start__lte=now - window)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                Throttle.objects.get_or_create(key=key, defaults={"window_start": now})
-        except IntegrityError:  # created concurrently: fine, it exists now
-            pass
-        # A window that has passed starts again (conditional, so two
-        # processes cannot both reset it after counting).
-        Throttle.objects.filter(key=key, window_start__lte=now - window).update(
-            window_start=now, count=0
+        # One conditional UPDATE counts the event, starting a new window if
+        # the last one has passed; concurrent processes cannot lose a count.
+        updated = Throttle.objects.filter(key=key).update(
+            count=Case(When(expired, then=Value(1)), default=F("count") + 1),
+            window_start=Case(When(expired, then=Value(now)), default=F("window_start")),
         )
-        Throttle.objects.filter(key=key).update(count=F("count") + 1)
-        row = Throttle.objects.select_for_update().get(key=key)
+        if not updated:
+            try:
+                with transaction.atomic():
+                    Throttle.objects.create(key=key, window_start=now, count=1)
+            except IntegrityError:  # created concurrently: count on that row
+                Throttle.objects.filter(key=key).update(count=F("count") + 1)
+        row = Throttle.objects.get(key=key)
         if row.blocked_until is not None and row.blocked_until > now:
             return False
         if row.count >= limit and block_for is not None:
