@@ -3,8 +3,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from madoguchi.kessai.console.models import ConsoleAccount
 from madoguchi.kessai.merchants.demo import seed_demo as kessai_seed_demo
 from madoguchi.platform.tasks import run_ready_tasks
+from madoguchi.platform.totp import totp_code, totp_new_secret, totp_step
 from madoguchi.shinsei.procedures.demo import seed_demo as shinsei_seed_demo
 from madoguchi.simulators import acquirer
 
@@ -52,10 +54,63 @@ def api_client() -> Client:
 
 
 def staff_client(demo: dict[str, Any], department_code: str) -> Client:
+    """A staff member of the department, logged in (answering TOTP if the
+    agency requires it)."""
     client = Client(HTTP_HOST="staff.shinsei.test")
     account = next(a for a in demo["staff_accounts"] if a["login_id"] == f"staff-{department_code}")
-    response = client.post(
-        "/login", {"login_id": account["login_id"], "password": account["password"]}
-    )
+    login(client, account["login_id"], account["password"])
+    return client
+
+
+def login(client: Client, login_id: str, password: str) -> None:
+    """Log in through the real pages; provisions and answers TOTP when the
+    account needs it, so tests stay one line."""
+    response = client.post("/login", {"login_id": login_id, "password": password})
     assert response.status_code == 302, response.content
+    if response["Location"].endswith("/login/totp-setup"):
+        response = client.get("/login/totp-setup")
+        secret = response.context["secret"]
+        response = client.post("/login/totp-setup", {"code": totp_code(secret, totp_step())})
+        assert response.status_code == 200, response.content
+    elif response["Location"].endswith("/login/totp"):
+        response = client.post("/login/totp", {"code": current_totp(login_id)})
+        assert response.status_code == 302, response.content
+    else:
+        assert "/password" not in response["Location"], "password change owed"
+    assert "_account_key" in client.session
+
+
+def current_totp(login_id: str) -> str:
+    """The code an authenticator app would show now for this account."""
+    from madoguchi.shinsei.staff.models import StaffAccount
+
+    account = (
+        StaffAccount.objects.filter(login_id=login_id).first()
+        or ConsoleAccount.objects.filter(login_id=login_id).first()
+    )
+    assert account is not None
+    # A code is accepted once per 30 s step: logging in twice within one step
+    # uses the next step's code (inside the allowed drift).
+    step = max(totp_step(), account.totp_last_step + 1)
+    assert step <= totp_step() + 1, "more logins of one account than the drift allows"
+    return totp_code(account.totp_secret, step)
+
+
+def console_client(demo: dict[str, Any] | None = None, role: str = "administrator") -> Client:
+    """A console account of ``role``, logged in with its second factor."""
+    login_id = f"console-{role}"
+    password = "Console-test-pass-2026"
+    account = ConsoleAccount.objects.filter(login_id=login_id).first()
+    if account is None:
+        account = ConsoleAccount(
+            login_id=login_id,
+            display_name=f"テスト {role}",
+            role=role,
+            must_change_password=False,
+            totp_secret=totp_new_secret(),
+        )
+        account.set_password(password)
+        account.save()
+    client = Client(HTTP_HOST="console.kessai.test")
+    login(client, login_id, password)
     return client

@@ -21,7 +21,7 @@ def test_staff_login_and_view_are_recorded_with_origin(demo: Any, citizen: Clien
     assert rows == [
         (staff_key, "login", "success", ""),
         (staff_key, "application.view", "success", f"application:{application.reference}"),
-        ("staff-login:x", "login", "failure", ""),
+        ("staff-login:unknown", "login", "failure", ""),
     ]
     assert set(AuditRecord.objects.values_list("origin", flat=True)) == {"127.0.0.1"}
     assert verify_chain() == []

@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -18,6 +19,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from madoguchi.platform.tls import TlsFiles, ensure_tls_files
 
 SETTINGS = {
     "shinsei": "madoguchi.shinsei.settings",
@@ -46,8 +49,8 @@ LISTENERS = [
 ]
 
 
-def _url(host: str, port: int) -> str:
-    return f"http://{host}:{port}"
+def _url(host: str, port: int, scheme: str = "http") -> str:
+    return f"{scheme}://{host}:{port}"
 
 
 def load_or_create_secrets(var: Path) -> dict[str, str]:
@@ -66,8 +69,14 @@ def load_or_create_secrets(var: Path) -> dict[str, str]:
 
 
 def service_env(
-    service: str, var: Path, base: int, host: str, keys: dict[str, str]
+    service: str,
+    var: Path,
+    base: int,
+    host: str,
+    keys: dict[str, str],
+    ca_file: Path | None = None,
 ) -> dict[str, str]:
+    scheme = "https" if ca_file else "http"
     env = dict(os.environ)
     env.update(
         {
@@ -77,12 +86,15 @@ def service_env(
             "SHINSEI_SECRET_KEY": keys["shinsei_secret_key"],
             "KESSAI_SECRET_KEY": keys["kessai_secret_key"],
             "KESSAI_ACQUIRER_KEY": keys["acquirer_key"],
-            "SHINSEI_PUBLIC_URL": _url(host, base),
-            "SHINSEI_KESSAI_API_URL": _url(host, base + 100) + "/api",
-            "KESSAI_PUBLIC_URL": _url(host, base + 100),
-            "KESSAI_ACQUIRER_URL": _url(host, base + 200),
+            "SHINSEI_PUBLIC_URL": _url(host, base, scheme),
+            "SHINSEI_KESSAI_API_URL": _url(host, base + 100, scheme) + "/api",
+            "KESSAI_PUBLIC_URL": _url(host, base + 100, scheme),
+            "KESSAI_ACQUIRER_URL": _url(host, base + 200, scheme),
         }
     )
+    if ca_file:
+        # HSTS, Secure cookies; and trust the local CA for service-to-service calls.
+        env.update({"MADOGUCHI_TLS": "1", "SSL_CERT_FILE": str(ca_file)})
     if service == "shinsei":
         env.pop("KESSAI_SECRET_KEY")
     elif service == "kessai":
@@ -94,7 +106,9 @@ def manage(service: str, args: list[str], env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "django", *args], env=env, check=True)
 
 
-def granian_command(listener: Listener, port: int, host: str, var: Path) -> list[str]:
+def granian_command(
+    listener: Listener, port: int, host: str, var: Path, tls: TlsFiles | None = None
+) -> list[str]:
     module = f"madoguchi.{listener.service}.wsgi:application"
     command = [
         sys.executable,
@@ -114,19 +128,24 @@ def granian_command(listener: Listener, port: int, host: str, var: Path) -> list
         "--log-level",
         "warning",
     ]
+    if tls is not None:
+        command += ["--ssl-certificate", str(tls.cert), "--ssl-keyfile", str(tls.key)]
     static = var / "static" / listener.service
     if listener.service != "simulators":
         command += ["--static-path-route", "/static", "--static-path-mount", str(static)]
     return [*command, module]
 
 
-def wait_healthy(urls: list[str], timeout: float) -> list[str]:
+def wait_healthy(urls: list[str], timeout: float, ca_file: Path | None = None) -> list[str]:
+    context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
     deadline = time.monotonic() + timeout
     pending = list(urls)
     while pending and time.monotonic() < deadline:
         for url in list(pending):
             try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                with urllib.request.urlopen(
+                    url + "/healthz", timeout=2, context=context
+                ) as response:
                     if response.status == 200:
                         pending.remove(url)
             except OSError:
@@ -136,10 +155,13 @@ def wait_healthy(urls: list[str], timeout: float) -> list[str]:
     return pending
 
 
-def prepare(var: Path, base: int, host: str, keys: dict[str, str]) -> dict[str, Any]:
+def prepare(
+    var: Path, base: int, host: str, keys: dict[str, str], ca_file: Path | None = None
+) -> dict[str, Any]:
     """Migrate, seed once, collect static. Returns the demo data."""
-    shinsei_env = service_env("shinsei", var, base, host, keys)
-    kessai_env = service_env("kessai", var, base, host, keys)
+    scheme = "https" if ca_file else "http"
+    shinsei_env = service_env("shinsei", var, base, host, keys, ca_file)
+    kessai_env = service_env("kessai", var, base, host, keys, ca_file)
     for service, env in (("kessai", kessai_env), ("shinsei", shinsei_env)):
         manage(service, ["migrate", "--no-input", "-v", "0"], env)
         manage(
@@ -152,7 +174,13 @@ def prepare(var: Path, base: int, host: str, keys: dict[str, str]) -> dict[str, 
     shinsei_out = var / "shinsei-demo.json"
     manage(
         "kessai",
-        ["kessai_seed_demo", "--shinsei-public-url", _url(host, base), "--out", str(kessai_creds)],
+        [
+            "kessai_seed_demo",
+            "--shinsei-public-url",
+            _url(host, base, scheme),
+            "--out",
+            str(kessai_creds),
+        ],
         kessai_env,
     )
     if kessai_creds.exists():
@@ -182,8 +210,12 @@ def prepare(var: Path, base: int, host: str, keys: dict[str, str]) -> dict[str, 
     # The seed outputs were only for the hand-over into demo.json.
     kessai_creds.unlink(missing_ok=True)
     shinsei_out.unlink(missing_ok=True)
-    demo["urls"] = {listener.surface: _url(host, listener.port(base)) for listener in LISTENERS}
-    demo["urls"]["kessai_openapi"] = _url(host, base + 100) + "/api/openapi.json"
+    demo["urls"] = {
+        listener.surface: _url(host, listener.port(base), scheme) for listener in LISTENERS
+    }
+    demo["urls"]["kessai_openapi"] = _url(host, base + 100, scheme) + "/api/openapi.json"
+    if ca_file:
+        demo["tls_ca"] = str(ca_file)
     demo["var_dir"] = str(var)
     return demo
 
@@ -194,8 +226,11 @@ def up(args: argparse.Namespace) -> int:
     (var / "log").mkdir(exist_ok=True)
     keys = load_or_create_secrets(var)
     base, host = args.port_base, args.host
+    tls = ensure_tls_files(var / "tls", [host]) if args.tls else None
+    ca_file = tls.ca_cert if tls else None
+    scheme = "https" if tls else "http"
     print(f"Preparing databases under {var} …", flush=True)
-    demo = prepare(var, base, host, keys)
+    demo = prepare(var, base, host, keys, ca_file)
     shown_once = demo.pop("new", False)
     (var / "demo.json").write_text(json.dumps(demo, ensure_ascii=False, indent=2))
     (var / "demo.json").chmod(0o600)
@@ -211,14 +246,15 @@ def up(args: argparse.Namespace) -> int:
         )
 
     for listener in LISTENERS:
-        env = service_env(listener.service, var, base, host, keys)
+        env = service_env(listener.service, var, base, host, keys, ca_file)
         env["MADOGUCHI_SURFACE"] = listener.surface
-        start(listener.surface, granian_command(listener, listener.port(base), host, var), env)
+        command = granian_command(listener, listener.port(base), host, var, tls)
+        start(listener.surface, command, env)
     for service in ("shinsei", "kessai"):
         start(
             f"{service}_worker",
             [sys.executable, "-m", "django", "worker"],
-            service_env(service, var, base, host, keys),
+            service_env(service, var, base, host, keys, ca_file),
         )
 
     stopping = False
@@ -230,15 +266,15 @@ def up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
 
-    urls = [_url(host, listener.port(base)) for listener in LISTENERS]
-    not_up = wait_healthy(urls, timeout=60)
+    urls = [_url(host, listener.port(base), scheme) for listener in LISTENERS]
+    not_up = wait_healthy(urls, timeout=60, ca_file=ca_file)
     if not_up:
         print(f"These listeners did not start: {not_up}; see {var / 'log'}", file=sys.stderr)
         stopping = True
     else:
         print("\nMadoguchi is running:")
         for listener in LISTENERS:
-            print(f"  {listener.title:42} {_url(host, listener.port(base))}/")
+            print(f"  {listener.title:42} {_url(host, listener.port(base), scheme)}/")
         print(f"  {'Kessai OpenAPI document':42} {demo['urls']['kessai_openapi']}")
         accounts = demo.get("accounts", {})
         note = "(shown once; also in var/demo.json)" if shown_once else "(from var/demo.json)"
@@ -250,6 +286,8 @@ def up(args: argparse.Namespace) -> int:
             )
         for account in accounts.get("kessai_console", []):
             print(f"  console  {account['login_id']:28} {account['password']}")
+        if ca_file:
+            print(f"\nHTTPS with a local CA: trust {ca_file} in your browser to avoid warnings.")
         print(f"\nDetails for scripts: {var / 'demo.json'}   Logs: {var / 'log'}")
         print("Press Ctrl-C to stop.", flush=True)
     exit_code = 0
@@ -308,6 +346,11 @@ def main(argv: list[str] | None = None) -> int:
         help="Shinsei public port; the others are offset from it",
     )
     up_parser.add_argument("--host", default="127.0.0.1")
+    up_parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve every listener over HTTPS with a locally generated CA (var/tls/)",
+    )
     serve_parser = sub.add_parser("serve", help="run one listener")
     serve_parser.add_argument("surface")
     serve_parser.add_argument("--host", default="127.0.0.1")

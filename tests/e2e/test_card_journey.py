@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from madoguchi.platform.totp import totp_code, totp_step
+
 pytestmark = pytest.mark.e2e
 
 NAME = "雪ノ下 紫苑"
@@ -115,11 +117,21 @@ def test_card_journey_in_a_real_browser(system: dict[str, Any], browser: Any) ->
     console.get_by_label("ログインID").fill(admin["login_id"])
     console.get_by_label("パスワード").fill(admin["password"])
     console.get_by_role("button", name="ログイン").click()
+    # The console's second factor is mandatory: set it up as an app would.
+    secret = console.locator("#totp-secret").inner_text()
+    console.get_by_label("確認コード").fill(totp_code(secret, totp_step()))
+    console.get_by_role("button", name="設定する").click()
+    assert console.locator(".recovery-codes li").count() == 10
+    console.get_by_role("link", name="続ける").click()
     assert reference in console.content()
     assert "4242" not in console.content()
 
     # Let the worker deliver the notifications, then stop everything cleanly.
     kessai_db = sqlite3.connect(system["var"] / "kessai.sqlite3")
+    # The real migrations made the audit log append-only (issue #6).
+    rows = kessai_db.execute("select name from sqlite_master where type = 'trigger'")
+    triggers = {row[0] for row in rows}
+    assert {"platform_audit_record_no_update", "platform_audit_record_no_early_delete"} <= triggers
     for _ in range(60):
         pending = kessai_db.execute(
             "select count(*) from kessai_notification where status != 'delivered'"

@@ -73,6 +73,8 @@ COMMON_MIDDLEWARE = [
     "madoguchi.platform.surfaces.SurfaceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Office-network allowlist: refuses before sessions, CSRF or any view.
+    "madoguchi.platform.network.AllowlistMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

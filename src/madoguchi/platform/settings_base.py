@@ -11,6 +11,7 @@ from madoguchi.platform.conf import (
     logging_config,
     templates,
 )
+from madoguchi.platform.network import parse_networks
 
 DEBUG = env_bool("MADOGUCHI_DEBUG")
 # Behind TLS (madoguchi up --tls, or a terminating proxy in production).
@@ -29,11 +30,20 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = MADOGUCHI_TLS
 SESSION_COOKIE_AGE = 60 * 60 * 2
 CSRF_COOKIE_SECURE = MADOGUCHI_TLS
+# Forms carry the token; no script ever needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (docs/operations.md).
+if env_bool("MADOGUCHI_TRUST_FORWARDED_PROTO"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SECURE_CSP = STRICT_CSP
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_HSTS_SECONDS = 31536000 if MADOGUCHI_TLS else 0
+SECURE_SSL_REDIRECT = MADOGUCHI_TLS
+# Health checks come from the process manager over plain HTTP on loopback.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "ja"
@@ -42,6 +52,22 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "/static/"
 LOGGING = logging_config()
+
+# Office terminals only (seed 2(6)ア(エ)): CIDR ranges per internal listener.
+# The default admits this machine only; deployments list the office networks.
+MADOGUCHI_ALLOWED_NETWORKS = {
+    "shinsei_staff": parse_networks(env("MADOGUCHI_STAFF_NETWORKS", "127.0.0.0/8,::1/128")),
+    "kessai_console": parse_networks(env("MADOGUCHI_CONSOLE_NETWORKS", "127.0.0.0/8,::1/128")),
+}
+# Behind a TLS-terminating proxy: the META key carrying the client address
+# (e.g. "HTTP_X_FORWARDED_FOR"); empty means REMOTE_ADDR.
+MADOGUCHI_CLIENT_IP_HEADER = env("MADOGUCHI_CLIENT_IP_HEADER")
+# Passwords expire after this many days (the seed: about once a year).
+MADOGUCHI_PASSWORD_MAX_AGE_DAYS = int(env("MADOGUCHI_PASSWORD_MAX_AGE_DAYS", "365"))
+# Sessions of staff and administrators end after this much inactivity.
+MADOGUCHI_IDLE_TIMEOUT_SECONDS = int(env("MADOGUCHI_IDLE_TIMEOUT_SECONDS", "900"))
+# Merchant API: requests per API key per minute.
+MADOGUCHI_API_RATE_PER_MINUTE = int(env("MADOGUCHI_API_RATE_PER_MINUTE", "600"))
 
 # Host -> surface; only the test settings serve several surfaces at once.
 MADOGUCHI_SURFACE_HOSTS: dict[str, str] = {}

@@ -49,10 +49,17 @@ def enqueue_later(task: Task[Any, Any], delay: timedelta, *args: Any, **kwargs: 
     task.using(run_after=timezone.now() + delay).enqueue(*args, **kwargs)
 
 
+# Sweeps every service runs whatever its own MADOGUCHI_PERIODIC says.
+PLATFORM_PERIODIC: list[tuple[str, float]] = [
+    ("madoguchi.platform.throttle.throttle_sweep", 3600.0),
+]
+
+
 def run_periodic(last_run: dict[str, float], now: float | None = None) -> None:
     """Run each ``MADOGUCHI_PERIODIC`` callable whose interval has passed."""
     now = time.monotonic() if now is None else now
-    for path, interval in getattr(settings, "MADOGUCHI_PERIODIC", []):
+    jobs = [*PLATFORM_PERIODIC, *getattr(settings, "MADOGUCHI_PERIODIC", [])]
+    for path, interval in jobs:
         if now - last_run.get(path, float("-inf")) < interval:
             continue
         last_run[path] = now

@@ -14,5 +14,9 @@ class ConsoleAccount(AbstractAccount):
 
     account_kind = "console"
 
+    def totp_required(self) -> bool:
+        # Always: payment administrators use a second factor (PCI DSS 8.4).
+        return True
+
     class Meta:
         db_table = "kessai_console_account"

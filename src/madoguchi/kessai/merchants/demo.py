@@ -30,6 +30,8 @@ def seed_demo(*, shinsei_public_url: str) -> dict[str, Any] | None:
         login_id="kessai-admin",
         display_name="デジタル推進担当 管理者",
         role=ConsoleAccount.Role.ADMINISTRATOR,
+        # The printed demo password is the owner's own; TOTP is set up at first login.
+        must_change_password=False,
     )
     admin.set_password(password)
     admin.save()

@@ -11,7 +11,7 @@ from ninja.security import HttpBearer
 
 from madoguchi.contract import schemas
 from madoguchi.kessai.merchants.models import Merchant
-from madoguchi.kessai.merchants.services import api_key_authenticate
+from madoguchi.kessai.merchants.services import api_key_authenticate, api_key_within_rate
 
 from . import services
 from .errors import KessaiServiceError
@@ -20,7 +20,11 @@ from .selectors import payment_get, payment_list, payment_to_contract
 
 class ApiKeyAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Merchant | None:
-        return api_key_authenticate(token)
+        merchant = api_key_authenticate(token)
+        # Per API key; counted only for valid keys (guessing one is hopeless).
+        if merchant is not None and not api_key_within_rate(token):
+            raise HttpError(429, "Too many requests for this API key; retry in a minute.")
+        return merchant
 
 
 api = NinjaAPI(

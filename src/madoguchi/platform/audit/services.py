@@ -4,12 +4,14 @@ time, outcome, origin and affected resource on every record)."""
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from .guard import RETENTION_DAYS
 from .models import AuditRecord
 
 GENESIS = "0" * 64
@@ -35,7 +37,9 @@ def _hashed_fields(record: AuditRecord) -> dict[str, Any]:
 def request_origin(request: HttpRequest | None) -> str:
     if request is None:
         return ""
-    return str(request.META.get("REMOTE_ADDR", ""))
+    from madoguchi.platform.network import client_address
+
+    return client_address(request)
 
 
 def audit_record(
@@ -72,12 +76,43 @@ class ChainProblem:
     problem: str
 
 
+PURGE_EVENT = "audit.purge"
+
+
+def audit_purge(*, older_than_days: int) -> int:
+    """Delete records older than the retention period (never under
+    ``RETENTION_DAYS``; the database refuses earlier deletes anyway). A purge
+    record keeps the hash the oldest remaining record chains to, so verify
+    still checks the chain from there."""
+    if older_than_days < RETENTION_DAYS:
+        raise ValueError(f"audit records are kept at least {RETENTION_DAYS} days")
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    with transaction.atomic():
+        doomed = AuditRecord.objects.filter(occurred_at__lt=cutoff).order_by("-id")
+        last = doomed.first()
+        if last is None:
+            return 0
+        deleted, _ = AuditRecord.objects.filter(pk__lte=last.pk).delete()
+        audit_record(
+            actor="system",
+            event=PURGE_EVENT,
+            detail={"deleted": deleted, "through_id": last.pk, "last_hash": last.record_hash},
+        )
+    return deleted
+
+
 def verify_chain() -> list[ChainProblem]:
     """Every record whose content or position in the chain was tampered with."""
     problems: list[ChainProblem] = []
-    previous_hash = GENESIS
+    # After a retention purge the oldest record chains to the last purged one.
+    anchors = {GENESIS} | {
+        str(d.get("last_hash", ""))
+        for d in AuditRecord.objects.filter(event=PURGE_EVENT).values_list("detail", flat=True)
+    }
+    previous_hash = None
     for record in AuditRecord.objects.order_by("id").iterator():
-        if record.previous_hash != previous_hash:
+        expected = anchors if previous_hash is None else {previous_hash}
+        if record.previous_hash not in expected:
             problems.append(ChainProblem(record.pk, "previous record missing or altered"))
         if _digest(_hashed_fields(record), record.previous_hash) != record.record_hash:
             problems.append(ChainProblem(record.pk, "record content altered"))

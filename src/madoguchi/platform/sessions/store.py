@@ -5,6 +5,9 @@ from django.contrib.sessions.backends.db import SessionStore as DBStore
 from .models import Session
 
 ACCOUNT_KEY = "_account_key"
+# A login under way (password right, second factor or password change owed):
+# bound to the account too, so revoking its sessions ends these as well.
+PENDING_KEY = "_pending_account_key"
 
 
 class SessionStore(DBStore):
@@ -14,7 +17,7 @@ class SessionStore(DBStore):
 
     def create_model_instance(self, data: dict[str, Any]) -> Session:
         obj: Session = super().create_model_instance(data)  # type: ignore[assignment]
-        obj.account_key = data.get(ACCOUNT_KEY, "")
+        obj.account_key = data.get(ACCOUNT_KEY) or data.get(PENDING_KEY) or ""
         return obj
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from madoguchi.platform.throttle import failures_limited
 from madoguchi.shinsei.procedures.models import Agency, Procedure
 
 from . import services
@@ -116,6 +117,7 @@ def submitted(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @sensitive_post_parameters("password")
+@failures_limited("inquiry", fields=("reference",))
 def inquiry(request: HttpRequest) -> HttpResponse:
     form = InquiryForm(request.POST or None)
     error = ""

@@ -4,11 +4,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from madoguchi.platform.accounts import login_required, session_login, session_logout
-from madoguchi.platform.audit.models import AuditRecord
+from madoguchi.platform.accounts import login_required
 from madoguchi.platform.audit.services import audit_record
 from madoguchi.shinsei.staff.models import StaffAccount
 
@@ -17,35 +15,6 @@ from .forms import display_answers
 from .models import Application
 
 staff_login_required = login_required(StaffAccount, "staff:login")
-
-
-@never_cache
-@sensitive_post_parameters("password")
-def login(request: HttpRequest) -> HttpResponse:
-    error = ""
-    if request.method == "POST":
-        account = StaffAccount.objects.filter(
-            login_id=request.POST.get("login_id", ""), is_active=True
-        ).first()
-        if account and account.check_password(request.POST.get("password", "")):
-            session_login(request, account)
-            audit_record(actor=account.account_key, event="login", request=request)
-            return HttpResponseRedirect(reverse("staff:inbox"))
-        audit_record(
-            actor=f"staff-login:{request.POST.get('login_id', '')[:40]}",
-            event="login",
-            outcome=AuditRecord.Outcome.FAILURE,
-            request=request,
-        )
-        error = "ログインIDまたはパスワードが正しくありません。"
-    return render(
-        request, "shinsei/staff/login.html", {"error": error}, status=401 if error else 200
-    )
-
-
-def logout(request: HttpRequest) -> HttpResponse:
-    session_logout(request)
-    return HttpResponseRedirect(reverse("staff:login"))
 
 
 @never_cache

@@ -139,6 +139,8 @@ def seed_demo(*, kessai_credentials: dict[str, Any]) -> dict[str, Any] | None:
             login_id=f"staff-{code}",
             display_name=f"{department.name} 担当者",
             department=department,
+            # The printed demo password is the owner's own (see docs/security.md).
+            must_change_password=False,
         )
         staff.set_password(password)
         staff.save()

@@ -11,6 +11,8 @@ class Agency(models.Model):
     # embedded default.
     kessai_api_key = models.CharField(max_length=200, blank=True)
     kessai_notification_secrets = models.JSONField(default=list, blank=True)
+    # Whether this agency's staff must use a TOTP second factor (issue #6).
+    staff_totp_required = models.BooleanField("職員の二要素認証", default=False)
 
     class Meta:
         db_table = "shinsei_agency"

@@ -11,5 +11,9 @@ class StaffAccount(AbstractAccount):
 
     account_kind = "staff"
 
+    def totp_required(self) -> bool:
+        # Per agency (実施機関): each decides whether its staff need a second factor.
+        return self.department.agency.staff_totp_required
+
     class Meta:
         db_table = "shinsei_staff_account"

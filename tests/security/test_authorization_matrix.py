@@ -1,0 +1,252 @@
+"""The authorization matrix (issue #6, ASVS V4): every URL pattern of every
+listener, requested as every role, answers as written here. A URL pattern
+that is not in the matrix fails the test: whoever adds a URL decides, here,
+who may use it.
+
+The target is application A (市民課, agency 市長) and its Kessai payment.
+Roles: anonymous; a citizen holding *another* application's password; staff
+of another department; a console viewer; a console administrator; a merchant
+with another agency's API key; and, as positive controls that prove the
+requests reach the views, A's own citizen, A's department and A's merchant.
+"""
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from madoguchi.shinsei.applications.models import Application
+from tests.conftest import console_client, staff_client
+from tests.support.journey import submit_application
+
+pytestmark = pytest.mark.django_db
+
+HOSTS = {
+    "shinsei_public": "shinsei.test",
+    "shinsei_staff": "staff.shinsei.test",
+    "kessai_public": "kessai.test",
+    "kessai_console": "console.kessai.test",
+}
+URLCONFS = {
+    "shinsei_public": "madoguchi.shinsei.urls_public",
+    "shinsei_staff": "madoguchi.shinsei.urls_staff",
+    "kessai_public": "madoguchi.kessai.urls_public",
+    "kessai_console": "madoguchi.kessai.urls_console",
+}
+ROLES = [
+    "anonymous",
+    "citizen_other",
+    "staff_other",
+    "console_viewer",
+    "console_admin",
+    "merchant_other",
+    # positive controls
+    "citizen_owner",
+    "staff_owner",
+    "merchant_owner",
+]
+
+
+def url_patterns(urlconf: str) -> list[str]:
+    """Every route of a URLconf, resolvers expanded, e.g.
+    ``applications/<str:reference>/accept``."""
+    routes: list[str] = []
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                routes.append(prefix + str(p.pattern))
+
+    walk(get_resolver(urlconf).url_patterns, "")
+    return routes
+
+
+# (surface, route) -> [(method, {role: status})]; "*" is every role not named.
+# Refusals: 302 to the login page; 404 for a resource that is not yours (it
+# does not exist for you); 401 without a valid API key; 403 for a role that
+# may not. Logout comes last in each listener (it ends the role's session).
+Expect = dict[str, int]
+Checks = list[tuple[str, Expect]]
+OPEN: Expect = {"*": 200}
+STAFF_LOGIN = "/login"
+ONLY_STAFF: Expect = {"*": 302, "staff_other": 200, "staff_owner": 200}
+ONLY_CONSOLE: Expect = {"*": 302, "console_viewer": 200, "console_admin": 200}
+CONSOLE_PASSWORD_FORM: Expect = {"*": 302, "console_viewer": 400, "console_admin": 400}
+STAFF_PASSWORD_FORM: Expect = {"*": 302, "staff_other": 400, "staff_owner": 400}
+NO_LOGIN_UNDER_WAY: Expect = {"*": 302}  # TOTP pages need a login under way
+ONLY_CITIZEN_OWNER_PAGE: Expect = {"*": 404, "citizen_owner": 200}
+API_LIST: Expect = {"*": 401, "merchant_other": 200, "merchant_owner": 200}
+
+MATRIX: dict[tuple[str, str], Checks] = {
+    # Shinsei public: citizens. Application pages only for whoever proved the password.
+    ("shinsei_public", ""): [("GET", OPEN)],
+    ("shinsei_public", "procedures/<slug:slug>/"): [("GET", OPEN), ("POST", {"*": 400})],
+    ("shinsei_public", "procedures/<slug:slug>/confirm"): [("POST", {"*": 302})],
+    ("shinsei_public", "submitted"): [("GET", {"*": 302})],
+    ("shinsei_public", "inquiry"): [("GET", OPEN), ("POST", {"*": 400})],
+    ("shinsei_public", "applications/<str:reference>/"): [("GET", ONLY_CITIZEN_OWNER_PAGE)],
+    ("shinsei_public", "applications/<str:reference>/pay"): [
+        ("POST", {"*": 404, "citizen_owner": 302}),
+        ("GET", {"*": 405}),
+    ],
+    # Refreshes the status, then sends strangers to the inquiry form.
+    ("shinsei_public", "applications/<str:reference>/payment-return"): [("GET", {"*": 302})],
+    # Signed by Kessai; unsigned requests are rejected.
+    ("shinsei_public", "kessai/notifications/<slug:agency_code>"): [
+        ("POST", {"*": 400}),
+        ("GET", {"*": 405}),
+    ],
+    ("shinsei_public", "healthz"): [("GET", OPEN)],
+    # Shinsei staff: only staff; only their own department's applications.
+    ("shinsei_staff", ""): [("GET", ONLY_STAFF)],
+    ("shinsei_staff", "login"): [("GET", OPEN), ("POST", {"*": 401})],
+    ("shinsei_staff", "password"): [("GET", ONLY_STAFF), ("POST", STAFF_PASSWORD_FORM)],
+    ("shinsei_staff", "login/totp"): [("GET", NO_LOGIN_UNDER_WAY), ("POST", NO_LOGIN_UNDER_WAY)],
+    ("shinsei_staff", "login/totp-setup"): [
+        ("GET", NO_LOGIN_UNDER_WAY),
+        ("POST", NO_LOGIN_UNDER_WAY),
+    ],
+    ("shinsei_staff", "applications/<str:reference>/"): [
+        ("GET", {"*": 302, "staff_other": 404, "staff_owner": 200})
+    ],
+    ("shinsei_staff", "applications/<str:reference>/accept"): [
+        ("POST", {"*": 302, "staff_other": 404}),  # the owner's 302 is back to the page
+        ("GET", {"*": 405}),
+    ],
+    # Administrators only; no staff role is one yet (issue #3 adds roles).
+    ("shinsei_staff", "audit"): [
+        ("GET", {"*": 302, "staff_other": 403, "staff_owner": 403}),
+        ("POST", {"*": 405}),
+    ],
+    ("shinsei_staff", "healthz"): [("GET", OPEN)],
+    ("shinsei_staff", "logout"): [("POST", {"*": 302})],
+    # Kessai public: the merchant API by API key, each merchant its own payments.
+    ("kessai_public", "api/"): [("GET", {"*": 404})],
+    ("kessai_public", "api/openapi.json"): [("GET", OPEN)],
+    ("kessai_public", "api/v1/payments"): [
+        ("GET", API_LIST),
+        ("POST", {"*": 401, "merchant_other": 422, "merchant_owner": 422}),
+    ],
+    ("kessai_public", "api/v1/payments/<payment_id>"): [
+        ("GET", {"*": 401, "merchant_other": 404, "merchant_owner": 200})
+    ],
+    ("kessai_public", "api/v1/payments/<payment_id>/checkout"): [
+        ("POST", {"*": 401, "merchant_other": 404, "merchant_owner": 201})
+    ],
+    # The payment page: only the browser that came through the single-use link.
+    ("kessai_public", "checkout/<str:token>/"): [("GET", {"*": 404})],
+    ("kessai_public", "pay/<str:public_id>/"): [("GET", ONLY_CITIZEN_OWNER_PAGE)],
+    ("kessai_public", "pay/<str:public_id>/card"): [
+        ("POST", {"*": 404, "citizen_owner": 400}),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_public", "pay/<str:public_id>/complete"): [("GET", {"*": 404, "citizen_owner": 302})],
+    ("kessai_public", "pay/<str:public_id>/back"): [("GET", {"*": 404, "citizen_owner": 302})],
+    ("kessai_public", "healthz"): [("GET", OPEN)],
+    # Kessai console: viewers and administrators; the audit log administrators only.
+    ("kessai_console", ""): [("GET", ONLY_CONSOLE)],
+    ("kessai_console", "login"): [("GET", OPEN), ("POST", {"*": 401})],
+    ("kessai_console", "password"): [("GET", ONLY_CONSOLE), ("POST", CONSOLE_PASSWORD_FORM)],
+    ("kessai_console", "login/totp"): [("GET", NO_LOGIN_UNDER_WAY), ("POST", NO_LOGIN_UNDER_WAY)],
+    ("kessai_console", "login/totp-setup"): [
+        ("GET", NO_LOGIN_UNDER_WAY),
+        ("POST", NO_LOGIN_UNDER_WAY),
+    ],
+    ("kessai_console", "audit"): [
+        ("GET", {"*": 302, "console_viewer": 403, "console_admin": 200}),
+        ("POST", {"*": 405}),
+    ],
+    ("kessai_console", "healthz"): [("GET", OPEN)],
+    ("kessai_console", "logout"): [("POST", {"*": 302})],
+}
+# Where a role legitimately sees application A's reference number.
+SEES_REFERENCE = {
+    "citizen_owner",
+    "staff_owner",
+    "merchant_owner",
+    "console_viewer",
+    "console_admin",
+}
+
+
+def _browser(role: str) -> dict[str, Client]:
+    """A browser keeps cookies per host; in production each listener also has
+    its own cookie name. One client per listener models that."""
+    return {surface: Client(HTTP_HOST=host) for surface, host in HOSTS.items()}
+
+
+@pytest.fixture
+def world(demo: dict[str, Any], run_tasks: Any) -> dict[str, Any]:
+    browsers = {role: _browser(role) for role in ROLES}
+    owner = browsers["citizen_owner"]
+    application, _ = submit_application(owner["shinsei_public"])
+    submit_application(browsers["citizen_other"]["shinsei_public"])
+    browsers["staff_owner"]["shinsei_staff"] = staff_client(demo, "shimin")
+    browsers["staff_other"]["shinsei_staff"] = staff_client(demo, "shiminzei")
+    browsers["console_viewer"]["kessai_console"] = console_client(demo, "viewer")
+    browsers["console_admin"]["kessai_console"] = console_client(demo, "administrator")
+    browsers["staff_owner"]["shinsei_staff"].post(f"/applications/{application.reference}/accept")
+    run_tasks()
+    application = Application.objects.get(pk=application.pk)
+    # The owner opens Kessai's payment page through the single-use link.
+    link = owner["shinsei_public"].post(f"/applications/{application.reference}/pay")["Location"]
+    assert owner["kessai_public"].get(link.removeprefix("http://kessai.test")).status_code == 302
+    for role, agency in (("merchant_other", "agri-committee"), ("merchant_owner", "mayor")):
+        key = demo["merchants"][agency]["api_key"]
+        browsers[role] = {
+            surface: Client(
+                HTTP_HOST=host,
+                HTTP_AUTHORIZATION=f"Bearer {key}",
+                HTTP_IDEMPOTENCY_KEY=f"matrix-{role}",
+            )
+            for surface, host in HOSTS.items()
+        }
+    values = {
+        "reference": application.reference,
+        "slug": "juminhyo",
+        "agency_code": "mayor",
+        "payment_id": application.kessai_payment_id,
+        "public_id": application.kessai_payment_id,
+        "token": "not-a-real-link",
+    }
+    return {"browsers": browsers, "values": values}
+
+
+def _path(route: str, values: dict[str, str]) -> str:
+    import re
+
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], route).replace(
+        "{", ""
+    ).replace("}", "")
+
+
+def test_every_url_pattern_of_every_listener_is_in_the_matrix() -> None:
+    routes = {(surface, r) for surface, urlconf in URLCONFS.items() for r in url_patterns(urlconf)}
+    missing = sorted(routes - set(MATRIX))
+    stale = sorted(set(MATRIX) - routes)
+    assert not missing, f"add these URL patterns to the authorization matrix: {missing}"
+    assert not stale, f"these matrix entries no longer exist: {stale}"
+
+
+def test_every_role_gets_the_expected_answer_everywhere(world: dict[str, Any]) -> None:
+    surprises = []
+    reference = world["values"]["reference"]
+    for (surface, route), checks in MATRIX.items():
+        path = _path(route, world["values"])
+        for method, expect in checks:
+            for role in ROLES:
+                response = world["browsers"][role][surface].generic(method, path)
+                wanted = expect.get(role, expect.get("*"))
+                if response.status_code != wanted:
+                    surprises.append(
+                        f"{surface} {method} {path} as {role}: "
+                        f"{response.status_code}, expected {wanted}"
+                    )
+                body = response.content.decode(errors="replace")
+                if role not in SEES_REFERENCE and reference in body.replace(path, ""):
+                    surprises.append(f"{surface} {method} {path} as {role}: shows A's reference")
+    assert not surprises, "\n".join(surprises)
+    assert len(surprises) == 0
