@@ -154,8 +154,12 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
         return fields
     if kind == "date":
         field = forms.DateField(
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            input_formats=["%Y-%m-%d", "%Y/%m/%d"],
+            # A text box, not type=date: browsers' date pickers are hard to
+            # use with the keyboard and a screen reader (GOV.UK's advice too).
+            widget=forms.DateInput(
+                attrs={"inputmode": "numeric", "class": "input-date"}, format="%Y-%m-%d"
+            ),
+            input_formats=["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d"],
             error_messages={
                 **_required(label),
                 "invalid": f"{label}は 2000-04-01 のように年-月-日で入力してください。",
