@@ -21,7 +21,7 @@ CHECKED: set[str] = set()
 
 def check_axe(page: Any) -> None:
     """Zero violations of the WCAG 2.x A/AA rules on the page as shown."""
-    from axe_playwright_python.sync_playwright import Axe
+    from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     violations = results.response["violations"]
