@@ -37,7 +37,7 @@ class FilterForm(forms.Form):
 
     def filters(self) -> InboxFilter:
         if not self.is_valid():
-            return InboxFilter(reference="\0")  # invalid filters match nothing
+            return InboxFilter(match_nothing=True)  # invalid filters match nothing
         data = self.cleaned_data
         return InboxFilter(
             status=data["status"],

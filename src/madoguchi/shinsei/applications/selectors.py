@@ -63,6 +63,7 @@ class InboxFilter:
     submitted_to: date | None = None
     reference: str = ""
     overdue: bool = False
+    match_nothing: bool = False
 
 
 def _day_start(day: date) -> datetime:
@@ -76,6 +77,8 @@ def overdue_q(now: datetime) -> Q:
 
 def applications_filtered(*, staff: StaffAccount, filters: InboxFilter) -> QuerySet[Application]:
     qs = applications_for_staff(staff=staff)
+    if filters.match_nothing:
+        return qs.none()
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.payment_status:
