@@ -285,6 +285,17 @@ def test_withdrawal(system: dict[str, Any], browser: Any) -> None:
     assert "整理番号またはパスワードが正しくありません。" in other.content()
     check_axe(other)
 
+    # English, chosen from the header, is accessible too.
+    other.goto(base + "/procedures/juminhyo/")
+    other.get_by_role("link", name="English").click()
+    assert other.locator("html").get_attribute("lang") == "en"
+    assert other.get_by_role("button", name="Start now").is_visible()
+    check_axe(other)
+    other.get_by_role("button", name="Start now").click()
+    other.get_by_role("button", name="Continue").click()
+    assert "Enter Full name." in other.content()
+    check_axe(other)
+
 
 def test_every_citizen_page_was_checked_by_axe() -> None:
     """Runs last in this file: the pages above cover every citizen view."""

@@ -32,6 +32,12 @@ INSTALLED_APPS = [
     "madoguchi.shinsei.applications",
 ]
 
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+MIDDLEWARE = [
+    *MIDDLEWARE,  # noqa: F405
+    "madoguchi.shinsei.applications.language.LanguageMiddleware",
+]
+
 SHINSEI_PUBLIC_URL = env("SHINSEI_PUBLIC_URL", "http://127.0.0.1:8000")
 SHINSEI_KESSAI_API_URL = env("SHINSEI_KESSAI_API_URL", "http://127.0.0.1:8100/api")
 SHINSEI_PAYMENT_DUE_DAYS = int(env("SHINSEI_PAYMENT_DUE_DAYS", "14"))

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from .applications import views_public as views
+from .applications.language import set_language
 
 patterns = [
     path("", views.procedure_list, name="procedures"),
@@ -25,6 +26,7 @@ patterns = [
         views.kessai_notification,
         name="kessai_notification",
     ),
+    path("language/<str:language>", set_language, name="language"),
     path("healthz", views.healthz, name="healthz"),
 ]
 

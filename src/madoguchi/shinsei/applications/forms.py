@@ -14,6 +14,8 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator
+from django.utils.translation import get_language, gettext_lazy, gettext_noop
+from django.utils.translation import gettext as _
 
 from madoguchi.shinsei.procedures.questions import (
     DEFAULT_FILE_TYPES,
@@ -25,9 +27,9 @@ from madoguchi.shinsei.procedures.questions import (
 POSTAL_CODE = RegexValidator(r"^\d{3}-?\d{4}$", "")
 PHONE = RegexValidator(r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$", "")
 ADDRESS_PARTS = (
-    ("postal_code", "郵便番号"),
-    ("prefecture", "都道府県"),
-    ("line", "市区町村・番地"),
+    ("postal_code", gettext_noop("郵便番号")),
+    ("prefecture", gettext_noop("都道府県")),
+    ("line", gettext_noop("市区町村・番地")),
 )
 # Full-width digits and hyphens are what Japanese keyboards often type.
 _WIDE = str.maketrans("０１２３４５６７８９－ー―‐", "0123456789----")
@@ -38,7 +40,12 @@ def _normalise(value: Any) -> Any:
 
 
 def _required(label: str, verb: str = "入力") -> dict[str, str]:
-    return {"required": f"{label}を{verb}してください。"}
+    messages = {
+        "入力": _("%(label)sを入力してください。"),
+        "選択": _("%(label)sを選択してください。"),
+        "1つ以上選択": _("%(label)sを1つ以上選択してください。"),
+    }
+    return {"required": messages[verb] % {"label": label}}
 
 
 def _postal_field(label: str, required: bool, help_text: str) -> forms.Field:
@@ -53,10 +60,32 @@ def _postal_field(label: str, required: bool, help_text: str) -> forms.Field:
         ),
         error_messages={
             **_required(label),
-            "invalid": f"{label}は 251-8601 のように7桁の数字で入力してください。",
-            "max_length": f"{label}は 251-8601 のように入力してください。",
+            "invalid": _("%(label)sは 251-8601 のように7桁の数字で入力してください。")
+            % {"label": label},
+            "max_length": _("%(label)sは 251-8601 のように入力してください。") % {"label": label},
         },
     )
+
+
+def localised(question: dict[str, Any]) -> dict[str, Any]:
+    """The question as shown in the active language: ``label_en``,
+    ``help_en`` and ``choices_en`` (display only; values stay) when English
+    is chosen and the administrator gave them."""
+    if get_language() != "en":
+        return question
+    shown = dict(question)
+    for key in ("label", "help"):
+        if question.get(f"{key}_en"):
+            shown[key] = question[f"{key}_en"]
+    choices_en = question.get("choices_en")
+    if isinstance(choices_en, list) and len(choices_en) == len(question.get("choices", [])):
+        shown["choice_labels"] = choices_en
+    return shown
+
+
+def _choices(question: dict[str, Any]) -> list[tuple[str, str]]:
+    values = [str(c) for c in question["choices"]]
+    return list(zip(values, question.get("choice_labels", values), strict=True))
 
 
 def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
@@ -80,7 +109,8 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
                     widget=text_widget,
                     error_messages={
                         **_required(label),
-                        "max_length": f"{label}は{max_length}文字以内で入力してください。",
+                        "max_length": _("%(label)sは%(max_length)s文字以内で入力してください。")
+                        % {"label": label, "max_length": max_length},
                     },
                     **common,
                 ),
@@ -91,7 +121,8 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
             widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
             error_messages={
                 **_required(label),
-                "invalid": f"{label}は name@example.jp の形式で入力してください。",
+                "invalid": _("%(label)sは name@example.jp の形式で入力してください。")
+                % {"label": label},
             },
             **common,
         )
@@ -103,8 +134,9 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
             error_messages={
                 **_required(label),
-                "invalid": f"{label}は 0466-25-1111 のように数字とハイフンで入力してください。",
-                "max_length": f"{label}は15文字以内で入力してください。",
+                "invalid": _("%(label)sは 0466-25-1111 のように数字とハイフンで入力してください。")
+                % {"label": label},
+                "max_length": _("%(label)sは15文字以内で入力してください。") % {"label": label},
             },
             **common,
         )
@@ -112,10 +144,10 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
     if kind == "postal_code":
         return [(name, _postal_field(label, required, help_text))]
     if kind == "address":
-        part_help = {"postal_code": "例：251-8601", "line": help_text}
+        part_help = {"postal_code": _("例：251-8601"), "line": help_text}
         fields: list[tuple[str, forms.Field]] = []
         for part, part_label in ADDRESS_PARTS:
-            full = f"{label}（{part_label}）"
+            full = _("%(label)s（%(part_label)s）") % {"label": label, "part_label": _(part_label)}
             if part == "postal_code":
                 fields.append((f"{name}__{part}", _postal_field(full, required, part_help[part])))
             elif part == "prefecture":
@@ -125,11 +157,12 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
                         forms.ChoiceField(
                             label=full,
                             required=required,
-                            choices=[("", "選択してください"), *((p, p) for p in PREFECTURES)],
+                            choices=[("", _("選択してください")), *((p, p) for p in PREFECTURES)],
                             widget=forms.Select(attrs={"autocomplete": "address-level1"}),
                             error_messages={
                                 **_required(full, "選択"),
-                                "invalid_choice": f"{full}は一覧から選択してください。",
+                                "invalid_choice": _("%(full)sは一覧から選択してください。")
+                                % {"full": full},
                             },
                         ),
                     )
@@ -146,7 +179,8 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
                             widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
                             error_messages={
                                 **_required(full),
-                                "max_length": f"{full}は200文字以内で入力してください。",
+                                "max_length": _("%(full)sは200文字以内で入力してください。")
+                                % {"full": full},
                             },
                         ),
                     )
@@ -162,7 +196,8 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
             input_formats=["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d"],
             error_messages={
                 **_required(label),
-                "invalid": f"{label}は 2000-04-01 のように年-月-日で入力してください。",
+                "invalid": _("%(label)sは 2000-04-01 のように年-月-日で入力してください。")
+                % {"label": label},
             },
             **common,
         )
@@ -175,18 +210,20 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
             widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "input-short"}),
             error_messages={
                 **_required(label),
-                "invalid": f"{label}は半角数字で入力してください。",
-                "min_value": f"{label}は{low}以上で入力してください。",
-                "max_value": f"{label}は{high}以下で入力してください。",
+                "invalid": _("%(label)sは半角数字で入力してください。") % {"label": label},
+                "min_value": _("%(label)sは%(low)s以上で入力してください。")
+                % {"label": label, "low": low},
+                "max_value": _("%(label)sは%(high)s以下で入力してください。")
+                % {"label": label, "high": high},
             },
             **common,
         )
         return [(name, field)]
     if kind in ("select", "radio"):
-        choices = [(c, c) for c in question["choices"]]
+        choices = _choices(question)
         widget: forms.Widget
         if kind == "select":
-            choices = [("", "選択してください"), *choices]
+            choices = [("", _("選択してください")), *choices]
             widget = forms.Select()
         else:
             widget = forms.RadioSelect()
@@ -195,18 +232,18 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
             widget=widget,
             error_messages={
                 **_required(label, "選択"),
-                "invalid_choice": f"{label}は一覧から選択してください。",
+                "invalid_choice": _("%(label)sは一覧から選択してください。") % {"label": label},
             },
             **common,
         )
         return [(name, field)]
     if kind == "checkboxes":
         field = forms.MultipleChoiceField(
-            choices=[(c, c) for c in question["choices"]],
+            choices=_choices(question),
             widget=forms.CheckboxSelectMultiple,
             error_messages={
                 **_required(label, "1つ以上選択"),
-                "invalid_choice": f"{label}は一覧から選択してください。",
+                "invalid_choice": _("%(label)sは一覧から選択してください。") % {"label": label},
             },
             **common,
         )
@@ -219,7 +256,9 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
             required=False,
             help_text=help_text,
             widget=forms.ClearableFileInput(attrs={"accept": ",".join(f".{e}" for e in accept)}),
-            error_messages={"invalid": f"{label}のファイルを読み取れませんでした。"},
+            error_messages={
+                "invalid": _("%(label)sのファイルを読み取れませんでした。") % {"label": label}
+            },
         )
         return [(name, field)]
     raise ValueError(f"unknown question type {kind!r}")
@@ -231,19 +270,28 @@ def _allowed_file(question: dict[str, Any], upload: UploadedFile[Any]) -> str | 
     accept = [str(e) for e in question.get("accept", DEFAULT_FILE_TYPES)]
     max_bytes = int(question.get("max_bytes", DEFAULT_MAX_BYTES))
     ext = (upload.name or "").rsplit(".", 1)[-1].lower() if "." in (upload.name or "") else ""
-    shown = "・".join(e.upper() for e in accept)
+    shown = _("・").join(e.upper() for e in accept)
     if ext not in accept:
-        return f"{label}は {shown} 形式のファイルを選択してください。"
+        return _("%(label)sは %(shown)s 形式のファイルを選択してください。") % {
+            "label": label,
+            "shown": shown,
+        }
     if upload.size is None or upload.size > max_bytes:
-        return f"{label}のファイルは{max_bytes // (1024 * 1024)}MB以下にしてください。"
+        return _("%(label)sのファイルは%(mb)sMB以下にしてください。") % {
+            "label": label,
+            "mb": max_bytes // (1024 * 1024),
+        }
     if upload.size == 0:
-        return f"{label}のファイルが空です。"
+        return _("%(label)sのファイルが空です。") % {"label": label}
     # The extension must agree with the bytes, not only with the name.
     head = upload.read(8)
     upload.seek(0)
     magic = {"pdf": b"%PDF", "png": b"\x89PNG", "jpg": b"\xff\xd8\xff", "jpeg": b"\xff\xd8\xff"}
     if not head.startswith(magic[ext]):
-        return f"{label}は {shown} 形式のファイルを選択してください。"
+        return _("%(label)sは %(shown)s 形式のファイルを選択してください。") % {
+            "label": label,
+            "shown": shown,
+        }
     return None
 
 
@@ -264,7 +312,7 @@ class StepForm(forms.Form):
         self.groups: list[tuple[dict[str, Any], list[str]]] = []
         for question in self.questions:
             names = []
-            for name, field in build_fields(question):
+            for name, field in build_fields(localised(question)):
                 self.fields[name] = field
                 names.append(name)
             self.groups.append((question, names))
@@ -294,7 +342,10 @@ class StepForm(forms.Form):
                 if error:
                     self.add_error(name, error)
             elif not self.kept_files.get(name) and question.get("required", True):
-                self.add_error(name, f"{question['label']}のファイルを選択してください。")
+                self.add_error(
+                    name,
+                    _("%(label)sのファイルを選択してください。") % {"label": question["label"]},
+                )
         return cleaned
 
     def error_links(self) -> list[tuple[str, str]]:
@@ -370,15 +421,15 @@ def show_answer(question: dict[str, Any], value: Any) -> str:
 
 class InquiryForm(forms.Form):
     reference = forms.CharField(
-        label="整理番号",
+        label=gettext_lazy("整理番号"),
         max_length=20,
-        error_messages={"required": "整理番号を入力してください。"},
+        error_messages={"required": gettext_lazy("整理番号を入力してください。")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     password = forms.CharField(
-        label="パスワード",
+        label=gettext_lazy("パスワード"),
         max_length=40,
-        error_messages={"required": "パスワードを入力してください。"},
+        error_messages={"required": gettext_lazy("パスワードを入力してください。")},
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
     )
 
@@ -401,7 +452,7 @@ def display_answers(
         rows.append(
             (
                 question["name"],
-                question["label"],
+                localised(question)["label"],
                 show_answer(question, answers.get(question["name"])),
             )
         )

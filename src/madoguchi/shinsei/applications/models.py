@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.shinsei.procedures.models import FormVersion, Procedure
 from madoguchi.shinsei.staff.models import StaffAccount
@@ -8,21 +9,21 @@ from madoguchi.shinsei.staff.models import StaffAccount
 
 class Application(models.Model):
     class Status(models.TextChoices):
-        SUBMITTED = "submitted", "審査待ち"
-        RETURNED = "returned", "差戻し"
-        ACCEPTED = "accepted", "受理"
-        REJECTED = "rejected", "却下"
-        WITHDRAWN = "withdrawn", "取下げ"
-        COMPLETED = "completed", "処理完了"
+        SUBMITTED = "submitted", _("審査待ち")
+        RETURNED = "returned", _("差戻し")
+        ACCEPTED = "accepted", _("受理")
+        REJECTED = "rejected", _("却下")
+        WITHDRAWN = "withdrawn", _("取下げ")
+        COMPLETED = "completed", _("処理完了")
 
     class PaymentStatus(models.TextChoices):
-        NOT_REQUIRED = "not_required", "決済不要"
-        NOT_YET = "not_yet", "受理後に請求"
-        PREPARING = "preparing", "請求準備中"
-        UNPAID = "unpaid", "未決済"
-        PAID = "paid", "決済済"
-        EXPIRED = "expired", "期限切れ"
-        CANCELLED = "cancelled", "取消"
+        NOT_REQUIRED = "not_required", _("決済不要")
+        NOT_YET = "not_yet", _("受理後に請求")
+        PREPARING = "preparing", _("請求準備中")
+        UNPAID = "unpaid", _("未決済")
+        PAID = "paid", _("決済済")
+        EXPIRED = "expired", _("期限切れ")
+        CANCELLED = "cancelled", _("取消")
 
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="applications")
     # Null only for rows filed before versions existed.

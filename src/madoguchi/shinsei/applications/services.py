@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from madoguchi.contract import schemas
 from madoguchi.contract.client import KessaiError
@@ -40,7 +41,7 @@ PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105
 
 
 class ApplicationError(Exception):
-    message = "この操作はできません。"
+    message = gettext_noop("この操作はできません。")
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.message)
@@ -49,11 +50,11 @@ class ApplicationError(Exception):
 
 
 class InvalidTransition(ApplicationError):
-    message = "この申請は現在の状態ではその操作ができません。"
+    message = gettext_noop("この申請は現在の状態ではその操作ができません。")
 
 
 class PaymentNotReady(ApplicationError):
-    message = "お支払いの準備中です。しばらくしてから再度お試しください。"
+    message = gettext_noop("お支払いの準備中です。しばらくしてから再度お試しください。")
 
 
 class NotificationRejected(Exception):
@@ -311,7 +312,7 @@ def application_withdraw(*, application: Application) -> Application:
         ).update(status=Application.Status.WITHDRAWN, decided_at=now, updated_at=now)
         if not changed:
             raise InvalidTransition(
-                "受理された申請は取り下げできません。窓口にお問い合わせください。"
+                gettext_noop("受理された申請は取り下げできません。窓口にお問い合わせください。")
             )
         _event(application.pk, "withdrawn", "citizen")
     application.refresh_from_db()

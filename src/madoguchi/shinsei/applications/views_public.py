@@ -9,19 +9,28 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
-from madoguchi.shinsei.procedures.questions import Step, is_visible, steps_of
+from madoguchi.shinsei.procedures.questions import (
+    DEFAULT_FILE_TYPES,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_STEP,
+    Step,
+    is_visible,
+    steps_of,
+)
 from madoguchi.shinsei.procedures.services import form_version_current
 
 from . import services
 from .files import FileRefused, file_store
 from .flow import Flow, _as_querydict, answers_upto, step_form
-from .forms import InquiryForm, display_answers, show_answer
+from .forms import InquiryForm, display_answers, localised, show_answer
 from .models import Application, Draft
 
 GRANTS = "granted_applications"
@@ -142,13 +151,14 @@ def procedure_step(request: HttpRequest, slug: str, number: int) -> HttpResponse
             # Errors appear only after the citizen presses "continue".
             form._errors = ErrorDict()  # type: ignore[attr-defined]
         status = 200
-    groups = [(q, [form[n] for n in names]) for q, names in form.groups]
+    groups = [_group(q, [form[n] for n in names]) for q, names in form.groups]
     return render(
         request,
         "shinsei/procedure_step.html",
         {
             "procedure": procedure,
             "step": step,
+            "step_title": _step_title(step),
             "steps": steps,
             "form": form,
             "groups": groups,
@@ -158,6 +168,31 @@ def procedure_step(request: HttpRequest, slug: str, number: int) -> HttpResponse
         },
         status=status,
     )
+
+
+def _group(question: dict[str, Any], fields: list[Any]) -> dict[str, Any]:
+    shown = localised(question)
+    group: dict[str, Any] = {"question": question, "fields": fields, "label": shown["label"]}
+    if question["type"] == "file":
+        accept = [str(e).upper() for e in question.get("accept", DEFAULT_FILE_TYPES)]
+        group["file_required"] = question.get("required", True)
+        group["file_rule"] = _("%(types)s 形式、%(mb)sMB以下") % {
+            "types": _("・").join(accept),
+            "mb": int(question.get("max_bytes", DEFAULT_MAX_BYTES)) // (1024 * 1024),
+        }
+    return group
+
+
+def _step_title(step: Step) -> str:
+    """The step's title in the active language (``step_en`` on its first
+    question that names the step)."""
+    if get_language() == "en":
+        for question in step.questions:
+            if question.get("step") and question.get("step_en"):
+                return str(question["step_en"])
+    if step.title == DEFAULT_STEP:
+        return _("申請内容")
+    return step.title
 
 
 def _save_draft(
@@ -223,9 +258,9 @@ def procedure_check(request: HttpRequest, slug: str) -> HttpResponse:
             try:
                 services.application_resubmit(application=application, answers=answers)
             except services.ApplicationError as exc:
-                request.session["status_message"] = exc.message
+                request.session["status_message"] = _(exc.message)
             else:
-                request.session["status_message"] = "修正した内容で再申請しました。"
+                request.session["status_message"] = _("修正した内容で再申請しました。")
             Flow.clear(request.session, procedure)
             return HttpResponseRedirect(reverse("shinsei:status", args=[application.reference]))
         application, password = services.application_submit(
@@ -244,12 +279,12 @@ def procedure_check(request: HttpRequest, slug: str) -> HttpResponse:
     sections = []
     for step in steps:
         rows = [
-            (q["name"], q["label"], show_answer(q, answers.get(q["name"])), _anchor(q))
+            (q["name"], localised(q)["label"], show_answer(q, answers.get(q["name"])), _anchor(q))
             for q in step.questions
             if is_visible(q, answers)
         ]
         if rows:
-            sections.append((step, rows))
+            sections.append((step, _step_title(step), rows))
     return render(
         request,
         "shinsei/procedure_check.html",
@@ -297,7 +332,7 @@ def inquiry(request: HttpRequest) -> HttpResponse:
         if application is not None:
             _grant(request, application)
             return HttpResponseRedirect(reverse("shinsei:status", args=[application.reference]))
-        error = "整理番号またはパスワードが正しくありません。"
+        error = _("整理番号またはパスワードが正しくありません。")
     status = 400 if request.method == "POST" else 200
     return render(request, "shinsei/inquiry.html", {"form": form, "error": error}, status=status)
 
@@ -324,9 +359,9 @@ def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST":
         try:
             services.application_withdraw(application=application)
-            request.session["status_message"] = "申請を取り下げました。"
+            request.session["status_message"] = _("申請を取り下げました。")
         except services.ApplicationError as exc:
-            request.session["status_message"] = exc.message
+            request.session["status_message"] = _(exc.message)
         return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
     return render(request, "shinsei/withdraw.html", {"application": application})
 
@@ -336,7 +371,7 @@ def application_correct(request: HttpRequest, reference: str) -> HttpResponse:
     """Open a returned application's answers for correction."""
     application = _granted(request, reference)
     if application.status != Application.Status.RETURNED or application.form_version is None:
-        request.session["status_message"] = "この申請は修正できません。"
+        request.session["status_message"] = _("この申請は修正できません。")
         return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
     Flow.for_correction(application.form_version, application.answers, reference).save(
         request.session, application.procedure
@@ -350,7 +385,7 @@ def application_pay(request: HttpRequest, reference: str) -> HttpResponse:
     try:
         url = services.checkout_link_create(application=application)
     except services.ApplicationError as exc:
-        request.session["status_message"] = exc.message
+        request.session["status_message"] = _(exc.message)
         return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
     return HttpResponseRedirect(url)
 

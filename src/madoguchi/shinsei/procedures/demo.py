@@ -9,14 +9,49 @@ from .models import Agency, Department, Procedure
 from .services import form_version_current
 
 PERSON_QUESTIONS: list[dict[str, Any]] = [
-    {"name": "name", "label": "氏名", "type": "text", "max_length": 50, "step": "申請者の情報"},
-    {"name": "name_kana", "label": "氏名（フリガナ）", "type": "text", "max_length": 50},
-    {"name": "birth_date", "label": "生年月日", "type": "date", "help": "例：1990-04-01"},
-    {"name": "address", "label": "住所", "type": "address", "help": "例：藤沢市朝日町1番地の1"},
-    {"name": "phone", "label": "電話番号", "type": "tel", "help": "日中に連絡がとれる番号"},
+    {
+        "name": "name",
+        "label": "氏名",
+        "label_en": "Full name",
+        "type": "text",
+        "max_length": 50,
+        "step": "申請者の情報",
+        "step_en": "About you",
+    },
+    {
+        "name": "name_kana",
+        "label": "氏名（フリガナ）",
+        "label_en": "Full name in katakana",
+        "type": "text",
+        "max_length": 50,
+    },
+    {
+        "name": "birth_date",
+        "label": "生年月日",
+        "label_en": "Date of birth",
+        "type": "date",
+        "help": "例：1990-04-01",
+        "help_en": "For example, 1990-04-01",
+    },
+    {
+        "name": "address",
+        "label": "住所",
+        "label_en": "Address",
+        "type": "address",
+        "help": "例：藤沢市朝日町1番地の1",
+    },
+    {
+        "name": "phone",
+        "label": "電話番号",
+        "label_en": "Phone number",
+        "type": "tel",
+        "help": "日中に連絡がとれる番号",
+        "help_en": "A number we can call in the daytime",
+    },
     {
         "name": "email",
         "label": "メールアドレス",
+        "label_en": "Email address",
         "type": "email",
         "required": False,
         "help": "審査の結果などをお知らせします。",
@@ -25,11 +60,14 @@ PERSON_QUESTIONS: list[dict[str, Any]] = [
 COPIES = {
     "name": "copies",
     "label": "通数",
+    "label_en": "Number of copies",
     "type": "number",
     "min": 1,
     "max": 10,
     "help": "1通300円です。",
+    "help_en": "¥300 per copy.",
     "step": "請求の内容",
+    "step_en": "Your request",
 }
 
 DEPARTMENTS = [
@@ -53,8 +91,10 @@ PROCEDURES: list[dict[str, Any]] = [
             {
                 "name": "purpose",
                 "label": "使用目的",
+                "label_en": "Purpose",
                 "type": "select",
                 "choices": ["就職", "年金", "自動車登録", "その他"],
+                "choices_en": ["Employment", "Pension", "Car registration", "Other"],
             },
         ],
     },
