@@ -165,3 +165,34 @@ def test_check_with_a_missing_answer_goes_to_that_step(
     response = citizen.post("/procedures/juminhyo/check")
     assert response["Location"] == "/procedures/juminhyo/steps/2"
     assert Application.objects.count() == 0
+
+
+def test_unclaimed_files_and_expired_drafts_are_swept(
+    demo: dict[str, Any], citizen: Client, file_dir: Path
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from madoguchi.shinsei.applications import services
+    from madoguchi.shinsei.applications.models import Draft
+
+    # Given an uploaded file never submitted, and a submitted one
+    _to_file_step(citizen)
+    citizen.post(f"/procedures/{ALL_TYPES}/steps/4", {"receipt": receipt("old.pdf")})
+    citizen.post(f"/procedures/{ALL_TYPES}/steps/4", {"receipt": receipt("kept.pdf")})
+    citizen.post(f"/procedures/{ALL_TYPES}/check")
+    old = StoredFile.objects.get(original_name="old.pdf")
+    kept = StoredFile.objects.get(original_name="kept.pdf")
+    assert kept.application is not None
+    citizen.post("/procedures/juminhyo/")
+    citizen.post("/procedures/juminhyo/steps/1", {**ANSWERS, "save": "1"})
+    # When both files are older than any draft can be, and the draft expired
+    StoredFile.objects.update(created_at=timezone.now() - timedelta(days=32))
+    Draft.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.leftovers_sweep() == 1
+    # Then only the unclaimed file is gone, from disk and table
+    assert list(StoredFile.objects.values_list("original_name", flat=True)) == ["kept.pdf"]
+    assert not (file_dir / old.storage_name).exists()
+    assert (file_dir / kept.storage_name).exists()
+    assert not Draft.objects.exists()

@@ -82,4 +82,5 @@ SECURE_CSP = {
 MADOGUCHI_PERIODIC = [
     ("madoguchi.shinsei.applications.services.applications_sweep", 60.0),
     ("madoguchi.shinsei.applications.services.payments_reconcile_periodic", 60.0),
+    ("madoguchi.shinsei.applications.services.leftovers_sweep", 3600.0),
 ]

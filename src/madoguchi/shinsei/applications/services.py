@@ -201,11 +201,13 @@ def application_accept(
             fields.update(_payment_request_fields(now))
         elif not fee:
             fields["payment_status"] = PaymentStatus.NOT_REQUIRED
-        changed = Application.objects.filter(
-            pk=application.pk,
-            status=Application.Status.SUBMITTED,
-            payment_status=application.payment_status,
-        ).update(**fields)
+        matching = Application.objects.filter(
+            pk=application.pk, status=Application.Status.SUBMITTED
+        )
+        if request or not fee:
+            # The payment fields are decided from this payment status: it must hold.
+            matching = matching.filter(payment_status=application.payment_status)
+        changed = matching.update(**fields)
         if not changed:
             raise InvalidTransition()
         _event(application.pk, "accepted", staff.account_key, amount=fee)
@@ -595,3 +597,18 @@ def payments_reconcile(*, batch: int = 50) -> int:
 
 def payments_reconcile_periodic() -> None:
     payments_reconcile()
+
+
+def leftovers_sweep() -> int:
+    """Delete expired drafts and the files no application claimed once every
+    draft that could refer to them has expired. Returns files deleted."""
+    from .files import file_dir
+
+    now = timezone.now()
+    Draft.objects.filter(expires_at__lt=now).delete()
+    cutoff = now - timedelta(days=settings.SHINSEI_DRAFT_DAYS + 1)
+    orphans = list(StoredFile.objects.filter(application__isnull=True, created_at__lt=cutoff)[:200])
+    for stored in orphans:
+        (file_dir() / stored.storage_name).unlink(missing_ok=True)
+        stored.delete()
+    return len(orphans)
