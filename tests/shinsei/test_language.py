@@ -44,3 +44,22 @@ def test_language_switch_never_redirects_off_site(demo: dict[str, Any], citizen:
     assert response["Location"] == "/"
     unknown = citizen.get("/language/xx?next=/")
     assert COOKIE not in unknown.cookies
+
+
+def test_choices_shown_in_english_keep_their_japanese_values(
+    demo: dict[str, Any], citizen: Client
+) -> None:
+    from madoguchi.shinsei.applications.models import Application
+    from tests.support.forms import ALL_TYPES, STEP1, STEP2
+
+    citizen.get("/language/en?next=/")
+    citizen.post(f"/procedures/{ALL_TYPES}/")
+    citizen.post(f"/procedures/{ALL_TYPES}/steps/1", STEP1)
+    page = citizen.get(f"/procedures/{ALL_TYPES}/steps/2").content.decode()
+    assert '<label for="id_service_0">Temporary childcare</label>' in page
+    assert 'value="一時預かり"' in page
+    citizen.post(f"/procedures/{ALL_TYPES}/steps/2", {**STEP2, "service": "送迎"})
+    assert Application.objects.count() == 0
+    check = citizen.get(f"/procedures/{ALL_TYPES}/steps/4")
+    assert check.status_code == 200
+    assert "<h1>Documents</h1>" in check.content.decode()

@@ -150,6 +150,31 @@ PROCEDURES: list[dict[str, Any]] = [
         # Every question type, a condition, a file and no fee.
         "department": "shimin",
         "slug": "kosodate-hojokin",
+        "english": {
+            "name": {"label_en": "Full name", "step_en": "About you"},
+            "email": {"label_en": "Email address"},
+            "phone": {"label_en": "Phone number"},
+            "address": {"label_en": "Address"},
+            "children": {"label_en": "Number of children", "step_en": "The service"},
+            "start_date": {"label_en": "Start date", "help_en": "For example, 2026-04-01"},
+            "service": {
+                "label_en": "Service",
+                "choices_en": ["Temporary childcare", "Pick-up and drop-off", "Other"],
+            },
+            "days": {
+                "label_en": "Days of use",
+                "help_en": "Select all that apply.",
+                "choices_en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"],
+            },
+            "provider_postal": {"label_en": "Provider's postcode"},
+            "reason": {"label_en": "Why you need the service"},
+            "service_other": {"label_en": "Describe the other service", "step_en": "Details"},
+            "receipt": {
+                "label_en": "Receipt for the fee",
+                "help_en": "A photo is fine.",
+                "step_en": "Documents",
+            },
+        },
         "name": "子育て支援サービス利用補助金の交付申請",
         "description": "一時預かりや送迎などの子育て支援サービスの利用料の一部を補助します。",
         "fee_kind": Procedure.FeeKind.NONE,
@@ -249,7 +274,9 @@ def seed_demo(*, kessai_credentials: dict[str, Any]) -> dict[str, Any] | None:
             fee_kind=spec["fee_kind"],
             fee_amount=spec["fee_amount"],
             quantity_field=spec.get("quantity_field", ""),
-            form_fields=spec["questions"],
+            form_fields=[
+                {**q, **spec.get("english", {}).get(q["name"], {})} for q in spec["questions"]
+            ],
         )
         form_version_current(procedure=procedure, created_by="seed")
     accounts = []
