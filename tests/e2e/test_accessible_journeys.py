@@ -5,7 +5,10 @@ violation on any citizen page on the way.
 
 Named to run before test_card_journey.py, which stops the shared system."""
 
+import email
+import email.policy
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +76,21 @@ def new_page(browser: Any, *, width: int = 390) -> Any:
         locale="ja-JP", viewport={"width": width, "height": 844}, bypass_csp=True
     )
     return context.new_page()
+
+
+def wait_for_mail(folder: Path, reference: str) -> str:
+    """The subject of the first email under var/mail that names the reference."""
+    for _ in range(60):
+        for path in sorted(folder.glob("*.log")) if folder.exists() else []:
+            for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+                message = email.message_from_bytes(raw.strip(), policy=email.policy.default)
+                if not message["Subject"]:
+                    continue
+                body = message.get_body()
+                if body is not None and reference in body.get_content():
+                    return str(message["Subject"])
+        time.sleep(0.5)
+    raise AssertionError(f"no email for {reference} in {folder}")
 
 
 def staff_login(browser: Any, system: dict[str, Any], login_id: str) -> Any:
@@ -174,8 +192,11 @@ def test_every_question_type_with_the_keyboard_alone(
     press_on(page, "#submit-application")
 
     assert page.get_by_role("heading", level=1).inner_text() == "申請を受け付けました"
-    assert re.fullmatch(r"\d{12}", page.get_by_test_id("reference").inner_text())
+    reference = page.get_by_test_id("reference").inner_text()
+    assert re.fullmatch(r"\d{12}", reference)
     check_axe(page)
+    # The worker sends the "submitted" email through the file backend.
+    assert wait_for_mail(system["var"] / "mail", reference).startswith("【子育て支援")
     press_on(page, 'a[href$="/"].button')
     assert page.get_by_test_id("status").inner_text() == "審査待ち"
     check_axe(page)
