@@ -191,3 +191,25 @@ def test_status_changes_are_conditional_updates(demo: dict[str, Any], citizen: C
     )
     application.refresh_from_db()
     assert application.status == "returned"
+
+
+def test_a_returned_application_can_be_corrected_after_publication_ends(
+    demo: dict[str, Any], citizen: Client
+) -> None:
+    application, _ = submit_application(citizen)
+    staff = StaffAccount.objects.get(login_id="staff-shimin")
+    services.application_return(application=application, staff=staff, reason="通数を確認")
+    Procedure.objects.filter(slug="juminhyo").update(is_published=False)
+    # New applications are refused ...
+    assert Client(HTTP_HOST="shinsei.test").post("/procedures/juminhyo/").status_code == 404
+    # ... but the returned one is corrected and resubmitted.
+    citizen.post(f"/applications/{application.reference}/correct")
+    citizen.post("/procedures/juminhyo/steps/2?change=1", {**ANSWERS, "copies": "3"})
+    response = citizen.post("/procedures/juminhyo/check")
+    assert response["Location"] == f"/applications/{application.reference}/"
+    application.refresh_from_db()
+    assert (application.status, application.answers["copies"], application.fee_amount) == (
+        "submitted",
+        3,
+        900,
+    )

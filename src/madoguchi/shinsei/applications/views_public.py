@@ -50,10 +50,13 @@ def _grant(request: HttpRequest, application: Application) -> None:
     request.session[GRANTS] = ([*granted, application.reference])[-10:]
 
 
-def _open_procedure(slug: str) -> Procedure:
+def _open_procedure(slug: str, request: HttpRequest | None = None) -> Procedure:
     procedure = get_object_or_404(Procedure.objects.select_related("department__agency"), slug=slug)
     if not procedure.is_open(timezone.now()):
-        raise Http404("not published now")
+        # A returned application can be corrected after publication ends.
+        flow = Flow.load(request.session, procedure) if request is not None else None
+        if flow is None or not flow.resubmit:
+            raise Http404("not published now")
     return procedure
 
 
@@ -104,7 +107,7 @@ def _next_url(procedure: Procedure, steps: list[Step], number: int, change: bool
 
 @never_cache
 def procedure_step(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    procedure = _open_procedure(slug)
+    procedure = _open_procedure(slug, request)
     loaded = _flow_or_start(request, procedure)
     if loaded is None:
         return HttpResponseRedirect(reverse("shinsei:procedure", args=[slug]))
@@ -243,7 +246,7 @@ def draft_resume(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 def procedure_check(request: HttpRequest, slug: str) -> HttpResponse:
     """Check your answers, then submit (or resubmit after 差戻し)."""
-    procedure = _open_procedure(slug)
+    procedure = _open_procedure(slug, request)
     loaded = _flow_or_start(request, procedure)
     if loaded is None:
         return HttpResponseRedirect(reverse("shinsei:procedure", args=[slug]))
