@@ -29,7 +29,7 @@ def test_second_run_reuses_data_and_keeps_the_demo_accounts(tmp_path: Path) -> N
         == 0
     )  # separate databases: no Shinsei table in Kessai's
     shinsei = sqlite3.connect(tmp_path / "shinsei.sqlite3")
-    assert shinsei.execute("select count(*) from shinsei_procedure").fetchone()[0] == 4
+    assert shinsei.execute("select count(*) from shinsei_procedure").fetchone()[0] == 5
     assert (
         shinsei.execute("select count(*) from sqlite_master where name like 'kessai_%'").fetchone()[
             0

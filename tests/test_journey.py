@@ -4,6 +4,7 @@ after a decline, the notification arrives, both sides show 決済済."""
 
 from typing import Any
 
+from django.core import mail
 from django.test import Client
 
 from madoguchi.kessai.payments.models import Attempt, Notification, Payment, PaymentEvent
@@ -20,6 +21,8 @@ def test_citizen_pays_by_card_after_a_decline_and_both_sides_show_paid(
     application, password = submit_application(citizen)
     assert application.fee_amount == 600
     assert application.payment_status == "not_yet"
+    assert run_tasks() == 1  # the "submitted" email
+    assert [m.subject for m in mail.outbox] == ["【住民票の写しの交付申請】申請を受け付けました"]
 
     # When the owning department accepts it
     staff = staff_client(demo, "shimin")
@@ -27,8 +30,12 @@ def test_citizen_pays_by_card_after_a_decline_and_both_sides_show_paid(
     application.refresh_from_db()
     assert (application.status, application.payment_status) == ("accepted", "preparing")
 
-    # Then the payment request task creates the payment on Kessai
-    assert run_tasks() == 1
+    # Then the payment request task creates the payment on Kessai, and the
+    # acceptance email carries the payment page and the due date
+    assert run_tasks() == 2
+    assert mail.outbox[1].subject == "【住民票の写しの交付申請】申請を受理しました"
+    assert "http://shinsei.test/inquiry" in mail.outbox[1].body
+    assert "お支払い期限：" in mail.outbox[1].body
     application.refresh_from_db()
     assert application.payment_status == "unpaid"
     payment = Payment.objects.get(public_id=application.kessai_payment_id)

@@ -21,7 +21,7 @@ DISTINCT = {
     **ANSWERS,
     "name": "雪ノ下 紫苑",
     "name_kana": "ユキノシタ シオン",
-    "address": "神奈川県藤沢市片瀬海岸九丁目八番七号 潮騒荘",
+    "address__line": "藤沢市片瀬海岸九丁目八番七号 潮騒荘",
     "email": "shion.yukinoshita@example.jp",
     "phone": "0466-98-7654",
 }
@@ -69,6 +69,7 @@ def test_no_personal_data_or_procedure_name_in_kessai_tables(paid_journey: str) 
 def test_shinsei_keeps_the_personal_data_it_needs(paid_journey: str) -> None:
     shinsei = "\n".join(table_texts("shinsei_").values())
     assert "雪ノ下 紫苑" in shinsei  # sanity: the scan does see stored values
+    assert "片瀬海岸九丁目八番七号 潮騒荘" in shinsei
 
 
 def test_card_number_and_security_code_are_in_no_table(paid_journey: str) -> None:

@@ -18,22 +18,22 @@ from madoguchi.platform.totp import totp_code, totp_step
 pytestmark = pytest.mark.e2e
 
 NAME = "雪ノ下 紫苑"
-ADDRESS = "神奈川県藤沢市片瀬海岸九丁目八番七号 潮騒荘"
+ADDRESS = "藤沢市片瀬海岸九丁目八番七号 潮騒荘"
 PAN_DECLINED = "4000000000000002"
 PAN = "4242424242424242"
 CVC = "7391"
 PROCEDURE = "住民票の写しの交付申請"
 
 
-def fill_application(page: Any) -> None:
-    page.get_by_label("氏名", exact=False).first.fill(NAME)
+def fill_application(page: Any, postal_code: str = "251-8601") -> None:
+    """Step 1 (申請者の情報) of the procedure's form."""
+    page.locator("#id_name").fill(NAME)
     page.get_by_label("氏名（フリガナ）").fill("ユキノシタ シオン")
     page.get_by_label("生年月日").fill("1990-04-01")
-    page.get_by_label("郵便番号").fill("251-8601")
-    page.get_by_label("住所").fill(ADDRESS)
+    page.get_by_label("住所（郵便番号）").fill(postal_code)
+    page.get_by_label("住所（都道府県）").select_option("神奈川県")
+    page.get_by_label("住所（市区町村・番地）").fill(ADDRESS)
     page.get_by_label("電話番号").fill("0466-98-7654")
-    page.get_by_label("通数").fill("2")
-    page.get_by_label("使用目的").select_option("就職")
 
 
 def pay_by_card(page: Any, number: str) -> None:
@@ -51,14 +51,18 @@ def test_card_journey_in_a_real_browser(system: dict[str, Any], browser: Any) ->
     # The citizen applies, with one mistake first.
     citizen.goto(urls["shinsei_public"] + "/")
     citizen.get_by_role("link", name=PROCEDURE).click()
-    fill_application(citizen)
-    citizen.get_by_label("郵便番号").fill("2518")
-    citizen.get_by_role("button", name="確認画面へ進む").click()
-    assert "郵便番号は 251-8601 のように7桁の数字で入力してください。" in citizen.content()
-    assert citizen.get_by_label("住所").input_value() == ADDRESS  # nothing lost
-    citizen.get_by_label("郵便番号").fill("251-8601")
-    citizen.get_by_role("button", name="確認画面へ進む").click()
-    assert "600円" in citizen.content()
+    citizen.get_by_role("button", name="申請を始める").click()
+    fill_application(citizen, postal_code="2518")
+    citizen.get_by_role("button", name="次へ進む").click()
+    assert "住所（郵便番号）は 251-8601 のように7桁の数字で入力してください。" in citizen.content()
+    assert citizen.get_by_label("住所（市区町村・番地）").input_value() == ADDRESS  # nothing lost
+    citizen.get_by_label("住所（郵便番号）").fill("251-8601")
+    citizen.get_by_role("button", name="次へ進む").click()
+    # Step 2 (請求の内容): the quantity that sets the fee, 2 × 300円.
+    citizen.get_by_label("通数").fill("2")
+    citizen.get_by_label("使用目的").select_option("就職")
+    citizen.get_by_role("button", name="次へ進む").click()
+    assert citizen.get_by_test_id("fee").inner_text() == "600円"
     citizen.get_by_role("button", name="この内容で申請する").click()
     reference = citizen.get_by_test_id("reference").inner_text()
     assert re.fullmatch(r"\d{12}", reference)

@@ -10,6 +10,7 @@ from madoguchi.platform.conf import (
     secret_key_from_env,
     static_root,
     surface_from_env,
+    var_dir,
 )
 from madoguchi.platform.settings_base import *  # noqa: F403
 
@@ -31,9 +32,45 @@ INSTALLED_APPS = [
     "madoguchi.shinsei.applications",
 ]
 
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+MIDDLEWARE = [
+    *MIDDLEWARE,  # noqa: F405
+    "madoguchi.shinsei.applications.language.LanguageMiddleware",
+]
+
 SHINSEI_PUBLIC_URL = env("SHINSEI_PUBLIC_URL", "http://127.0.0.1:8000")
 SHINSEI_KESSAI_API_URL = env("SHINSEI_KESSAI_API_URL", "http://127.0.0.1:8100/api")
 SHINSEI_PAYMENT_DUE_DAYS = int(env("SHINSEI_PAYMENT_DUE_DAYS", "14"))
+# How often each unfinished payment is checked with Kessai (lost notifications).
+SHINSEI_RECONCILE_SECONDS = int(env("SHINSEI_RECONCILE_SECONDS", "600"))
+SHINSEI_DRAFT_DAYS = int(env("SHINSEI_DRAFT_DAYS", "30"))
+# Uploaded files live outside the database; the scanner hook takes the bytes
+# and returns True when clean (point it at a clamd client in production).
+SHINSEI_FILE_DIR = env("SHINSEI_FILE_DIR", str(var_dir() / "shinsei-files"))
+SHINSEI_FILE_SCANNER = env(
+    "SHINSEI_FILE_SCANNER", "madoguchi.shinsei.applications.files.scan_builtin"
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+# Emails to citizens: files under var/mail by default (madoguchi up); set
+# SHINSEI_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the
+# EMAIL_* settings in production.
+_MAIL_BACKEND = env("SHINSEI_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+MAILERS = {
+    "default": {
+        "BACKEND": _MAIL_BACKEND,
+        "OPTIONS": (
+            {"file_path": env("SHINSEI_EMAIL_FILE_PATH", str(var_dir() / "mail"))}
+            if _MAIL_BACKEND.endswith("filebased.EmailBackend")
+            else {
+                "host": env("SHINSEI_EMAIL_HOST", "localhost"),
+                "port": int(env("SHINSEI_EMAIL_PORT", "25")),
+            }
+        ),
+    }
+}
+SHINSEI_MAIL_FROM = env("SHINSEI_MAIL_FROM", "shinsei-noreply@city.fujisawa.example")
 
 # 「支払う」 posts to Shinsei, which redirects to Kessai's payment page; browsers
 # apply form-action to that redirect, so Kessai's origin must be allowed.
@@ -44,4 +81,6 @@ SECURE_CSP = {
 
 MADOGUCHI_PERIODIC = [
     ("madoguchi.shinsei.applications.services.applications_sweep", 60.0),
+    ("madoguchi.shinsei.applications.services.payments_reconcile_periodic", 60.0),
+    ("madoguchi.shinsei.applications.services.leftovers_sweep", 3600.0),
 ]

@@ -3,14 +3,20 @@
 from django.urls import include, path
 
 from .applications import views_public as views
+from .applications.language import set_language
 
 patterns = [
     path("", views.procedure_list, name="procedures"),
-    path("procedures/<slug:slug>/", views.procedure_form, name="procedure"),
-    path("procedures/<slug:slug>/confirm", views.procedure_confirm, name="confirm"),
+    path("procedures/<slug:slug>/", views.procedure_start, name="procedure"),
+    path("procedures/<slug:slug>/steps/<int:number>", views.procedure_step, name="step"),
+    path("procedures/<slug:slug>/check", views.procedure_check, name="check"),
+    path("drafts/saved", views.draft_saved, name="saved"),
+    path("drafts/<str:token>", views.draft_resume, name="draft"),
     path("submitted", views.submitted, name="submitted"),
     path("inquiry", views.inquiry, name="inquiry"),
     path("applications/<str:reference>/", views.application_status, name="status"),
+    path("applications/<str:reference>/withdraw", views.application_withdraw, name="withdraw"),
+    path("applications/<str:reference>/correct", views.application_correct, name="correct"),
     path("applications/<str:reference>/pay", views.application_pay, name="pay"),
     path(
         "applications/<str:reference>/payment-return", views.payment_return, name="payment_return"
@@ -20,6 +26,7 @@ patterns = [
         views.kessai_notification,
         name="kessai_notification",
     ),
+    path("language/<str:language>", set_language, name="language"),
     path("healthz", views.healthz, name="healthz"),
 ]
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from .applications import views_staff as views
 from .applications.views_public import healthz
+from .procedures import views_admin
 from .staff import views as auth
 
 patterns = [
@@ -13,9 +14,27 @@ patterns = [
     path("password", auth.password_change, name="password_change"),
     path("login/totp", auth.totp, name="totp"),
     path("login/totp-setup", auth.totp_setup, name="totp_setup"),
+    path("audit", auth.audit, name="audit"),
+    path("export.csv", views.export_csv, name="export"),
     path("applications/<str:reference>/", views.detail, name="detail"),
     path("applications/<str:reference>/accept", views.accept, name="accept"),
-    path("audit", auth.audit, name="audit"),
+    path("applications/<str:reference>/reject", views.reject, name="reject"),
+    path("applications/<str:reference>/return", views.return_, name="return"),
+    path("applications/<str:reference>/complete", views.complete, name="complete"),
+    path("applications/<str:reference>/notes", views.note, name="note"),
+    path(
+        "applications/<str:reference>/files/<uuid:file_id>",
+        views.file_download,
+        name="file",
+    ),
+    path("admin/procedures/", views_admin.procedure_list, name="admin_procedures"),
+    path("admin/procedures/new", views_admin.procedure_edit, name="admin_procedure_new"),
+    path(
+        "admin/procedures/<int:procedure_id>/",
+        views_admin.procedure_edit,
+        name="admin_procedure",
+    ),
+    path("admin/departments/", views_admin.department_list, name="admin_departments"),
     path("healthz", healthz, name="healthz"),
 ]
 

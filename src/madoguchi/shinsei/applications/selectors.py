@@ -1,23 +1,96 @@
-from django.db.models import QuerySet
+"""Reads for staff pages. Scope is decided here, once: a department's staff
+see their department; reviewers and administrators their whole agency."""
 
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from madoguchi.shinsei.procedures.models import Procedure
 from madoguchi.shinsei.staff.models import StaffAccount
 
-from .models import Application
+from .models import Application, StoredFile
+
+
+def _scope(staff: StaffAccount) -> Q:
+    if staff.agency_wide:
+        return Q(procedure__department__agency_id=staff.department.agency_id)
+    return Q(procedure__department_id=staff.department_id)
 
 
 def applications_for_staff(*, staff: StaffAccount) -> QuerySet[Application]:
-    """Only the staff member's own department's applications, newest first."""
+    """Only the applications in the staff member's scope, newest first."""
     return (
-        Application.objects.filter(procedure__department_id=staff.department_id)
-        .select_related("procedure")
-        .order_by("-submitted_at")
+        Application.objects.filter(_scope(staff))
+        .select_related("procedure__department")
+        .order_by("-submitted_at", "-id")
     )
 
 
 def application_for_staff(*, staff: StaffAccount, reference: str) -> Application | None:
     return (
         applications_for_staff(staff=staff)
-        .select_related("procedure__department__agency")
+        .select_related("procedure__department__agency", "form_version")
         .filter(reference=reference)
         .first()
     )
+
+
+def procedures_for_staff(*, staff: StaffAccount) -> QuerySet[Procedure]:
+    if staff.agency_wide:
+        scope = Q(department__agency_id=staff.department.agency_id)
+    else:
+        scope = Q(department_id=staff.department_id)
+    return Procedure.objects.filter(scope).select_related("department").order_by("id")
+
+
+def file_for_staff(*, staff: StaffAccount, reference: str, file_id: str) -> StoredFile | None:
+    application = application_for_staff(staff=staff, reference=reference)
+    if application is None:
+        return None
+    return application.files.filter(id=file_id).first()
+
+
+@dataclass
+class InboxFilter:
+    status: str = ""
+    payment_status: str = ""
+    procedure_id: int | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    reference: str = ""
+    overdue: bool = False
+    match_nothing: bool = False
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def overdue_q(now: datetime) -> Q:
+    """Unpaid after the due date: marked in the inbox and listed for staff."""
+    return Q(payment_status=Application.PaymentStatus.UNPAID, payment_due_at__lt=now)
+
+
+def applications_filtered(*, staff: StaffAccount, filters: InboxFilter) -> QuerySet[Application]:
+    qs = applications_for_staff(staff=staff)
+    if filters.match_nothing:
+        return qs.none()
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.payment_status:
+        qs = qs.filter(payment_status=filters.payment_status)
+    if filters.procedure_id:
+        qs = qs.filter(procedure_id=filters.procedure_id)
+    if filters.submitted_from:
+        qs = qs.filter(submitted_at__gte=_day_start(filters.submitted_from))
+    if filters.submitted_to:
+        qs = qs.filter(submitted_at__lt=_day_start(filters.submitted_to) + timedelta(days=1))
+    if filters.reference:
+        qs = qs.filter(reference__startswith=filters.reference)
+    if filters.overdue:
+        qs = qs.filter(overdue_q(timezone.now()))
+    return qs

@@ -1,25 +1,37 @@
 """Writes to applications. Status and payment status change only here,
 through conditional updates; tasks are enqueued in the same transaction."""
 
+import hashlib
 import logging
 import secrets
 import uuid
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from madoguchi.contract import schemas
 from madoguchi.contract.client import KessaiError
 from madoguchi.contract.signing import SignatureError, verify
-from madoguchi.shinsei.procedures.models import Agency, Procedure
+from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
 from madoguchi.shinsei.staff.models import StaffAccount
 
 from .kessai import kessai_client
-from .models import Application, ReceivedEvent
+from .models import (
+    Application,
+    ApplicationEvent,
+    ApplicationNote,
+    CitizenMail,
+    Draft,
+    ReceivedEvent,
+    StoredFile,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +41,7 @@ PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105
 
 
 class ApplicationError(Exception):
-    message = "この操作はできません。"
+    message = gettext_noop("この操作はできません。")
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.message)
@@ -38,11 +50,11 @@ class ApplicationError(Exception):
 
 
 class InvalidTransition(ApplicationError):
-    message = "この申請は現在の状態ではその操作ができません。"
+    message = gettext_noop("この申請は現在の状態ではその操作ができません。")
 
 
 class PaymentNotReady(ApplicationError):
-    message = "お支払いの準備中です。しばらくしてから再度お試しください。"
+    message = gettext_noop("お支払いの準備中です。しばらくしてから再度お試しください。")
 
 
 class NotificationRejected(Exception):
@@ -53,21 +65,84 @@ def _new_reference() -> str:
     return f"{secrets.randbelow(10**12):012d}"
 
 
-def application_submit(*, procedure: Procedure, answers: dict[str, Any]) -> tuple[Application, str]:
+def _event(application_id: int, type_: str, actor: str, **detail: Any) -> None:
+    ApplicationEvent.objects.create(
+        application_id=application_id, type=type_, actor=actor, detail=detail
+    )
+
+
+def _mail(application_id: int, kind: str) -> None:
+    """Queue an email to the citizen, in the caller's transaction."""
+    from .tasks import send_citizen_mail
+
+    mail = CitizenMail.objects.create(application_id=application_id, kind=kind)
+    send_citizen_mail.enqueue(mail_id=mail.pk)
+
+
+def _email_of(questions: list[dict[str, Any]], answers: dict[str, Any]) -> str:
+    for question in questions:
+        if question["type"] == "email" and answers.get(question["name"]):
+            return str(answers[question["name"]])
+    return ""
+
+
+def _link_files(application: Application, questions: list[dict[str, Any]]) -> None:
+    ids = [
+        value["file"]
+        for q in questions
+        if q["type"] == "file" and isinstance(value := application.answers.get(q["name"]), dict)
+    ]
+    # Only files uploaded for this procedure and not yet claimed by another
+    # application: a forged id in a session cannot take someone else's file.
+    StoredFile.objects.filter(
+        id__in=ids, procedure_id=application.procedure_id, application__isnull=True
+    ).update(application=application)
+
+
+def _payment_request_fields(now: Any) -> dict[str, Any]:
+    return {
+        "payment_status": PaymentStatus.PREPARING,
+        "payment_requested_at": now,
+        "payment_due_at": now + timedelta(days=settings.SHINSEI_PAYMENT_DUE_DAYS),
+    }
+
+
+def application_submit(
+    *, procedure: Procedure, form_version: FormVersion, answers: dict[str, Any]
+) -> tuple[Application, str]:
     """File an application; return it with the inquiry password (shown once)."""
+    from .tasks import request_payment
+
     password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(10))
     fee = procedure.fee_for(answers)
+    questions = list(form_version.questions)
+    at_submission = bool(fee) and procedure.pays_at_submission
     for _ in range(5):
         try:
             with transaction.atomic():
+                now = timezone.now()
+                fields: dict[str, Any] = {
+                    "payment_status": PaymentStatus.NOT_YET if fee else PaymentStatus.NOT_REQUIRED
+                }
+                if procedure.fee_kind == Procedure.FeeKind.STAFF_SET:
+                    fields["payment_status"] = PaymentStatus.NOT_YET
+                if at_submission:
+                    fields.update(_payment_request_fields(now))
                 application = Application.objects.create(
                     procedure=procedure,
+                    form_version=form_version,
                     reference=_new_reference(),
                     inquiry_password=make_password(password),
                     answers=answers,
+                    applicant_email=_email_of(questions, answers),
                     fee_amount=fee,
-                    payment_status=PaymentStatus.NOT_YET if fee else PaymentStatus.NOT_REQUIRED,
+                    **fields,
                 )
+                _link_files(application, questions)
+                _event(application.pk, "submitted", "citizen")
+                _mail(application.pk, CitizenMail.Kind.SUBMITTED)
+                if at_submission:
+                    request_payment.enqueue(application_id=application.pk)
             return application, password
         except IntegrityError:
             continue  # reference collision: draw again
@@ -87,35 +162,216 @@ def application_authenticate(*, reference: str, password: str) -> Application | 
     return application
 
 
-def application_accept(*, application: Application, staff: StaffAccount) -> Application:
-    """受理. For a fee-bearing procedure, request the payment from Kessai."""
+def in_scope(staff: StaffAccount, application: Application) -> bool:
+    if staff.agency_wide:
+        return bool(application.procedure.department.agency_id == staff.department.agency_id)
+    return bool(application.procedure.department_id == staff.department_id)
+
+
+def _check_scope(staff: StaffAccount, application: Application) -> None:
+    if not in_scope(staff, application):
+        raise InvalidTransition("所管外の申請です。")
+
+
+def application_accept(
+    *, application: Application, staff: StaffAccount, amount: int | None = None
+) -> Application:
+    """受理. For a fee-bearing procedure paid after acceptance, request the
+    payment from Kessai; where staff set the fee, ``amount`` is that fee."""
     from .tasks import request_payment
 
-    if application.procedure.department_id != staff.department_id:
-        raise InvalidTransition("所管外の申請です。")
+    _check_scope(staff, application)
+    procedure = application.procedure
+    fee = application.fee_amount
+    if procedure.fee_kind == Procedure.FeeKind.STAFF_SET:
+        if amount is None or amount < 0 or amount > 10_000_000:
+            raise ApplicationError("手数料の金額を0円以上で入力してください。")
+        fee = amount
     now = timezone.now()
     with transaction.atomic():
         fields: dict[str, Any] = {
             "status": Application.Status.ACCEPTED,
             "accepted_at": now,
             "accepted_by": staff,
+            "fee_amount": fee,
             "updated_at": now,
         }
-        if application.fee_amount:
-            fields.update(
-                payment_status=PaymentStatus.PREPARING,
-                payment_requested_at=now,
-                payment_due_at=now + timedelta(days=settings.SHINSEI_PAYMENT_DUE_DAYS),
-            )
-        changed = Application.objects.filter(
+        request = bool(fee) and application.payment_status == PaymentStatus.NOT_YET
+        if request:
+            fields.update(_payment_request_fields(now))
+        elif not fee:
+            fields["payment_status"] = PaymentStatus.NOT_REQUIRED
+        matching = Application.objects.filter(
             pk=application.pk, status=Application.Status.SUBMITTED
-        ).update(**fields)
+        )
+        if request or not fee:
+            # The payment fields are decided from this payment status: it must hold.
+            matching = matching.filter(payment_status=application.payment_status)
+        changed = matching.update(**fields)
         if not changed:
             raise InvalidTransition()
-        if application.fee_amount:
+        _event(application.pk, "accepted", staff.account_key, amount=fee)
+        if request:
+            # The "accepted" email goes out once the payment link exists.
             request_payment.enqueue(application_id=application.pk)
+        else:
+            _mail(application.pk, CitizenMail.Kind.ACCEPTED)
     application.refresh_from_db()
     return application
+
+
+def _decide(
+    *,
+    application: Application,
+    staff: StaffAccount,
+    reason: str,
+    target: str,
+    allowed_from: list[str],
+    mail: str,
+) -> Application:
+    _check_scope(staff, application)
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("理由を入力してください。")
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Application.objects.filter(pk=application.pk, status__in=allowed_from).update(
+            status=target, reason=reason, decided_at=now, decided_by=staff, updated_at=now
+        )
+        if not changed:
+            raise InvalidTransition()
+        _event(application.pk, target, staff.account_key, reason=reason)
+        _mail(application.pk, mail)
+    application.refresh_from_db()
+    return application
+
+
+def application_reject(
+    *, application: Application, staff: StaffAccount, reason: str
+) -> Application:
+    """却下, with the reason the citizen will read."""
+    return _decide(
+        application=application,
+        staff=staff,
+        reason=reason,
+        target=Application.Status.REJECTED,
+        allowed_from=[Application.Status.SUBMITTED, Application.Status.RETURNED],
+        mail=CitizenMail.Kind.REJECTED,
+    )
+
+
+def application_return(
+    *, application: Application, staff: StaffAccount, reason: str
+) -> Application:
+    """差戻し: the citizen corrects and resubmits."""
+    return _decide(
+        application=application,
+        staff=staff,
+        reason=reason,
+        target=Application.Status.RETURNED,
+        allowed_from=[Application.Status.SUBMITTED],
+        mail=CitizenMail.Kind.RETURNED,
+    )
+
+
+def application_complete(*, application: Application, staff: StaffAccount) -> Application:
+    """処理完了: only once any fee is paid."""
+    _check_scope(staff, application)
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Application.objects.filter(
+            pk=application.pk,
+            status=Application.Status.ACCEPTED,
+            payment_status__in=[PaymentStatus.NOT_REQUIRED, PaymentStatus.PAID],
+        ).update(
+            status=Application.Status.COMPLETED, decided_at=now, decided_by=staff, updated_at=now
+        )
+        if not changed:
+            raise InvalidTransition("手数料の決済が済んでいないか、受理されていない申請です。")
+        _event(application.pk, "completed", staff.account_key)
+        _mail(application.pk, CitizenMail.Kind.COMPLETED)
+    application.refresh_from_db()
+    return application
+
+
+def application_note_add(
+    *, application: Application, staff: StaffAccount, body: str
+) -> ApplicationNote:
+    _check_scope(staff, application)
+    body = body.strip()
+    if not body:
+        raise ApplicationError("メモを入力してください。")
+    return ApplicationNote.objects.create(application=application, author=staff, body=body[:4000])
+
+
+def application_withdraw(*, application: Application) -> Application:
+    """取下げ by the citizen, possible until the department accepts."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Application.objects.filter(
+            pk=application.pk,
+            status__in=[Application.Status.SUBMITTED, Application.Status.RETURNED],
+        ).update(status=Application.Status.WITHDRAWN, decided_at=now, updated_at=now)
+        if not changed:
+            raise InvalidTransition(
+                gettext_noop("受理された申請は取り下げできません。窓口にお問い合わせください。")
+            )
+        _event(application.pk, "withdrawn", "citizen")
+    application.refresh_from_db()
+    return application
+
+
+def application_resubmit(*, application: Application, answers: dict[str, Any]) -> Application:
+    """Corrected answers after 差戻し; the application keeps its form version."""
+    fee = application.procedure.fee_for(answers)
+    questions = application.questions
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Application.objects.filter(
+            pk=application.pk, status=Application.Status.RETURNED
+        ).update(
+            status=Application.Status.SUBMITTED,
+            answers=answers,
+            applicant_email=_email_of(questions, answers),
+            # A fee already being collected at submission keeps its amount.
+            fee_amount=fee
+            if application.payment_status == PaymentStatus.NOT_YET
+            else F("fee_amount"),
+            resubmitted_at=now,
+            updated_at=now,
+        )
+        if not changed:
+            raise InvalidTransition()
+        application.refresh_from_db()
+        _link_files(application, questions)
+        _event(application.pk, "resubmitted", "citizen")
+        _mail(application.pk, CitizenMail.Kind.SUBMITTED)
+    return application
+
+
+def draft_save(
+    *, procedure: Procedure, form_version: FormVersion, data: dict[str, Any]
+) -> tuple[Draft, str]:
+    """一時保存; returns the draft and its secret token (shown once, as a link)."""
+    token = secrets.token_urlsafe(24)
+    draft = Draft.objects.create(
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        procedure=procedure,
+        form_version=form_version,
+        data=data,
+        expires_at=timezone.now() + timedelta(days=settings.SHINSEI_DRAFT_DAYS),
+    )
+    return draft, token
+
+
+def draft_open(*, token: str) -> Draft | None:
+    return (
+        Draft.objects.select_related("procedure", "form_version")
+        .filter(
+            token_hash=hashlib.sha256(token.encode()).hexdigest(), expires_at__gt=timezone.now()
+        )
+        .first()
+    )
 
 
 def idempotency_key_for_payment(application: Application) -> str:
@@ -205,11 +461,22 @@ def payment_status_apply(*, application: Application, payment: schemas.Payment) 
         fields.update(
             payment_method=payment.method.value if payment.method else "", paid_at=payment.paid_at
         )
-    changed = Application.objects.filter(pk=application.pk, payment_status__in=allowed_from).update(
-        **fields
-    )
-    if changed:
-        application.refresh_from_db()
+    with transaction.atomic():
+        changed = Application.objects.filter(
+            pk=application.pk, payment_status__in=allowed_from
+        ).update(**fields)
+        if changed:
+            application.refresh_from_db()
+            if target == PaymentStatus.PAID:
+                _event(application.pk, "paid", "kessai", method=fields["payment_method"])
+                _mail(application.pk, CitizenMail.Kind.PAID)
+            elif (
+                target == PaymentStatus.UNPAID and application.status == Application.Status.ACCEPTED
+            ):
+                # The acceptance email carries the payment link and due date.
+                _mail(application.pk, CitizenMail.Kind.ACCEPTED)
+            else:
+                _event(application.pk, f"payment_{target}", "kessai")
     return bool(changed)
 
 
@@ -292,3 +559,56 @@ def applications_sweep() -> None:
             ).update(payment_requested_at=now)
             if bumped:
                 request_payment.enqueue(application_id=application_id)
+
+
+UNFINISHED_PAYMENT = [PaymentStatus.PREPARING, PaymentStatus.UNPAID]
+
+
+def payments_reconcile(*, batch: int = 50) -> int:
+    """Ask Kessai for every unfinished payment, oldest check first, so a lost
+    notification never leaves an application wrong for long. Returns the
+    number of applications whose payment status changed."""
+    now = timezone.now()
+    interval = timedelta(seconds=settings.SHINSEI_RECONCILE_SECONDS)
+    due = (
+        Application.objects.filter(payment_status__in=UNFINISHED_PAYMENT)
+        .exclude(kessai_payment_id="")
+        .exclude(payment_checked_at__gte=now - interval)
+        .select_related("procedure__department__agency")
+        .order_by(F("payment_checked_at").asc(nulls_first=True), "id")[:batch]
+    )
+    changed = 0
+    for application in due:
+        # Claim it first: two workers never ask about the same payment at once.
+        claimed = Application.objects.filter(
+            pk=application.pk, payment_checked_at=application.payment_checked_at
+        ).update(payment_checked_at=now)
+        if not claimed:
+            continue
+        try:
+            before = application.payment_status
+            payment_status_refresh(application=application)
+            changed += application.payment_status != before
+        except (httpx.HTTPError, KessaiError) as exc:
+            # Kessai unreachable: try again at the next round.
+            logger.warning("payment check for %s failed: %s", application.reference, exc)
+    return changed
+
+
+def payments_reconcile_periodic() -> None:
+    payments_reconcile()
+
+
+def leftovers_sweep() -> int:
+    """Delete expired drafts and the files no application claimed once every
+    draft that could refer to them has expired. Returns files deleted."""
+    from .files import file_dir
+
+    now = timezone.now()
+    Draft.objects.filter(expires_at__lt=now).delete()
+    cutoff = now - timedelta(days=settings.SHINSEI_DRAFT_DAYS + 1)
+    orphans = list(StoredFile.objects.filter(application__isnull=True, created_at__lt=cutoff)[:200])
+    for stored in orphans:
+        (file_dir() / stored.storage_name).unlink(missing_ok=True)
+        stored.delete()
+    return len(orphans)

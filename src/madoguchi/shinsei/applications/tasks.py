@@ -26,3 +26,17 @@ def request_payment(application_id: int, attempt: int = 0) -> bool:
                 request_payment, delay, application_id=application_id, attempt=attempt + 1
             )
         raise
+
+
+@task()
+def send_citizen_mail(mail_id: int, attempt: int = 0) -> bool:
+    """Send a queued email to the citizen, retrying with back-off."""
+    from .emails import citizen_mail_send
+
+    try:
+        return citizen_mail_send(mail_id=mail_id)
+    except OSError:
+        delay = backoff_delay(attempt)
+        if delay is not None:
+            enqueue_later(send_citizen_mail, delay, mail_id=mail_id, attempt=attempt + 1)
+        raise

@@ -1,34 +1,48 @@
 """Citizen pages (public listener). Thin: forms validate, services act."""
 
+from datetime import datetime
 from typing import Any
 
+from django.forms import CheckboxSelectMultiple, FileField
+from django.forms.utils import ErrorDict
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from madoguchi.platform.throttle import failures_limited
-from madoguchi.shinsei.procedures.models import Agency, Procedure
+from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
+from madoguchi.shinsei.procedures.questions import (
+    DEFAULT_FILE_TYPES,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_STEP,
+    Step,
+    is_visible,
+    steps_of,
+)
+from madoguchi.shinsei.procedures.services import form_version_current
 
 from . import services
-from .forms import ApplicationForm, InquiryForm, display_answers
-from .models import Application
+from .files import FileRefused, file_store
+from .flow import Flow, _as_querydict, answers_upto, step_form
+from .forms import InquiryForm, display_answers, localised, show_answer
+from .models import Application, Draft
 
 GRANTS = "granted_applications"
-
-
-def _draft_key(procedure: Procedure) -> str:
-    return f"draft:{procedure.slug}"
 
 
 def _granted(request: HttpRequest, reference: str) -> Application:
     if reference not in request.session.get(GRANTS, []):
         raise Http404("not granted")
     return get_object_or_404(
-        Application.objects.select_related("procedure__department__agency"), reference=reference
+        Application.objects.select_related("procedure__department__agency", "form_version"),
+        reference=reference,
     )
 
 
@@ -37,67 +51,262 @@ def _grant(request: HttpRequest, application: Application) -> None:
     request.session[GRANTS] = ([*granted, application.reference])[-10:]
 
 
+def _open_procedure(slug: str, request: HttpRequest | None = None) -> Procedure:
+    procedure = get_object_or_404(Procedure.objects.select_related("department__agency"), slug=slug)
+    if not procedure.is_open(timezone.now()):
+        # A returned application can be corrected after publication ends.
+        flow = Flow.load(request.session, procedure) if request is not None else None
+        if flow is None or not flow.resubmit:
+            raise Http404("not published now")
+    return procedure
+
+
 def procedure_list(request: HttpRequest) -> HttpResponse:
-    procedures = (
-        Procedure.objects.filter(is_published=True)
+    now = timezone.now()
+    procedures = [
+        p
+        for p in Procedure.objects.filter(is_published=True)
         .select_related("department__agency")
         .order_by("department__agency__id", "department__id", "id")
-    )
+        if p.is_open(now)
+    ]
     return render(request, "shinsei/procedure_list.html", {"procedures": procedures})
 
 
 @never_cache
-def procedure_form(request: HttpRequest, slug: str) -> HttpResponse:
-    procedure = get_object_or_404(Procedure, slug=slug, is_published=True)
+def procedure_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """The start page; starting (POST) opens a fresh form in the session."""
+    procedure = _open_procedure(slug)
+    flow = Flow.load(request.session, procedure)
     if request.method == "POST":
-        form = ApplicationForm(procedure.form_fields, request.POST)
-        # Keep what was typed even when it is invalid: nothing the citizen
-        # entered is lost on an error.
-        request.session[_draft_key(procedure)] = {
-            k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"
-        }
-        if form.is_valid():
-            return HttpResponseRedirect(reverse("shinsei:confirm", args=[procedure.slug]))
-        status = 400
-    else:
-        form = ApplicationForm(
-            procedure.form_fields, initial=request.session.get(_draft_key(procedure), {})
-        )
-        status = 200
+        version = form_version_current(procedure=procedure)
+        Flow(version_id=version.pk).save(request.session, procedure)
+        return HttpResponseRedirect(reverse("shinsei:step", args=[slug, 1]))
     return render(
         request,
-        "shinsei/procedure_form.html",
-        {"procedure": procedure, "form": form},
+        "shinsei/procedure_start.html",
+        {"procedure": procedure, "in_progress": flow is not None and not flow.resubmit},
+    )
+
+
+def _flow_or_start(request: HttpRequest, procedure: Procedure) -> tuple[Flow, FormVersion] | None:
+    flow = Flow.load(request.session, procedure)
+    if flow is None:
+        return None
+    version = FormVersion.objects.filter(pk=flow.version_id, procedure=procedure).first()
+    if version is None:
+        Flow.clear(request.session, procedure)
+        return None
+    return flow, version
+
+
+def _next_url(procedure: Procedure, steps: list[Step], number: int, change: bool) -> str:
+    if change or number >= len(steps):
+        return reverse("shinsei:check", args=[procedure.slug])
+    return reverse("shinsei:step", args=[procedure.slug, number + 1])
+
+
+@never_cache
+def procedure_step(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    procedure = _open_procedure(slug, request)
+    loaded = _flow_or_start(request, procedure)
+    if loaded is None:
+        return HttpResponseRedirect(reverse("shinsei:procedure", args=[slug]))
+    flow, version = loaded
+    questions = list(version.questions)
+    steps = steps_of(questions)
+    if not 1 <= number <= len(steps):
+        raise Http404("no such step")
+    step = steps[number - 1]
+    change = request.GET.get("change") == "1"
+    before, _ = answers_upto(flow, questions, number - 1)
+    if request.method == "POST":
+        form = step_form(flow, step, before, data=request.POST, files=request.FILES)
+        # Keep what was typed even when it is invalid: nothing is lost on an error.
+        for name, field in form.fields.items():
+            if isinstance(field.widget, CheckboxSelectMultiple):
+                flow.data[name] = request.POST.getlist(name)
+            elif not isinstance(field, FileField):
+                flow.data[name] = request.POST.get(name, "")
+        valid = form.is_valid()
+        for question in form.questions:
+            upload = form.cleaned_data.get(question["name"]) if valid else None
+            if question["type"] == "file" and upload:
+                try:
+                    flow.files[question["name"]] = file_store(
+                        procedure=procedure, question=question["name"], upload=upload
+                    )
+                except FileRefused as exc:
+                    form.add_error(question["name"], f"{question['label']}：{exc}")
+                    valid = False
+        flow.save(request.session, procedure)
+        if "save" in request.POST:
+            return _save_draft(request, procedure, version, flow)
+        if valid:
+            return HttpResponseRedirect(_next_url(procedure, steps, number, change))
+        status = 400
+    else:
+        form = step_form(flow, step, before, data=_as_querydict(flow.data) if flow.data else None)
+        if not form.questions:
+            # Every question of this step is hidden by its condition: skip it.
+            return HttpResponseRedirect(_next_url(procedure, steps, number, change))
+        if form.is_bound:
+            form.is_valid()
+            # Errors appear only after the citizen presses "continue".
+            form._errors = ErrorDict()  # type: ignore[attr-defined]
+        status = 200
+    groups = [_group(q, [form[n] for n in names]) for q, names in form.groups]
+    return render(
+        request,
+        "shinsei/procedure_step.html",
+        {
+            "procedure": procedure,
+            "step": step,
+            "step_title": _step_title(step),
+            "steps": steps,
+            "form": form,
+            "groups": groups,
+            "kept_files": flow.files,
+            "change": change,
+            "resubmit": flow.resubmit,
+        },
         status=status,
     )
 
 
+def _group(question: dict[str, Any], fields: list[Any]) -> dict[str, Any]:
+    shown = localised(question)
+    group: dict[str, Any] = {"question": question, "fields": fields, "label": shown["label"]}
+    if question["type"] == "file":
+        accept = [str(e).upper() for e in question.get("accept", DEFAULT_FILE_TYPES)]
+        group["file_required"] = question.get("required", True)
+        group["file_rule"] = _("%(types)s 形式、%(mb)sMB以下") % {
+            "types": _("・").join(accept),
+            "mb": int(question.get("max_bytes", DEFAULT_MAX_BYTES)) // (1024 * 1024),
+        }
+    return group
+
+
+def _step_title(step: Step) -> str:
+    """The step's title in the active language (``step_en`` on its first
+    question that names the step)."""
+    if get_language() == "en":
+        for question in step.questions:
+            if question.get("step") and question.get("step_en"):
+                return str(question["step_en"])
+    if step.title == DEFAULT_STEP:
+        return _("申請内容")
+    return step.title
+
+
+def _save_draft(
+    request: HttpRequest, procedure: Procedure, version: FormVersion, flow: Flow
+) -> HttpResponse:
+    if flow.resubmit:
+        return HttpResponseRedirect(reverse("shinsei:check", args=[procedure.slug]))
+    draft, token = services.draft_save(
+        procedure=procedure,
+        form_version=version,
+        data={"data": flow.data, "files": flow.files},
+    )
+    request.session["saved_draft"] = {
+        "url": request.build_absolute_uri(reverse("shinsei:draft", args=[token])),
+        "procedure": procedure.name,
+        "expires_at": draft.expires_at.isoformat(),
+    }
+    return HttpResponseRedirect(reverse("shinsei:saved"))
+
+
 @never_cache
-def procedure_confirm(request: HttpRequest, slug: str) -> HttpResponse:
-    procedure = get_object_or_404(Procedure, slug=slug, is_published=True)
-    draft = request.session.get(_draft_key(procedure))
-    form = ApplicationForm(procedure.form_fields, draft or None)
-    if not draft or not form.is_valid():
-        return HttpResponseRedirect(reverse("shinsei:procedure", args=[procedure.slug]))
-    answers = form.answers()
+def draft_saved(request: HttpRequest) -> HttpResponse:
+    info = request.session.get("saved_draft")
+    if not info:
+        return HttpResponseRedirect(reverse("shinsei:procedures"))
+    return render(
+        request,
+        "shinsei/draft_saved.html",
+        {**info, "expires_at": datetime.fromisoformat(info["expires_at"])},
+    )
+
+
+@never_cache
+def draft_resume(request: HttpRequest, token: str) -> HttpResponse:
+    draft = services.draft_open(token=token)
+    if draft is None:
+        return render(request, "shinsei/draft_missing.html", status=404)
+    flow = Flow(
+        version_id=draft.form_version_id,
+        data=dict(draft.data.get("data", {})),
+        files=dict(draft.data.get("files", {})),
+        draft_id=draft.pk,
+    )
+    flow.save(request.session, draft.procedure)
+    return HttpResponseRedirect(reverse("shinsei:check", args=[draft.procedure.slug]))
+
+
+@never_cache
+def procedure_check(request: HttpRequest, slug: str) -> HttpResponse:
+    """Check your answers, then submit (or resubmit after 差戻し)."""
+    procedure = _open_procedure(slug, request)
+    loaded = _flow_or_start(request, procedure)
+    if loaded is None:
+        return HttpResponseRedirect(reverse("shinsei:procedure", args=[slug]))
+    flow, version = loaded
+    questions = list(version.questions)
+    answers, first_invalid = answers_upto(flow, questions)
+    if first_invalid is not None:
+        return HttpResponseRedirect(reverse("shinsei:step", args=[slug, first_invalid]))
     if request.method == "POST":
-        application, password = services.application_submit(procedure=procedure, answers=answers)
-        del request.session[_draft_key(procedure)]
+        if flow.resubmit:
+            application = _granted(request, flow.resubmit)
+            try:
+                services.application_resubmit(application=application, answers=answers)
+            except services.ApplicationError as exc:
+                request.session["status_message"] = _(exc.message)
+            else:
+                request.session["status_message"] = _("修正した内容で再申請しました。")
+            Flow.clear(request.session, procedure)
+            return HttpResponseRedirect(reverse("shinsei:status", args=[application.reference]))
+        application, password = services.application_submit(
+            procedure=procedure, form_version=version, answers=answers
+        )
+        if flow.draft_id:
+            Draft.objects.filter(pk=flow.draft_id).delete()
+        Flow.clear(request.session, procedure)
         _grant(request, application)
         request.session["just_submitted"] = {
             "reference": application.reference,
             "password": password,
         }
         return HttpResponseRedirect(reverse("shinsei:submitted"))
+    steps = steps_of(questions)
+    sections = []
+    for step in steps:
+        rows = [
+            (q["name"], localised(q)["label"], show_answer(q, answers.get(q["name"])), _anchor(q))
+            for q in step.questions
+            if is_visible(q, answers)
+        ]
+        if rows:
+            sections.append((step, _step_title(step), rows))
     return render(
         request,
-        "shinsei/procedure_confirm.html",
+        "shinsei/procedure_check.html",
         {
             "procedure": procedure,
-            "rows": display_answers(procedure.form_fields, answers),
+            "sections": sections,
             "fee": procedure.fee_for(answers),
+            "resubmit": flow.resubmit,
         },
     )
+
+
+def _anchor(question: dict[str, Any]) -> str:
+    if question["type"] == "address":
+        return f"id_{question['name']}__postal_code"
+    if question["type"] in ("radio", "checkboxes"):
+        return f"id_{question['name']}_0"
+    return f"id_{question['name']}"
 
 
 @never_cache
@@ -106,7 +315,7 @@ def submitted(request: HttpRequest) -> HttpResponse:
     if info is None:
         return HttpResponseRedirect(reverse("shinsei:inquiry"))
     application = get_object_or_404(
-        Application.objects.select_related("procedure"), reference=info["reference"]
+        Application.objects.select_related("procedure__department"), reference=info["reference"]
     )
     return render(
         request,
@@ -128,7 +337,7 @@ def inquiry(request: HttpRequest) -> HttpResponse:
         if application is not None:
             _grant(request, application)
             return HttpResponseRedirect(reverse("shinsei:status", args=[application.reference]))
-        error = "整理番号またはパスワードが正しくありません。"
+        error = _("整理番号またはパスワードが正しくありません。")
     status = 400 if request.method == "POST" else 200
     return render(request, "shinsei/inquiry.html", {"form": form, "error": error}, status=status)
 
@@ -141,11 +350,38 @@ def application_status(request: HttpRequest, reference: str) -> HttpResponse:
         "shinsei/status.html",
         {
             "application": application,
-            "rows": display_answers(application.procedure.form_fields, application.answers),
+            "rows": display_answers(application.questions, application.answers),
             "can_pay": application.payment_status == Application.PaymentStatus.UNPAID,
             "message": request.session.pop("status_message", ""),
         },
     )
+
+
+@never_cache
+def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    """取下げ: a confirmation page, then the POST that withdraws."""
+    application = _granted(request, reference)
+    if request.method == "POST":
+        try:
+            services.application_withdraw(application=application)
+            request.session["status_message"] = _("申請を取り下げました。")
+        except services.ApplicationError as exc:
+            request.session["status_message"] = _(exc.message)
+        return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
+    return render(request, "shinsei/withdraw.html", {"application": application})
+
+
+@require_POST
+def application_correct(request: HttpRequest, reference: str) -> HttpResponse:
+    """Open a returned application's answers for correction."""
+    application = _granted(request, reference)
+    if application.status != Application.Status.RETURNED or application.form_version is None:
+        request.session["status_message"] = _("この申請は修正できません。")
+        return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
+    Flow.for_correction(application.form_version, application.answers, reference).save(
+        request.session, application.procedure
+    )
+    return HttpResponseRedirect(reverse("shinsei:check", args=[application.procedure.slug]))
 
 
 @require_POST
@@ -154,7 +390,7 @@ def application_pay(request: HttpRequest, reference: str) -> HttpResponse:
     try:
         url = services.checkout_link_create(application=application)
     except services.ApplicationError as exc:
-        request.session["status_message"] = exc.message
+        request.session["status_message"] = _(exc.message)
         return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
     return HttpResponseRedirect(url)
 

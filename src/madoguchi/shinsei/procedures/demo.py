@@ -6,23 +6,68 @@ from madoguchi.platform.demo import DEMO_AGENCIES, generate_password
 from madoguchi.shinsei.staff.models import StaffAccount
 
 from .models import Agency, Department, Procedure
+from .services import form_version_current
 
 PERSON_QUESTIONS: list[dict[str, Any]] = [
-    {"name": "name", "label": "氏名", "type": "text", "max_length": 50},
-    {"name": "name_kana", "label": "氏名（フリガナ）", "type": "text", "max_length": 50},
-    {"name": "birth_date", "label": "生年月日", "type": "date"},
-    {"name": "postal_code", "label": "郵便番号", "type": "postal_code", "help": "例：251-8601"},
-    {"name": "address", "label": "住所", "type": "text", "max_length": 200},
-    {"name": "phone", "label": "電話番号", "type": "tel", "help": "日中に連絡がとれる番号"},
-    {"name": "email", "label": "メールアドレス", "type": "email", "required": False},
+    {
+        "name": "name",
+        "label": "氏名",
+        "label_en": "Full name",
+        "type": "text",
+        "max_length": 50,
+        "step": "申請者の情報",
+        "step_en": "About you",
+    },
+    {
+        "name": "name_kana",
+        "label": "氏名（フリガナ）",
+        "label_en": "Full name in katakana",
+        "type": "text",
+        "max_length": 50,
+    },
+    {
+        "name": "birth_date",
+        "label": "生年月日",
+        "label_en": "Date of birth",
+        "type": "date",
+        "help": "例：1990-04-01",
+        "help_en": "For example, 1990-04-01",
+    },
+    {
+        "name": "address",
+        "label": "住所",
+        "label_en": "Address",
+        "type": "address",
+        "help": "例：藤沢市朝日町1番地の1",
+    },
+    {
+        "name": "phone",
+        "label": "電話番号",
+        "label_en": "Phone number",
+        "type": "tel",
+        "help": "日中に連絡がとれる番号",
+        "help_en": "A number we can call in the daytime",
+    },
+    {
+        "name": "email",
+        "label": "メールアドレス",
+        "label_en": "Email address",
+        "type": "email",
+        "required": False,
+        "help": "審査の結果などをお知らせします。",
+    },
 ]
 COPIES = {
     "name": "copies",
     "label": "通数",
+    "label_en": "Number of copies",
     "type": "number",
     "min": 1,
     "max": 10,
     "help": "1通300円です。",
+    "help_en": "¥300 per copy.",
+    "step": "請求の内容",
+    "step_en": "Your request",
 }
 
 DEPARTMENTS = [
@@ -46,8 +91,10 @@ PROCEDURES: list[dict[str, Any]] = [
             {
                 "name": "purpose",
                 "label": "使用目的",
+                "label_en": "Purpose",
                 "type": "select",
                 "choices": ["就職", "年金", "自動車登録", "その他"],
+                "choices_en": ["Employment", "Pension", "Car registration", "Other"],
             },
         ],
     },
@@ -95,6 +142,103 @@ PROCEDURES: list[dict[str, Any]] = [
                 "type": "textarea",
                 "max_length": 500,
                 "help": "複数ある場合は改行して入力してください。",
+                "step": "農地の情報",
+            },
+        ],
+    },
+    {
+        # Every question type, a condition, a file and no fee.
+        "department": "shimin",
+        "slug": "kosodate-hojokin",
+        "english": {
+            "name": {"label_en": "Full name", "step_en": "About you"},
+            "email": {"label_en": "Email address"},
+            "phone": {"label_en": "Phone number"},
+            "address": {"label_en": "Address"},
+            "children": {"label_en": "Number of children", "step_en": "The service"},
+            "start_date": {"label_en": "Start date", "help_en": "For example, 2026-04-01"},
+            "service": {
+                "label_en": "Service",
+                "choices_en": ["Temporary childcare", "Pick-up and drop-off", "Other"],
+            },
+            "days": {
+                "label_en": "Days of use",
+                "help_en": "Select all that apply.",
+                "choices_en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"],
+            },
+            "provider_postal": {"label_en": "Provider's postcode"},
+            "reason": {"label_en": "Why you need the service"},
+            "service_other": {"label_en": "Describe the other service", "step_en": "Details"},
+            "receipt": {
+                "label_en": "Receipt for the fee",
+                "help_en": "A photo is fine.",
+                "step_en": "Documents",
+            },
+        },
+        "name": "子育て支援サービス利用補助金の交付申請",
+        "description": "一時預かりや送迎などの子育て支援サービスの利用料の一部を補助します。",
+        "fee_kind": Procedure.FeeKind.NONE,
+        "fee_amount": 0,
+        "questions": [
+            {
+                "name": "name",
+                "label": "氏名",
+                "type": "text",
+                "max_length": 50,
+                "step": "申請者の情報",
+            },
+            {"name": "email", "label": "メールアドレス", "type": "email"},
+            {"name": "phone", "label": "電話番号", "type": "tel"},
+            {"name": "address", "label": "住所", "type": "address"},
+            {
+                "name": "children",
+                "label": "お子さんの人数",
+                "type": "number",
+                "min": 1,
+                "max": 10,
+                "step": "利用の内容",
+            },
+            {"name": "start_date", "label": "利用開始日", "type": "date", "help": "例：2026-04-01"},
+            {
+                "name": "service",
+                "label": "利用するサービス",
+                "type": "radio",
+                "choices": ["一時預かり", "送迎", "その他"],
+            },
+            {
+                "name": "days",
+                "label": "利用する曜日",
+                "type": "checkboxes",
+                "choices": ["月", "火", "水", "木", "金"],
+                "help": "当てはまるものをすべて選んでください。",
+            },
+            {
+                "name": "provider_postal",
+                "label": "事業所の郵便番号",
+                "type": "postal_code",
+                "required": False,
+            },
+            {
+                "name": "reason",
+                "label": "利用する理由",
+                "type": "textarea",
+                "max_length": 1000,
+            },
+            {
+                "name": "service_other",
+                "label": "その他のサービスの内容",
+                "type": "text",
+                "step": "サービスの詳細",
+                "show_if": {"question": "service", "equals": "その他"},
+            },
+            {
+                "name": "receipt",
+                "label": "利用料の領収書",
+                "type": "file",
+                "accept": ["pdf", "jpg", "png"],
+                "max_bytes": 2 * 1024 * 1024,
+                "step": "添付書類",
+                "help": "写真でも構いません。",
             },
         ],
     },
@@ -122,7 +266,7 @@ def seed_demo(*, kessai_credentials: dict[str, Any]) -> dict[str, Any] | None:
             agency=agencies[agency_code], code=code, name=name
         )
     for spec in PROCEDURES:
-        Procedure.objects.create(
+        procedure = Procedure.objects.create(
             department=departments[spec["department"]],
             slug=spec["slug"],
             name=spec["name"],
@@ -130,21 +274,38 @@ def seed_demo(*, kessai_credentials: dict[str, Any]) -> dict[str, Any] | None:
             fee_kind=spec["fee_kind"],
             fee_amount=spec["fee_amount"],
             quantity_field=spec.get("quantity_field", ""),
-            form_fields=spec["questions"],
+            form_fields=[
+                {**q, **spec.get("english", {}).get(q["name"], {})} for q in spec["questions"]
+            ],
         )
+        form_version_current(procedure=procedure, created_by="seed")
     accounts = []
-    for code, department in departments.items():
+    people = [
+        (f"staff-{code}", f"{department.name} 担当者", department, StaffAccount.Role.STAFF)
+        for code, department in departments.items()
+    ]
+    people += [
+        ("reviewer-mayor", "市長部局 審査者", departments["shimin"], StaffAccount.Role.REVIEWER),
+        ("admin-mayor", "市長部局 管理者", departments["shimin"], StaffAccount.Role.ADMINISTRATOR),
+    ]
+    for login_id, display_name, department, role in people:
         password = generate_password()
         staff = StaffAccount(
-            login_id=f"staff-{code}",
-            display_name=f"{department.name} 担当者",
+            login_id=login_id,
+            display_name=display_name,
             department=department,
+            role=role,
             # The printed demo password is the owner's own (see docs/security.md).
             must_change_password=False,
         )
         staff.set_password(password)
         staff.save()
         accounts.append(
-            {"login_id": staff.login_id, "password": password, "department": department.name}
+            {
+                "login_id": staff.login_id,
+                "password": password,
+                "department": department.name,
+                "role": role.value,
+            }
         )
     return {"staff_accounts": accounts}

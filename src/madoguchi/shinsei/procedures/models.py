@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import Any
+
 from django.db import models
 
 
@@ -40,6 +43,11 @@ class Procedure(models.Model):
         NONE = "none", "手数料なし"
         FIXED = "fixed", "定額"
         PER_UNIT = "per_unit", "単価×数量"
+        STAFF_SET = "staff_set", "受理時に職員が金額を決定"
+
+    class PaymentTiming(models.TextChoices):
+        AFTER_ACCEPTANCE = "after_acceptance", "受理後に支払う"
+        AT_SUBMISSION = "at_submission", "申請時に支払う"
 
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="procedures")
     slug = models.SlugField(unique=True)
@@ -49,9 +57,18 @@ class Procedure(models.Model):
     fee_amount = models.PositiveIntegerField("手数料（円）", default=0)
     # For PER_UNIT: the number question holding the quantity (e.g. 通数).
     quantity_field = models.CharField(max_length=40, blank=True)
-    # The form: a list of question definitions, see applications/forms.py.
+    payment_timing = models.CharField(
+        "支払時期",
+        max_length=20,
+        choices=PaymentTiming.choices,
+        default=PaymentTiming.AFTER_ACCEPTANCE,
+    )
+    # The form being edited: a list of question definitions (see questions.py).
+    # Citizens always fill in a frozen FormVersion of it.
     form_fields = models.JSONField(default=list)
-    is_published = models.BooleanField(default=True)
+    is_published = models.BooleanField("公開", default=True)
+    published_from = models.DateTimeField("公開開始", null=True, blank=True)
+    published_until = models.DateTimeField("公開終了", null=True, blank=True)
 
     class Meta:
         db_table = "shinsei_procedure"
@@ -61,12 +78,49 @@ class Procedure(models.Model):
 
     @property
     def has_fee(self) -> bool:
+        if self.fee_kind == self.FeeKind.STAFF_SET:
+            return True
         return self.fee_kind != self.FeeKind.NONE and self.fee_amount > 0
 
-    def fee_for(self, answers: dict[str, object]) -> int:
+    @property
+    def pays_at_submission(self) -> bool:
+        # An amount staff set cannot be paid before staff set it.
+        return (
+            self.payment_timing == self.PaymentTiming.AT_SUBMISSION
+            and self.fee_kind != self.FeeKind.STAFF_SET
+        )
+
+    def is_open(self, now: datetime) -> bool:
+        if not self.is_published:
+            return False
+        if self.published_from and now < self.published_from:
+            return False
+        return not (self.published_until and now >= self.published_until)
+
+    def fee_for(self, answers: dict[str, Any]) -> int:
         if self.fee_kind == self.FeeKind.FIXED:
             return self.fee_amount
         if self.fee_kind == self.FeeKind.PER_UNIT:
             quantity = answers.get(self.quantity_field) or 1
             return self.fee_amount * int(str(quantity))
         return 0
+
+
+class FormVersion(models.Model):
+    """A frozen copy of a procedure's questions. An application keeps the
+    version it was filed under, so later edits never change what it means."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    questions = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        db_table = "shinsei_form_version"
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "number"], name="form_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure.slug} v{self.number}"

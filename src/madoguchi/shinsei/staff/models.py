@@ -7,7 +7,13 @@ from madoguchi.shinsei.procedures.models import Department
 class StaffAccount(AbstractAccount):
     """An appointed staff member of one department (手続所管課の担当者)."""
 
+    class Role(models.TextChoices):
+        STAFF = "staff", "担当者（所属課）"
+        REVIEWER = "reviewer", "審査者（実施機関全体）"
+        ADMINISTRATOR = "administrator", "管理者（手続の管理）"
+
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField("権限", max_length=16, choices=Role.choices, default=Role.STAFF)
 
     account_kind = "staff"
 
@@ -17,3 +23,12 @@ class StaffAccount(AbstractAccount):
 
     class Meta:
         db_table = "shinsei_staff_account"
+
+    @property
+    def agency_wide(self) -> bool:
+        """Reviewers and administrators see every department of their agency."""
+        return self.role in (self.Role.REVIEWER, self.Role.ADMINISTRATOR)
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == self.Role.ADMINISTRATOR
