@@ -14,7 +14,8 @@ from django.utils import timezone
 from madoguchi.platform.audit.guard import guard_install, guard_remove
 from madoguchi.platform.audit.models import AuditRecord
 from madoguchi.platform.audit.services import audit_purge, audit_record, verify_chain
-from tests.conftest import console_client, staff_client
+from madoguchi.shinsei.staff.models import StaffAccount
+from tests.conftest import console_client, login, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +171,29 @@ def test_the_audit_screen_is_read_only(demo: Any) -> None:
 
 def test_staff_without_the_administrator_role_cannot_read_it(demo: Any) -> None:
     assert staff_client(demo, "shimin").get("/audit").status_code == 403
+
+
+def _staff_by_id(demo: Any, login_id: str) -> Client:
+    client = Client(HTTP_HOST="staff.shinsei.test")
+    account = next(a for a in demo["staff_accounts"] if a["login_id"] == login_id)
+    login(client, login_id, account["password"])
+    return client
+
+
+def test_a_staff_administrator_reads_it_and_a_reviewer_cannot(demo: Any) -> None:
+    # Given the 市長 agency's administrator and its reviewer (who sees every
+    # department's applications, but is not an administrator)
+    admin = _staff_by_id(demo, "admin-mayor")
+    reviewer = _staff_by_id(demo, "reviewer-mayor")
+
+    # When both open the audit log
+    page = admin.get("/audit")
+    refused = reviewer.get("/audit")
+
+    # Then only the administrator reads it, and the refusal is recorded
+    assert page.status_code == 200
+    assert "staff:" in page.content.decode()  # the staff logins are listed
+    assert refused.status_code == 403
+    denied = AuditRecord.objects.filter(event="audit.view", outcome="denied")
+    assert denied.count() == 1
+    assert denied.get().actor == StaffAccount.objects.get(login_id="reviewer-mayor").account_key

@@ -3,21 +3,28 @@ listener, requested as every role, answers as written here. A URL pattern
 that is not in the matrix fails the test: whoever adds a URL decides, here,
 who may use it.
 
-The target is application A (市民課, agency 市長) and its Kessai payment.
-Roles: anonymous; a citizen holding *another* application's password; staff
-of another department; a console viewer; a console administrator; a merchant
-with another agency's API key; and, as positive controls that prove the
-requests reach the views, A's own citizen, A's department and A's merchant.
+The target is application A (市民課, agency 市長), its uploaded file and its
+Kessai payment. Roles: anonymous; a citizen holding *another* application's
+password; staff of another department (市民税課, same agency); a console
+viewer; a console administrator; a merchant with another agency's API key;
+and, as positive controls that prove the requests reach the views, A's own
+citizen, A's department, the agency's reviewer (sees every department of
+市長), the agency's administrator (also manages procedures and departments,
+and reads the audit log) and A's merchant.
 """
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from pytest_django.fixtures import Settings
 
-from madoguchi.shinsei.applications.models import Application
-from tests.conftest import console_client, staff_client
+from madoguchi.shinsei.applications.files import file_store
+from madoguchi.shinsei.applications.models import Application, StoredFile
+from tests.conftest import console_client, login, staff_client
 from tests.support.journey import submit_application
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +51,8 @@ ROLES = [
     # positive controls
     "citizen_owner",
     "staff_owner",
+    "staff_reviewer",
+    "staff_admin",
     "merchant_owner",
 ]
 
@@ -72,10 +81,30 @@ Expect = dict[str, int]
 Checks = list[tuple[str, Expect]]
 OPEN: Expect = {"*": 200}
 STAFF_LOGIN = "/login"
-ONLY_STAFF: Expect = {"*": 302, "staff_other": 200, "staff_owner": 200}
+# Staff who may see application A: its department, and the agency-wide roles.
+A_STAFF = ("staff_owner", "staff_reviewer", "staff_admin")
+
+
+def staff_all(status: int) -> Expect:
+    """Every logged-in staff member gets ``status``; everyone else the login."""
+    return {"*": 302, "staff_other": status, **dict.fromkeys(A_STAFF, status)}
+
+
+def staff_of_a(status: int) -> Expect:
+    """A's staff get ``status``; another department's get 404 (A does not
+    exist for them); everyone else the login page."""
+    return {"*": 302, "staff_other": 404, **dict.fromkeys(A_STAFF, status)}
+
+
+def only_staff_admin(status: int) -> Expect:
+    """Staff administrators get ``status``; other staff roles 403."""
+    return {**staff_all(403), "staff_admin": status}
+
+
+ONLY_STAFF: Expect = staff_all(200)
 ONLY_CONSOLE: Expect = {"*": 302, "console_viewer": 200, "console_admin": 200}
 CONSOLE_PASSWORD_FORM: Expect = {"*": 302, "console_viewer": 400, "console_admin": 400}
-STAFF_PASSWORD_FORM: Expect = {"*": 302, "staff_other": 400, "staff_owner": 400}
+STAFF_PASSWORD_FORM: Expect = staff_all(400)
 NO_LOGIN_UNDER_WAY: Expect = {"*": 302}  # TOTP pages need a login under way
 ONLY_CITIZEN_OWNER_PAGE: Expect = {"*": 404, "citizen_owner": 200}
 API_LIST: Expect = {"*": 401, "merchant_other": 200, "merchant_owner": 200}
@@ -83,11 +112,32 @@ API_LIST: Expect = {"*": 401, "merchant_other": 200, "merchant_owner": 200}
 MATRIX: dict[tuple[str, str], Checks] = {
     # Shinsei public: citizens. Application pages only for whoever proved the password.
     ("shinsei_public", ""): [("GET", OPEN)],
-    ("shinsei_public", "procedures/<slug:slug>/"): [("GET", OPEN), ("POST", {"*": 400})],
-    ("shinsei_public", "procedures/<slug:slug>/confirm"): [("POST", {"*": 302})],
+    # Starting (POST) opens a fresh form in this browser's session, to step 1;
+    # the step pages below use it: an empty answer is a 400 with the errors,
+    # and the check page sends back to the first unanswered step.
+    ("shinsei_public", "procedures/<slug:slug>/"): [("GET", OPEN), ("POST", {"*": 302})],
+    ("shinsei_public", "procedures/<slug:slug>/steps/<int:number>"): [
+        ("GET", OPEN),
+        ("POST", {"*": 400}),
+    ],
+    ("shinsei_public", "procedures/<slug:slug>/check"): [("GET", {"*": 302}), ("POST", {"*": 302})],
+    # A draft link is its own credential (a secret token); a wrong one is 404.
+    ("shinsei_public", "drafts/<str:token>"): [("GET", {"*": 404})],
+    # Only right after saving a draft in this session; otherwise to the list.
+    ("shinsei_public", "drafts/saved"): [("GET", {"*": 302})],
     ("shinsei_public", "submitted"): [("GET", {"*": 302})],
     ("shinsei_public", "inquiry"): [("GET", OPEN), ("POST", {"*": 400})],
     ("shinsei_public", "applications/<str:reference>/"): [("GET", ONLY_CITIZEN_OWNER_PAGE)],
+    # A is accepted, so the owner's withdrawal and correction are refused
+    # with a message on the status page (302), and nothing changes.
+    ("shinsei_public", "applications/<str:reference>/withdraw"): [
+        ("GET", ONLY_CITIZEN_OWNER_PAGE),
+        ("POST", {"*": 404, "citizen_owner": 302}),
+    ],
+    ("shinsei_public", "applications/<str:reference>/correct"): [
+        ("POST", {"*": 404, "citizen_owner": 302}),
+        ("GET", {"*": 405}),
+    ],
     ("shinsei_public", "applications/<str:reference>/pay"): [
         ("POST", {"*": 404, "citizen_owner": 302}),
         ("GET", {"*": 405}),
@@ -99,6 +149,8 @@ MATRIX: dict[tuple[str, str], Checks] = {
         ("POST", {"*": 400}),
         ("GET", {"*": 405}),
     ],
+    # Sets the language cookie and goes back (a same-site target only).
+    ("shinsei_public", "language/<str:language>"): [("GET", {"*": 302})],
     ("shinsei_public", "healthz"): [("GET", OPEN)],
     # Shinsei staff: only staff; only their own department's applications.
     ("shinsei_staff", ""): [("GET", ONLY_STAFF)],
@@ -109,16 +161,58 @@ MATRIX: dict[tuple[str, str], Checks] = {
         ("GET", NO_LOGIN_UNDER_WAY),
         ("POST", NO_LOGIN_UNDER_WAY),
     ],
-    ("shinsei_staff", "applications/<str:reference>/"): [
-        ("GET", {"*": 302, "staff_other": 404, "staff_owner": 200})
-    ],
+    # The CSV of the staff member's own scope (staff_other's has no A: checked below).
+    ("shinsei_staff", "export.csv"): [("GET", ONLY_STAFF), ("POST", {"*": 405})],
+    ("shinsei_staff", "applications/<str:reference>/"): [("GET", staff_of_a(200))],
+    # A is already accepted: the action is refused with a message, 302 back to the page.
     ("shinsei_staff", "applications/<str:reference>/accept"): [
-        ("POST", {"*": 302, "staff_other": 404}),  # the owner's 302 is back to the page
+        ("POST", staff_of_a(302)),
         ("GET", {"*": 405}),
     ],
-    # Administrators only; no staff role is one yet (issue #3 adds roles).
+    # An empty reason / note is a 400 form error before anything changes.
+    ("shinsei_staff", "applications/<str:reference>/reject"): [
+        ("POST", staff_of_a(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("shinsei_staff", "applications/<str:reference>/return"): [
+        ("POST", staff_of_a(400)),
+        ("GET", {"*": 405}),
+    ],
+    # A is unpaid: 処理完了 is refused with a message, 302 back to the page.
+    ("shinsei_staff", "applications/<str:reference>/complete"): [
+        ("POST", staff_of_a(302)),
+        ("GET", {"*": 405}),
+    ],
+    ("shinsei_staff", "applications/<str:reference>/notes"): [
+        ("POST", staff_of_a(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("shinsei_staff", "applications/<str:reference>/files/<uuid:file_id>"): [
+        ("GET", staff_of_a(200)),
+        ("POST", {"*": 405}),
+    ],
+    # Procedure and department management: administrators of the agency only
+    # (another agency's procedure is 404 for them: tests/shinsei/test_admin.py).
+    # An empty POST (no fields at all) shows the form again and saves nothing.
+    ("shinsei_staff", "admin/procedures/"): [
+        ("GET", only_staff_admin(200)),
+        ("POST", only_staff_admin(200)),  # the list again: nothing to post
+    ],
+    ("shinsei_staff", "admin/procedures/new"): [
+        ("GET", only_staff_admin(200)),
+        ("POST", only_staff_admin(200)),
+    ],
+    ("shinsei_staff", "admin/procedures/<int:procedure_id>/"): [
+        ("GET", only_staff_admin(200)),
+        ("POST", only_staff_admin(200)),
+    ],
+    ("shinsei_staff", "admin/departments/"): [
+        ("GET", only_staff_admin(200)),
+        ("POST", only_staff_admin(200)),
+    ],
+    # The audit log: staff administrators only.
     ("shinsei_staff", "audit"): [
-        ("GET", {"*": 302, "staff_other": 403, "staff_owner": 403}),
+        ("GET", only_staff_admin(200)),
         ("POST", {"*": 405}),
     ],
     ("shinsei_staff", "healthz"): [("GET", OPEN)],
@@ -166,6 +260,8 @@ MATRIX: dict[tuple[str, str], Checks] = {
 SEES_REFERENCE = {
     "citizen_owner",
     "staff_owner",
+    "staff_reviewer",
+    "staff_admin",
     "merchant_owner",
     "console_viewer",
     "console_admin",
@@ -178,14 +274,39 @@ def _browser(role: str) -> dict[str, Client]:
     return {surface: Client(HTTP_HOST=host) for surface, host in HOSTS.items()}
 
 
+def _address(role: str) -> str:
+    """Each role on its own machine (inside the office-network allowlist), so
+    the per-address failure limits (inquiry, login) count each role apart, as
+    they would for separate people."""
+    return f"127.0.1.{ROLES.index(role) + 1}"
+
+
+def _staff_login(demo: dict[str, Any], login_id: str) -> Client:
+    """A demo staff account by login ID (reviewer-mayor, admin-mayor), logged
+    in through the real pages like ``staff_client``."""
+    client = Client(HTTP_HOST=HOSTS["shinsei_staff"])
+    account = next(a for a in demo["staff_accounts"] if a["login_id"] == login_id)
+    login(client, login_id, account["password"])
+    return client
+
+
 @pytest.fixture
-def world(demo: dict[str, Any], run_tasks: Any) -> dict[str, Any]:
+def world(
+    demo: dict[str, Any], run_tasks: Any, settings: Settings, tmp_path: Path
+) -> dict[str, Any]:
+    settings.SHINSEI_FILE_DIR = str(tmp_path / "files")
     browsers = {role: _browser(role) for role in ROLES}
     owner = browsers["citizen_owner"]
     application, _ = submit_application(owner["shinsei_public"])
     submit_application(browsers["citizen_other"]["shinsei_public"])
     browsers["staff_owner"]["shinsei_staff"] = staff_client(demo, "shimin")
     browsers["staff_other"]["shinsei_staff"] = staff_client(demo, "shiminzei")
+    browsers["staff_reviewer"]["shinsei_staff"] = _staff_login(demo, "reviewer-mayor")
+    browsers["staff_admin"]["shinsei_staff"] = _staff_login(demo, "admin-mayor")
+    # A file attached to A, kept through the real storage (bytes on disk).
+    upload = SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 matrix", "application/pdf")
+    kept = file_store(procedure=application.procedure, question="receipt", upload=upload)
+    StoredFile.objects.filter(id=kept["file"]).update(application=application)
     browsers["console_viewer"]["kessai_console"] = console_client(demo, "viewer")
     browsers["console_admin"]["kessai_console"] = console_client(demo, "administrator")
     browsers["staff_owner"]["shinsei_staff"].post(f"/applications/{application.reference}/accept")
@@ -204,6 +325,9 @@ def world(demo: dict[str, Any], run_tasks: Any) -> dict[str, Any]:
             )
             for surface, host in HOSTS.items()
         }
+    for role, clients in browsers.items():
+        for client in clients.values():
+            client.defaults["REMOTE_ADDR"] = _address(role)
     values = {
         "reference": application.reference,
         "slug": "juminhyo",
@@ -211,6 +335,10 @@ def world(demo: dict[str, Any], run_tasks: Any) -> dict[str, Any]:
         "payment_id": application.kessai_payment_id,
         "public_id": application.kessai_payment_id,
         "token": "not-a-real-link",
+        "number": "1",
+        "language": "ja",  # the default: the cookie it sets changes nothing later
+        "procedure_id": str(application.procedure_id),
+        "file_id": kept["file"],
     }
     return {"browsers": browsers, "values": values}
 
@@ -238,7 +366,13 @@ def test_every_role_gets_the_expected_answer_everywhere(world: dict[str, Any]) -
         path = _path(route, world["values"])
         for method, expect in checks:
             for role in ROLES:
-                response = world["browsers"][role][surface].generic(method, path)
+                client = world["browsers"][role][surface]
+                if method == "POST" and route == "login":
+                    # Each role tries its own (unknown) login ID: ten failures
+                    # lock an ID whoever tries it, and there are more roles.
+                    response = client.post(path, {"login_id": f"matrix-{role}"})
+                else:
+                    response = client.generic(method, path)
                 wanted = expect.get(role, expect.get("*"))
                 if response.status_code != wanted:
                     surprises.append(

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from madoguchi.platform.accounts import login_required
 from madoguchi.platform.audit.services import audit_record
@@ -64,6 +64,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@require_GET
 @staff_login_required
 def export_csv(request: HttpRequest) -> HttpResponse:
     """The filtered list as CSV, UTF-8 with a BOM so Excel reads it."""
@@ -247,6 +248,7 @@ def note(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
+@require_GET
 @staff_login_required
 def file_download(request: HttpRequest, reference: str, file_id: uuid.UUID) -> HttpResponse:
     staff = _staff(request)

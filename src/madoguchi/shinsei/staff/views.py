@@ -30,9 +30,9 @@ totp_setup = _views["totp_setup"]
 
 
 def is_administrator(staff: StaffAccount) -> bool:
-    # Staff roles come with the workflow issue (#3); until then nobody on the
-    # staff listener is an administrator, so the audit screen is closed.
-    return bool(getattr(staff, "role", "") == "administrator")
+    # Only the administrator role (管理者) reads the audit log; reviewers and
+    # department staff are refused.
+    return staff.role == StaffAccount.Role.ADMINISTRATOR
 
 
 @never_cache
