@@ -16,6 +16,7 @@ CARD_DECLINED = "4000000000000002"
 @pytest.fixture(autouse=True)
 def _fresh_acquirer() -> None:
     acquirer.STATE.results.clear()
+    acquirer.STATE.refunds.clear()
     acquirer.STATE.fail_next = acquirer.STATE.lose_next = 0
     return
 

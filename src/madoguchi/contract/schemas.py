@@ -25,6 +25,7 @@ class PaymentStatus(StrEnum):
     SUCCEEDED = "succeeded"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    REFUNDED = "refunded"  # succeeded, then refunded in full
 
     @property
     def is_final(self) -> bool:
@@ -32,7 +33,12 @@ class PaymentStatus(StrEnum):
 
 
 FINAL_PAYMENT_STATUSES = frozenset(
-    {PaymentStatus.SUCCEEDED, PaymentStatus.CANCELLED, PaymentStatus.EXPIRED}
+    {
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.CANCELLED,
+        PaymentStatus.EXPIRED,
+        PaymentStatus.REFUNDED,
+    }
 )
 
 
@@ -69,6 +75,11 @@ class Payment(BaseModel):
     due_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+    refunded_amount: int = Field(default=0, description="Yen refunded so far (succeeded refunds).")
+    refundable_amount: int = Field(
+        default=0,
+        description="Yen that can still be refunded: the amount less refunds succeeded or pending.",
+    )
     next_url: str | None = Field(
         default=None,
         description="Single-use link to the hosted payment page; only on create and checkout.",
@@ -79,15 +90,54 @@ class PaymentList(BaseModel):
     results: list[Payment]
 
 
+class PaymentCancelRequest(StrictModel):
+    """Cancel a payment nobody has paid yet. No fields: the body may be empty."""
+
+
+class RefundCreateRequest(StrictModel):
+    amount: Amount
+    # GOV.UK Pay's precondition: the merchant states what it believes can still
+    # be refunded; if another refund got there first, the request is refused
+    # with 409 instead of refunding twice.
+    expected_refundable_amount: Annotated[int, Field(ge=0, le=9_999_999)]
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"  # sent to the provider, answer not yet known
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # the provider refused: nothing was refunded
+
+
+class Refund(BaseModel):
+    id: str
+    payment_id: str
+    amount: int
+    status: RefundStatus
+    created_at: datetime
+    succeeded_at: datetime | None = None
+
+
+class PaymentEventItem(BaseModel):
+    type: str
+    created_at: datetime
+    data: dict[str, str | int | None] = Field(default_factory=dict)
+
+
+class PaymentEventList(BaseModel):
+    results: list[PaymentEventItem]
+
+
 class EventType(StrEnum):
     PAYMENT_SUCCEEDED = "payment.succeeded"
     PAYMENT_ATTEMPT_FAILED = "payment.attempt_failed"
     PAYMENT_EXPIRED = "payment.expired"
     PAYMENT_CANCELLED = "payment.cancelled"
+    PAYMENT_REFUNDED = "payment.refunded"
 
 
 class EventData(BaseModel):
     payment: Payment
+    refund: Refund | None = None
 
 
 class Event(BaseModel):

@@ -2,7 +2,11 @@
 Kessai's ``AcquirerClient`` speaks.
 
 ``POST /v1/authorizations`` authorizes and captures, idempotent by
-``idempotency_key``; ``GET /v1/authorizations/{key}`` answers an inquiry.
+``idempotency_key``; ``GET /v1/authorizations/{key}`` answers an inquiry;
+``POST /v1/authorizations/{key}/void`` reverses a capture in full;
+``POST /v1/authorizations/{key}/refunds`` refunds part or all of it,
+idempotent by the refund's ``idempotency_key``; ``GET /v1/refunds/{key}``
+answers an inquiry about a refund.
 Outcomes follow the test card numbers below (docs/test-cards.md). Card numbers
 are looked at in memory and never kept: results hold brand and last four only.
 """
@@ -38,6 +42,7 @@ SUCCESS_NUMBERS = {
 @dataclass
 class AcquirerState:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Fault injection for tests: the next N calls answer 503 / are "lost".
     fail_next: int = 0
     lose_next: int = 0
@@ -139,3 +144,73 @@ def faults(request: HttpRequest) -> HttpResponse:
         STATE.fail_next = int(body.get("fail_next", 0))
         STATE.lose_next = int(body.get("lose_next", 0))
     return JsonResponse({"ok": True})
+
+
+def _refunded_total(auth_key: str) -> int:
+    return sum(
+        r["amount"]
+        for r in STATE.refunds.values()
+        if r["authorization"] == auth_key and r["status"] == "succeeded"
+    )
+
+
+@csrf_exempt
+@require_POST
+def refund(request: HttpRequest, key: str) -> HttpResponse:
+    if not _authorized(request):
+        return JsonResponse({"error": "unauthorized"}, status=401)
+    try:
+        body = json.loads(request.body)
+        refund_key = str(body["idempotency_key"])
+        amount = int(body["amount"])
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": "invalid_request"}, status=400)
+    with STATE.lock:
+        if STATE.fail_next > 0:
+            STATE.fail_next -= 1
+            return JsonResponse({"error": "unavailable"}, status=503)
+        if refund_key not in STATE.refunds:
+            auth = STATE.results.get(key)
+            result: dict[str, Any] = {
+                "id": "rfd_" + secrets.token_hex(8),
+                "authorization": key,
+                "amount": amount,
+                "status": "succeeded",
+                "failure_code": None,
+            }
+            if auth is None or auth["status"] != "captured":
+                result.update(status="failed", failure_code="not_captured")
+            elif amount < 1 or _refunded_total(key) + amount > auth["amount"]:
+                result.update(status="failed", failure_code="amount_exceeds_captured")
+            STATE.refunds[refund_key] = result
+        result = STATE.refunds[refund_key]
+        if STATE.lose_next > 0:
+            STATE.lose_next -= 1
+            return JsonResponse({"error": "gateway_timeout"}, status=504)
+    return JsonResponse(result)
+
+
+@require_GET
+def refund_inquire(request: HttpRequest, key: str) -> HttpResponse:
+    if not _authorized(request):
+        return JsonResponse({"error": "unauthorized"}, status=401)
+    with STATE.lock:
+        result = STATE.refunds.get(key)
+    if result is None:
+        return JsonResponse({"error": "not_found"}, status=404)
+    return JsonResponse(result)
+
+
+@csrf_exempt
+@require_POST
+def void(request: HttpRequest, key: str) -> HttpResponse:
+    """Reverse a capture in full (a charge that should never have happened)."""
+    if not _authorized(request):
+        return JsonResponse({"error": "unauthorized"}, status=401)
+    with STATE.lock:
+        auth = STATE.results.get(key)
+        if auth is None:
+            return JsonResponse({"error": "not_found"}, status=404)
+        if auth["status"] == "captured" and _refunded_total(key) == 0:
+            auth["status"] = "voided"
+        return JsonResponse(auth)

@@ -11,6 +11,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("v1/authorizations", acquirer.authorize),
     path("v1/authorizations/<str:key>", acquirer.inquire),
+    path("v1/authorizations/<str:key>/void", acquirer.void),
+    path("v1/authorizations/<str:key>/refunds", acquirer.refund),
+    path("v1/refunds/<str:key>", acquirer.refund_inquire),
     path("_sim/acquirer/faults", acquirer.faults),
     path("healthz", healthz),
 ]

@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 from madoguchi.contract import schemas
 from madoguchi.contract.schemas import EventType, PaymentMethod, PaymentStatus
 from madoguchi.kessai.merchants.models import Merchant
-from madoguchi.kessai.providers.base import ProviderResult, ProviderUnavailable
+from madoguchi.kessai.providers.base import ProviderResult, ProviderUnavailable, RefundResult
 from madoguchi.kessai.providers.card.cards import CardDetails
 from madoguchi.kessai.providers.registry import get_registry
 
@@ -26,8 +26,12 @@ from .errors import (
     AttemptInProgress,
     CheckoutLinkInvalid,
     IdempotencyConflict,
+    PaymentNotCancellable,
     PaymentNotPayable,
+    PaymentNotRefundable,
     ReferenceInUse,
+    RefundAmountMismatch,
+    RefundAmountUnavailable,
 )
 from .ledger import ledger_add
 from .models import (
@@ -37,8 +41,9 @@ from .models import (
     Notification,
     Payment,
     PaymentEvent,
+    Refund,
 )
-from .selectors import payment_to_contract
+from .selectors import payment_to_contract, refund_to_contract
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +52,13 @@ IDEMPOTENCY_WINDOW = timedelta(hours=24)
 # "attempt created" and "provider called"): the janitor settles it.
 ATTEMPT_STALE_AFTER = timedelta(minutes=2)
 PAYABLE_STATUSES = [PaymentStatus.CREATED, PaymentStatus.STARTED]
+# Attempts whose outcome is still open: while one exists, no other attempt may
+# start and the payment may not be cancelled or expired (the money could move).
+OPEN_ATTEMPT_STATUSES = [
+    Attempt.Status.PENDING,
+    Attempt.Status.UNKNOWN,
+    Attempt.Status.REQUIRES_ACTION,
+]
 
 
 # --- idempotency -------------------------------------------------------------
@@ -172,7 +184,9 @@ def _transition(
     return bool(changed)
 
 
-def notification_enqueue(*, payment: Payment, event_type: EventType) -> Notification:
+def notification_enqueue(
+    *, payment: Payment, event_type: EventType, refund: Refund | None = None
+) -> Notification:
     """Record the event for the merchant and enqueue its delivery (same transaction)."""
     from .tasks import deliver_notification
 
@@ -181,7 +195,10 @@ def notification_enqueue(*, payment: Payment, event_type: EventType) -> Notifica
         id=event_id,
         type=event_type,
         created=timezone.now(),
-        data=schemas.EventData(payment=payment_to_contract(payment)),
+        data=schemas.EventData(
+            payment=payment_to_contract(payment),
+            refund=refund_to_contract(refund) if refund else None,
+        ),
     )
     notification = Notification.objects.create(
         event_id=event_id,
@@ -202,10 +219,7 @@ def _attempt_begin(
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status not in PAYABLE_STATUSES:
             raise PaymentNotPayable()
-        busy = locked.attempts.filter(
-            status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN],
-        )
-        if busy.exists():
+        if locked.attempts.filter(status__in=OPEN_ATTEMPT_STATUSES).exists():
             raise AttemptInProgress()
         attempt = Attempt.objects.create(
             payment=locked, method=method, card_brand=card_brand, card_last4=card_last4
@@ -262,8 +276,12 @@ def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
                 notification_enqueue(payment=payment, event_type=EventType.PAYMENT_SUCCEEDED)
             else:
                 # Money was taken for a payment that had already ended (cancelled,
-                # expired, or paid by another attempt): flag it for a refund.
+                # expired, or paid by another attempt): it must not stand. The
+                # void is queued in this transaction, so it cannot be forgotten.
+                from .tasks import void_attempt
+
                 _event(payment, "attempt.succeeded_after_final", attempt=attempt.pk)
+                void_attempt.enqueue(attempt_id=attempt.pk)
                 logger.error(
                     "attempt %s succeeded on final payment %s", attempt.pk, payment.public_id
                 )
@@ -322,14 +340,212 @@ def payments_expire_due() -> int:
     """Expire unpaid payments past their due date."""
     expired = 0
     due = Payment.objects.filter(status__in=PAYABLE_STATUSES, due_at__lt=timezone.now())
-    for payment in due.select_related("merchant")[:500]:
+    for payment_id in list(due.values_list("pk", flat=True)[:500]):
         with transaction.atomic():
-            if payment.attempts.filter(
-                status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN]
-            ).exists():
-                continue  # let the janitor settle it first
+            # The row lock orders expiry against an attempt starting (which
+            # takes the same lock), so no attempt can begin on an expired payment.
+            payment = (
+                Payment.objects.select_for_update().select_related("merchant").get(pk=payment_id)
+            )
+            if payment.attempts.filter(status__in=OPEN_ATTEMPT_STATUSES).exists():
+                continue  # let the janitor (or the citizen) settle it first
             if _transition(payment, to=PaymentStatus.EXPIRED, allowed_from=PAYABLE_STATUSES):
                 _event(payment, "payment.expired")
                 notification_enqueue(payment=payment, event_type=EventType.PAYMENT_EXPIRED)
                 expired += 1
     return expired
+
+
+def checkout_tokens_prune() -> int:
+    """Delete checkout links that expired more than a day ago (they are useless)."""
+    deleted, _ = CheckoutToken.objects.filter(
+        expires_at__lt=timezone.now() - timedelta(days=1)
+    ).delete()
+    return deleted
+
+
+# --- cancel ------------------------------------------------------------------
+
+
+def payment_cancel(*, payment: Payment) -> Payment:
+    """Cancel a payment nobody has paid. Idempotent: cancelling twice is fine.
+
+    Refused while an attempt is open: its money might still move, and the row
+    lock makes "attempt starts" and "payment cancelled" strictly ordered.
+    """
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().select_related("merchant").get(pk=payment.pk)
+        if locked.status == PaymentStatus.CANCELLED:
+            return locked
+        if locked.status not in PAYABLE_STATUSES:
+            raise PaymentNotCancellable()
+        if locked.attempts.filter(status__in=OPEN_ATTEMPT_STATUSES).exists():
+            raise AttemptInProgress()
+        _transition(locked, to=PaymentStatus.CANCELLED, allowed_from=PAYABLE_STATUSES)
+        _event(locked, "payment.cancelled")
+        # Links already handed out stop working at once.
+        CheckoutToken.objects.filter(payment=locked, used_at__isnull=True).update(
+            expires_at=timezone.now()
+        )
+        notification_enqueue(payment=locked, event_type=EventType.PAYMENT_CANCELLED)
+        return locked
+
+
+# --- refunds -----------------------------------------------------------------
+
+REFUND_STALE_AFTER = timedelta(minutes=2)
+
+
+def refund_create(*, payment: Payment, amount: int, expected_refundable_amount: int) -> Refund:
+    """Refund part or all of a succeeded payment.
+
+    The amount is reserved (``refund_pending_amount``) under the payment's row
+    lock together with the precondition check; the caller then sends it with
+    ``refund_submit`` *after* commit (never holding the lock during the
+    provider call), idempotent by the refund's id. Two refunds racing with the
+    same precondition: the second sees the reservation and gets 409.
+    """
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+            raise PaymentNotRefundable()
+        refundable = locked.refundable_amount
+        if expected_refundable_amount != refundable:
+            raise RefundAmountMismatch(
+                f"expected_refundable_amount is {expected_refundable_amount}, "
+                f"but {refundable} can be refunded now."
+            )
+        if amount > refundable:
+            raise RefundAmountUnavailable(f"At most {refundable} can be refunded.")
+        attempt = locked.attempts.filter(status=Attempt.Status.SUCCEEDED).order_by("-id").first()
+        if attempt is None:  # pragma: no cover - a succeeded payment has its attempt
+            raise PaymentNotRefundable()
+        refund = Refund.objects.create(payment=locked, attempt=attempt, amount=amount)
+        Payment.objects.filter(pk=locked.pk).update(
+            refund_pending_amount=locked.refund_pending_amount + amount,
+            updated_at=timezone.now(),
+        )
+        _event(locked, "refund.requested", refund=refund.public_id, amount=amount)
+    return refund
+
+
+def refund_key(refund: Refund) -> str:
+    return refund.public_id
+
+
+def refund_submit(*, refund: Refund) -> Refund:
+    """Send a pending refund to the provider (again); safe to repeat."""
+    if refund.status != Refund.Status.PENDING:
+        return refund
+    attempt = refund.attempt
+    provider = get_registry().get(attempt.method)
+    try:
+        result = provider.refund(
+            attempt_key=attempt_key(attempt),
+            provider_reference=attempt.provider_reference,
+            refund_key=refund_key(refund),
+            amount=refund.amount,
+        )
+    except ProviderUnavailable:
+        # Left pending: the janitor asks again. The reservation keeps anyone
+        # from refunding the same money meanwhile.
+        logger.warning("refund %s: provider unavailable", refund.public_id)
+        refund.refresh_from_db()
+        return refund
+    return refund_finish(refund=refund, result=result)
+
+
+def refund_finish(*, refund: Refund, result: RefundResult) -> Refund:
+    """Record the provider's answer about a refund. Safe to call twice."""
+    now = timezone.now()
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update().select_related("merchant").get(pk=refund.payment_id)
+        )
+        new_status = Refund.Status.SUCCEEDED if result.succeeded else Refund.Status.FAILED
+        changed = Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+            status=new_status,
+            failure_code=result.failure_code,
+            provider_reference=result.provider_reference,
+            succeeded_at=now if result.succeeded else None,
+            finished_at=now,
+        )
+        refund.refresh_from_db()
+        if not changed:
+            return refund
+        fields: dict[str, Any] = {
+            "refund_pending_amount": payment.refund_pending_amount - refund.amount,
+        }
+        if not result.succeeded:
+            Payment.objects.filter(pk=payment.pk).update(updated_at=now, **fields)
+            _event(payment, "refund.failed", refund=refund.public_id, code=result.failure_code)
+            return refund
+        fields["refunded_amount"] = payment.refunded_amount + refund.amount
+        if fields["refunded_amount"] == payment.amount:
+            _transition(
+                payment, to=PaymentStatus.REFUNDED, allowed_from=[PaymentStatus.SUCCEEDED], **fields
+            )
+        else:
+            Payment.objects.filter(pk=payment.pk).update(updated_at=now, **fields)
+            payment.refresh_from_db()
+        _event(payment, "payment.refunded", refund=refund.public_id, amount=refund.amount)
+        ledger_add(
+            merchant_id=payment.merchant_id,
+            method=payment.method,
+            at=now,
+            refunded_amount=refund.amount,
+        )
+        notification_enqueue(payment=payment, event_type=EventType.PAYMENT_REFUNDED, refund=refund)
+        return refund
+
+
+def refunds_settle_pending() -> int:
+    """Janitor: ask about refunds whose answer was lost, or send them again."""
+    cutoff = timezone.now() - REFUND_STALE_AFTER
+    settled = 0
+    stale = Refund.objects.select_related("attempt", "payment").filter(
+        status=Refund.Status.PENDING, created_at__lt=cutoff
+    )
+    for refund in stale[:100]:
+        provider = get_registry().get(refund.attempt.method)
+        try:
+            result = provider.inquire_refund(refund_key=refund_key(refund))
+        except ProviderUnavailable:
+            continue
+        if result is None:
+            refund = refund_submit(refund=refund)  # never arrived: send it (idempotent)
+        else:
+            refund = refund_finish(refund=refund, result=result)
+        settled += refund.status != Refund.Status.PENDING
+    return settled
+
+
+# --- voids -------------------------------------------------------------------
+
+
+def attempt_void(*, attempt: Attempt) -> None:
+    """Reverse a charge that succeeded on an ended payment. Raises
+    ProviderUnavailable for the task to retry; voiding twice is harmless."""
+    provider = get_registry().get(attempt.method)
+    provider.void(attempt_key=attempt_key(attempt), provider_reference=attempt.provider_reference)
+    with transaction.atomic():
+        voided = attempt.payment.events.filter(type="attempt.voided", data__attempt=attempt.pk)
+        if not voided.exists():
+            _event(attempt.payment, "attempt.voided", attempt=attempt.pk)
+
+
+# --- notifications -----------------------------------------------------------
+
+
+def notification_resend(*, notification: Notification) -> Notification:
+    """Deliver an event again now, whatever happened before (an operator's
+    manual resend). Same event id and body: the receiver deduplicates."""
+    from .tasks import deliver_notification
+
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.PENDING, next_attempt_at=timezone.now()
+        )
+        deliver_notification.enqueue(notification_id=notification.pk)
+    notification.refresh_from_db()
+    return notification

@@ -16,6 +16,15 @@ class ProviderResult:
     eci: str = ""
 
 
+@dataclass(frozen=True)
+class RefundResult:
+    """What a provider reports about one refund."""
+
+    succeeded: bool
+    provider_reference: str = ""
+    failure_code: str = ""
+
+
 class ProviderUnavailable(Exception):
     """The provider could not be reached or did not answer: outcome unknown."""
 
@@ -28,3 +37,17 @@ class PaymentProvider(ABC):
     @abstractmethod
     def inquire(self, *, attempt_key: str) -> ProviderResult | None:
         """Ask the provider what became of an attempt; None if it never arrived."""
+
+    @abstractmethod
+    def refund(
+        self, *, attempt_key: str, provider_reference: str, refund_key: str, amount: int
+    ) -> RefundResult:
+        """Send ``amount`` of a succeeded attempt back; idempotent by ``refund_key``."""
+
+    @abstractmethod
+    def inquire_refund(self, *, refund_key: str) -> RefundResult | None:
+        """Ask what became of a refund; None if it never arrived."""
+
+    @abstractmethod
+    def void(self, *, attempt_key: str, provider_reference: str) -> None:
+        """Reverse a charge that must not stand (it succeeded on an ended payment)."""

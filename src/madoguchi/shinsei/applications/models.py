@@ -17,6 +17,7 @@ class Application(models.Model):
         PAID = "paid", "決済済"
         EXPIRED = "expired", "期限切れ"
         CANCELLED = "cancelled", "取消"
+        REFUNDED = "refunded", "返金済"
 
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="applications")
     reference = models.CharField("整理番号", max_length=20, unique=True)

@@ -12,7 +12,7 @@ from django.conf import settings
 
 from madoguchi.platform.http import make_client
 
-from ..base import ProviderResult, ProviderUnavailable
+from ..base import ProviderResult, ProviderUnavailable, RefundResult
 from .cards import CardDetails
 
 
@@ -72,3 +72,36 @@ class AcquirerClient:
         if response.status_code != 200:
             raise ProviderUnavailable(f"acquirer status {response.status_code}")
         return self._result(response.json())
+
+    @staticmethod
+    def _refund_result(data: dict[str, Any]) -> RefundResult:
+        return RefundResult(
+            succeeded=data["status"] == "succeeded",
+            provider_reference=data.get("id", ""),
+            failure_code=data.get("failure_code") or "",
+        )
+
+    def refund(self, *, attempt_key: str, refund_key: str, amount: int) -> RefundResult:
+        response = self._call(
+            "POST",
+            f"/v1/authorizations/{attempt_key}/refunds",
+            json={"idempotency_key": refund_key, "amount": amount},
+        )
+        if response.status_code >= 500:
+            raise ProviderUnavailable(f"acquirer status {response.status_code}")
+        if response.status_code != 200:
+            return RefundResult(succeeded=False, failure_code="invalid_request")
+        return self._refund_result(response.json())
+
+    def inquire_refund(self, *, refund_key: str) -> RefundResult | None:
+        response = self._call("GET", f"/v1/refunds/{refund_key}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ProviderUnavailable(f"acquirer status {response.status_code}")
+        return self._refund_result(response.json())
+
+    def void(self, *, attempt_key: str) -> None:
+        response = self._call("POST", f"/v1/authorizations/{attempt_key}/void")
+        if response.status_code >= 500:
+            raise ProviderUnavailable(f"acquirer status {response.status_code}")

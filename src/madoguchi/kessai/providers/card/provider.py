@@ -2,7 +2,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from madoguchi.contract.schemas import PaymentMethod
 
-from ..base import PaymentProvider, ProviderResult
+from ..base import PaymentProvider, ProviderResult, RefundResult
 from .acquirer import AcquirerClient
 from .cards import CardDetails
 
@@ -21,3 +21,14 @@ class CardProvider(PaymentProvider):
 
     def inquire(self, *, attempt_key: str) -> ProviderResult | None:
         return self.acquirer.inquire(attempt_key=attempt_key)
+
+    def refund(
+        self, *, attempt_key: str, provider_reference: str, refund_key: str, amount: int
+    ) -> RefundResult:
+        return self.acquirer.refund(attempt_key=attempt_key, refund_key=refund_key, amount=amount)
+
+    def inquire_refund(self, *, refund_key: str) -> RefundResult | None:
+        return self.acquirer.inquire_refund(refund_key=refund_key)
+
+    def void(self, *, attempt_key: str, provider_reference: str) -> None:
+        self.acquirer.void(attempt_key=attempt_key)
