@@ -17,6 +17,7 @@ CARD_DECLINED = "4000000000000002"
 def _fresh_acquirer() -> None:
     acquirer.STATE.results.clear()
     acquirer.STATE.refunds.clear()
+    acquirer.STATE.challenges.clear()
     acquirer.STATE.fail_next = acquirer.STATE.lose_next = 0
     return
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("v1/authorizations/<str:key>/void", acquirer.void),
     path("v1/authorizations/<str:key>/refunds", acquirer.refund),
     path("v1/refunds/<str:key>", acquirer.refund_inquire),
+    path("3ds/challenge/<str:auth_id>", acquirer.challenge),
     path("_sim/acquirer/faults", acquirer.faults),
     path("healthz", healthz),
 ]

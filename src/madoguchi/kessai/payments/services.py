@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -235,17 +236,18 @@ def attempt_key(attempt: Attempt) -> str:
 
 def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
     """Record a provider's answer. Safe to call twice with the same answer."""
+    if result.requires_action:
+        return attempt_require_action(attempt=attempt, result=result)
     with transaction.atomic():
         new_status = Attempt.Status.SUCCEEDED if result.succeeded else Attempt.Status.DECLINED
-        changed = Attempt.objects.filter(
-            pk=attempt.pk, status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN]
-        ).update(
+        changed = Attempt.objects.filter(pk=attempt.pk, status__in=OPEN_ATTEMPT_STATUSES).update(
             status=new_status,
             decline_code=result.decline_code,
-            provider_reference=result.provider_reference,
+            provider_reference=result.provider_reference or attempt.provider_reference,
             card_brand=result.card_brand or attempt.card_brand,
             card_last4=result.card_last4 or attempt.card_last4,
             eci=result.eci,
+            three_ds=result.three_ds or attempt.three_ds,
             finished_at=timezone.now(),
         )
         attempt.refresh_from_db()
@@ -291,6 +293,55 @@ def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
         return attempt
 
 
+# How long the citizen has for a challenge or an app approval before the janitor
+# asks the provider (which ends its side of it by then).
+ACTION_WINDOW = timedelta(minutes=10)
+
+
+def attempt_require_action(*, attempt: Attempt, result: ProviderResult) -> Attempt:
+    """The provider waits for the citizen (3-DS challenge, PayPay app)."""
+    with transaction.atomic():
+        changed = Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.PENDING).update(
+            status=Attempt.Status.REQUIRES_ACTION,
+            provider_reference=result.provider_reference,
+            card_brand=result.card_brand or attempt.card_brand,
+            card_last4=result.card_last4 or attempt.card_last4,
+            three_ds=result.three_ds,
+            action_url=result.action_url,
+            action_deeplink=result.action_deeplink,
+            action_expires_at=timezone.now() + ACTION_WINDOW,
+        )
+        attempt.refresh_from_db()
+        if changed:
+            _event(
+                attempt.payment,
+                "attempt.requires_action",
+                attempt=attempt.pk,
+                method=attempt.method,
+                three_ds=result.three_ds,
+            )
+    return attempt
+
+
+def attempt_open(*, payment: Payment) -> Attempt | None:
+    """The attempt still waiting for the citizen or the provider, if any."""
+    return payment.attempts.filter(status__in=OPEN_ATTEMPT_STATUSES).order_by("-id").first()
+
+
+def attempt_refresh(*, attempt: Attempt) -> Attempt:
+    """Ask the provider now (the citizen is back from the issuer or the app)."""
+    if attempt.status not in OPEN_ATTEMPT_STATUSES:
+        return attempt
+    provider = get_registry().get(attempt.method)
+    try:
+        result = provider.inquire(attempt_key=attempt_key(attempt))
+    except ProviderUnavailable:
+        return attempt
+    if result is None or result.requires_action:
+        return attempt
+    return attempt_finish(attempt=attempt, result=result)
+
+
 def _attempt_mark_unknown(attempt: Attempt) -> None:
     Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.PENDING).update(
         status=Attempt.Status.UNKNOWN
@@ -298,15 +349,23 @@ def _attempt_mark_unknown(attempt: Attempt) -> None:
 
 
 @sensitive_variables("card")
-def card_payment_pay(*, payment: Payment, card: CardDetails) -> Attempt:
-    """Authorize and capture by card. The card exists only in memory here."""
+def card_payment_pay(*, payment: Payment, card: CardDetails, return_url: str = "") -> Attempt:
+    """Authorize and capture by card. The card exists only in memory here.
+
+    With EMV 3-D Secure the attempt may come back ``requires_action``: the
+    citizen answers the issuer's challenge at ``attempt.action_url``, which
+    returns the browser to ``return_url``; ``attempt_refresh`` then settles it.
+    """
     attempt = _attempt_begin(
         payment=payment, method=PaymentMethod.CARD, card_brand=card.brand, card_last4=card.last4
     )
     provider = get_registry().get(PaymentMethod.CARD)
     try:
         result = provider.authorize(  # type: ignore[attr-defined]
-            attempt_key=attempt_key(attempt), amount=payment.amount, card=card
+            attempt_key=attempt_key(attempt),
+            amount=payment.amount,
+            card=card,
+            return_url=return_url,
         )
     except ProviderUnavailable:
         _attempt_mark_unknown(attempt)
@@ -317,16 +376,27 @@ def card_payment_pay(*, payment: Payment, card: CardDetails) -> Attempt:
 
 def attempts_settle_unknown() -> int:
     """Janitor: ask the provider about attempts whose outcome we never learnt."""
-    cutoff = timezone.now() - ATTEMPT_STALE_AFTER
+    now = timezone.now()
     settled = 0
     stale = Attempt.objects.select_related("payment").filter(
-        status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN], created_at__lt=cutoff
+        Q(
+            status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN],
+            created_at__lt=now - ATTEMPT_STALE_AFTER,
+        )
+        # Challenges and app approvals: once the window has passed, the
+        # provider has ended its side and answers with the final outcome.
+        | Q(
+            status=Attempt.Status.REQUIRES_ACTION,
+            action_expires_at__lt=now - ATTEMPT_STALE_AFTER,
+        )
     )
     for attempt in stale[:100]:
         provider = get_registry().get(attempt.method)
         try:
             result = provider.inquire(attempt_key=attempt_key(attempt))
         except ProviderUnavailable:
+            continue
+        if result is not None and result.requires_action:
             continue
         if result is None:
             # The provider never received it: nothing was charged.

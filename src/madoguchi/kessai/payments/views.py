@@ -1,6 +1,7 @@
 """The hosted payment page. Thin views over services; card data is posted
 here, used in memory by the service, and never echoed, logged or stored."""
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,6 +25,12 @@ DECLINE_MESSAGES = {
     "expired_card": "カードの有効期限が切れています。別のカードでお試しください。",
     "incorrect_cvc": "セキュリティコードが正しくありません。カードをご確認ください。",
     "processing_error": "カード会社で処理できませんでした。時間をおいて再度お試しください。",
+    "authentication_failed": "本人認証（3-Dセキュア）に失敗しました。"
+    "もう一度お試しいただくか、別のカードをご利用ください。",
+    "authentication_abandoned": "本人認証（3-Dセキュア）が中止されました。"
+    "もう一度お試しいただくか、別のカードをご利用ください。",
+    "authentication_timeout": "本人認証（3-Dセキュア）の有効時間が過ぎました。"
+    "もう一度お試しください。",
 }
 DEFAULT_DECLINE = "カードが承認されませんでした。別のカードでお試しください。"
 
@@ -51,6 +58,7 @@ def checkout_start(request: HttpRequest, token: str) -> HttpResponse:
 def _render_pay(
     request: HttpRequest, payment: Payment, form: CardForm, error: str = "", status: int = 200
 ) -> HttpResponse:
+    open_attempt = services.attempt_open(payment=payment)
     return render(
         request,
         "kessai/pay.html",
@@ -61,6 +69,9 @@ def _render_pay(
             "error": error,
             "paid": payment.status == PaymentStatus.SUCCEEDED,
             "payable": payment.status in services.PAYABLE_STATUSES,
+            "challenge": open_attempt
+            if open_attempt and open_attempt.status == Attempt.Status.REQUIRES_ACTION
+            else None,
         },
         status=status,
     )
@@ -81,8 +92,13 @@ def pay_card(request: HttpRequest, public_id: str) -> HttpResponse:
     form = CardForm(request.POST)
     if not form.is_valid():
         return _render_pay(request, payment, form, status=400)
+    return_url = settings.KESSAI_PUBLIC_URL.rstrip("/") + reverse(
+        "kessai:card_return", args=[payment.public_id]
+    )
     try:
-        attempt = services.card_payment_pay(payment=payment, card=form.card())
+        attempt = services.card_payment_pay(
+            payment=payment, card=form.card(), return_url=return_url
+        )
     except PaymentNotPayable:
         payment.refresh_from_db()
         return _render_pay(request, payment, CardForm())
@@ -94,9 +110,17 @@ def pay_card(request: HttpRequest, public_id: str) -> HttpResponse:
             error="前回のお支払いを処理中です。しばらくしてから画面を更新してください。",
             status=409,
         )
+    return _after_attempt(request, payment, attempt)
+
+
+def _after_attempt(request: HttpRequest, payment: Payment, attempt: Attempt) -> HttpResponse:
     if attempt.status == Attempt.Status.SUCCEEDED:
         return HttpResponseRedirect(reverse("kessai:complete", args=[payment.public_id]))
-    if attempt.status == Attempt.Status.UNKNOWN:
+    if attempt.status == Attempt.Status.REQUIRES_ACTION:
+        # Our own page links to the issuer: CSP form-action forbids a POST
+        # being redirected to another origin, and a link works without JS.
+        return HttpResponseRedirect(reverse("kessai:card_challenge", args=[payment.public_id]))
+    if attempt.status in (Attempt.Status.UNKNOWN, Attempt.Status.PENDING):
         return _render_pay(
             request,
             payment,
@@ -128,3 +152,32 @@ def back_to_merchant(request: HttpRequest, public_id: str) -> HttpResponse:
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
+@require_http_methods(["GET"])
+def card_challenge(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Before the issuer's 3-D Secure page: say what happens, link to it."""
+    payment = _payment_for_session(request, public_id)
+    attempt = services.attempt_open(payment=payment)
+    if attempt is None or attempt.status != Attempt.Status.REQUIRES_ACTION:
+        return HttpResponseRedirect(reverse("kessai:pay", args=[payment.public_id]))
+    return render(
+        request,
+        "kessai/challenge.html",
+        {"payment": payment, "merchant": payment.merchant, "attempt": attempt},
+    )
+
+
+@never_cache
+@require_http_methods(["GET"])
+def card_return(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The issuer sends the browser back here; the outcome is asked of the
+    acquirer (the browser's word is not trusted)."""
+    payment = _payment_for_session(request, public_id)
+    attempt = services.attempt_open(payment=payment)
+    if attempt is None:
+        return HttpResponseRedirect(reverse("kessai:pay", args=[payment.public_id]))
+    attempt = services.attempt_refresh(attempt=attempt)
+    payment.refresh_from_db()
+    return _after_attempt(request, payment, attempt)

@@ -14,6 +14,12 @@ class ProviderResult:
     card_brand: str = ""
     card_last4: str = ""
     eci: str = ""
+    three_ds: str = ""  # "frictionless" or "challenge" for cards
+    # Not finished yet: the citizen must act at ``action_url`` first (a 3-D
+    # Secure challenge, the PayPay app); the outcome is learnt by inquiry.
+    requires_action: bool = False
+    action_url: str = ""
+    action_deeplink: str = ""
 
 
 @dataclass(frozen=True)

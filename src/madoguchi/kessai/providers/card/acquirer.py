@@ -40,9 +40,17 @@ class AcquirerClient:
             card_brand=data.get("brand", ""),
             card_last4=data.get("last4", ""),
             eci=data.get("eci") or "",
+            three_ds=data.get("three_ds") or "",
+            requires_action=data["status"] == "requires_action",
+            action_url=data.get("action_url") or "",
         )
 
-    def authorize(self, *, attempt_key: str, amount: int, card: CardDetails) -> ProviderResult:
+    def authorize(
+        self, *, attempt_key: str, amount: int, card: CardDetails, return_url: str = ""
+    ) -> ProviderResult:
+        """Authorize and capture. With 3-D Secure the answer may be
+        ``requires_action``: the citizen's browser goes to the issuer's
+        challenge page, which sends it back to ``return_url``."""
         response = self._call(
             "POST",
             "/v1/authorizations",
@@ -51,6 +59,7 @@ class AcquirerClient:
                 "amount": amount,
                 "currency": "JPY",
                 "capture": True,
+                "return_url": return_url,
                 "card": {
                     "number": card.number,
                     "exp_month": card.exp_month,

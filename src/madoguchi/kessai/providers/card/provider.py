@@ -16,8 +16,12 @@ class CardProvider(PaymentProvider):
         self.acquirer = acquirer or AcquirerClient()
 
     @sensitive_variables("card")
-    def authorize(self, *, attempt_key: str, amount: int, card: CardDetails) -> ProviderResult:
-        return self.acquirer.authorize(attempt_key=attempt_key, amount=amount, card=card)
+    def authorize(
+        self, *, attempt_key: str, amount: int, card: CardDetails, return_url: str = ""
+    ) -> ProviderResult:
+        return self.acquirer.authorize(
+            attempt_key=attempt_key, amount=amount, card=card, return_url=return_url
+        )
 
     def inquire(self, *, attempt_key: str) -> ProviderResult | None:
         return self.acquirer.inquire(attempt_key=attempt_key)
