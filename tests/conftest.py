@@ -6,7 +6,7 @@ from django.test import Client
 from madoguchi.kessai.merchants.demo import seed_demo as kessai_seed_demo
 from madoguchi.platform.tasks import run_ready_tasks
 from madoguchi.shinsei.procedures.demo import seed_demo as shinsei_seed_demo
-from madoguchi.simulators import acquirer
+from madoguchi.simulators import acquirer, paypay
 
 # Test card numbers of the acquirer sandbox (docs/test-cards.md).
 CARD_OK = "4242424242424242"
@@ -18,6 +18,7 @@ def _fresh_acquirer() -> None:
     acquirer.STATE.results.clear()
     acquirer.STATE.refunds.clear()
     acquirer.STATE.challenges.clear()
+    paypay.STATE.reset()
     acquirer.STATE.fail_next = acquirer.STATE.lose_next = 0
     return
 

@@ -20,6 +20,7 @@ MADOGUCHI_SURFACES = {
     **shinsei.MADOGUCHI_SURFACES,
     **kessai.MADOGUCHI_SURFACES,
     "simulators": "madoguchi.simulators.urls",
+    "paypay_simulator": "madoguchi.simulators.urls_paypay",
 }
 MADOGUCHI_SURFACE_HOSTS = {
     "shinsei.test": "shinsei_public",
@@ -27,6 +28,7 @@ MADOGUCHI_SURFACE_HOSTS = {
     "kessai.test": "kessai_public",
     "console.kessai.test": "kessai_console",
     "acquirer.test": "simulators",
+    "paypay.test": "paypay_simulator",
 }
 ALLOWED_HOSTS = list(MADOGUCHI_SURFACE_HOSTS)
 MADOGUCHI_PERIODIC = shinsei.MADOGUCHI_PERIODIC + kessai.MADOGUCHI_PERIODIC
@@ -39,6 +41,11 @@ KESSAI_ACQUIRER_URL = "http://acquirer.test"
 KESSAI_ACQUIRER_KEY = ACQUIRER_API_KEY = "acq_test_key"
 KESSAI_CHECKOUT_LINK_SECONDS = kessai.KESSAI_CHECKOUT_LINK_SECONDS
 KESSAI_PROVIDERS = kessai.KESSAI_PROVIDERS
+KESSAI_PAYPAY_URL = "http://paypay.test"
+KESSAI_PAYPAY_API_KEY = PAYPAY_API_KEY = "paypay_test_key"
+KESSAI_PAYPAY_API_SECRET = PAYPAY_API_SECRET = "paypay-test-secret"
+KESSAI_PAYPAY_MERCHANT_ID = PAYPAY_MERCHANT_ID = "test-merchant"
+PAYPAY_WEBHOOK_URL = "http://kessai.test/paypay/webhook"
 
 DATABASES = {
     "default": database_from_url(

@@ -42,7 +42,8 @@ LISTENERS = [
     Listener("shinsei_staff", "shinsei", 1, "Shinsei staff (office network)"),
     Listener("kessai_public", "kessai", 100, "Kessai public (API + payment page)"),
     Listener("kessai_console", "kessai", 101, "Kessai console (payment administrators)"),
-    Listener("simulators", "simulators", 200, "Simulators (card acquirer)"),
+    Listener("simulators", "simulators", 200, "Simulators (card acquirer, 3-DS issuer)"),
+    Listener("paypay_simulator", "simulators", 201, "PayPay simulator (Open Payment API, app)"),
 ]
 
 
@@ -59,6 +60,7 @@ def load_or_create_secrets(var: Path) -> dict[str, str]:
         "shinsei_secret_key": secrets.token_urlsafe(50),
         "kessai_secret_key": secrets.token_urlsafe(50),
         "acquirer_key": "acq_" + secrets.token_urlsafe(24),
+        "paypay_api_secret": "pp_" + secrets.token_urlsafe(24),
     }
     path.write_text(json.dumps(data, indent=2))
     path.chmod(0o600)
@@ -81,10 +83,15 @@ def service_env(
             "SHINSEI_KESSAI_API_URL": _url(host, base + 100) + "/api",
             "KESSAI_PUBLIC_URL": _url(host, base + 100),
             "KESSAI_ACQUIRER_URL": _url(host, base + 200),
+            "KESSAI_PAYPAY_URL": _url(host, base + 201),
+            # Older var dirs have no PayPay secret yet: derive a stable one.
+            "KESSAI_PAYPAY_API_SECRET": keys.get("paypay_api_secret")
+            or "pp_" + keys["acquirer_key"],
         }
     )
     if service == "shinsei":
         env.pop("KESSAI_SECRET_KEY")
+        env.pop("KESSAI_PAYPAY_API_SECRET")
     elif service == "kessai":
         env.pop("SHINSEI_SECRET_KEY")
     return env

@@ -32,7 +32,16 @@ KESSAI_PUBLIC_URL = env("KESSAI_PUBLIC_URL", "http://127.0.0.1:8100")
 KESSAI_ACQUIRER_URL = env("KESSAI_ACQUIRER_URL", "http://127.0.0.1:8200")
 KESSAI_ACQUIRER_KEY = env("KESSAI_ACQUIRER_KEY", "acq_test_madoguchi")
 KESSAI_CHECKOUT_LINK_SECONDS = int(env("KESSAI_CHECKOUT_LINK_SECONDS", "900"))
-KESSAI_PROVIDERS = ["madoguchi.kessai.providers.card.provider.CardProvider"]
+KESSAI_PROVIDERS = [
+    "madoguchi.kessai.providers.card.provider.CardProvider",
+    "madoguchi.kessai.providers.paypay.provider.PayPayProvider",
+]
+# PayPay Open Payment API (the simulator under `madoguchi up`; in production
+# https://api.paypay.ne.jp with the merchant's own key, secret and merchant id).
+KESSAI_PAYPAY_URL = env("KESSAI_PAYPAY_URL", "http://127.0.0.1:8201")
+KESSAI_PAYPAY_API_KEY = env("KESSAI_PAYPAY_API_KEY", "paypay_test_key")
+KESSAI_PAYPAY_API_SECRET = env("KESSAI_PAYPAY_API_SECRET", "paypay-simulator-secret")
+KESSAI_PAYPAY_MERCHANT_ID = env("KESSAI_PAYPAY_MERCHANT_ID", "madoguchi-sim-merchant")
 
 MADOGUCHI_PERIODIC = [
     ("madoguchi.kessai.payments.tasks.notifications_sweep", 30.0),

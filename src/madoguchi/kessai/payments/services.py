@@ -374,6 +374,49 @@ def card_payment_pay(*, payment: Payment, card: CardDetails, return_url: str = "
     return attempt_finish(attempt=attempt, result=result)
 
 
+def paypay_payment_start(*, payment: Payment, return_url: str) -> Attempt:
+    """Create a PayPay dynamic QR code for the payment (a new attempt).
+
+    The merchantPaymentId is the attempt key, so an inquiry can always find
+    it. Nothing but the amount goes to PayPay: no order description.
+    """
+    attempt = _attempt_begin(payment=payment, method=PaymentMethod.PAYPAY)
+    provider = get_registry().get(PaymentMethod.PAYPAY)
+    try:
+        result = provider.start(  # type: ignore[attr-defined]
+            attempt_key=attempt_key(attempt), amount=payment.amount, return_url=return_url
+        )
+    except ProviderUnavailable:
+        _attempt_mark_unknown(attempt)
+        attempt.refresh_from_db()
+        return attempt
+    return attempt_finish(attempt=attempt, result=result)
+
+
+def attempt_abandon(*, attempt: Attempt) -> Attempt:
+    """The citizen gives up waiting (chooses another method): make sure the
+    provider can no longer complete it, then record what it says."""
+    if attempt.status != Attempt.Status.REQUIRES_ACTION:
+        return attempt
+    provider = get_registry().get(attempt.method)
+    try:
+        provider.cancel_action(attempt_key=attempt_key(attempt))
+    except ProviderUnavailable:
+        return attempt
+    return attempt_refresh(attempt=attempt)
+
+
+def attempt_for_provider_key(*, key: str) -> Attempt | None:
+    """The attempt a provider refers to by our key (``att_<payment>_<pk>``)."""
+    _, _, pk = key.rpartition("_")
+    if not pk.isdigit():
+        return None
+    attempt = Attempt.objects.select_related("payment").filter(pk=int(pk)).first()
+    if attempt is None or attempt_key(attempt) != key:
+        return None
+    return attempt
+
+
 def attempts_settle_unknown() -> int:
     """Janitor: ask the provider about attempts whose outcome we never learnt."""
     now = timezone.now()
@@ -397,7 +440,17 @@ def attempts_settle_unknown() -> int:
         except ProviderUnavailable:
             continue
         if result is not None and result.requires_action:
-            continue
+            if attempt.status != Attempt.Status.REQUIRES_ACTION:
+                continue
+            # The window has passed (a PayPay code past its expiry still reads
+            # CREATED): end it at the provider, then read the final state.
+            try:
+                provider.cancel_action(attempt_key=attempt_key(attempt))
+                result = provider.inquire(attempt_key=attempt_key(attempt))
+            except ProviderUnavailable:
+                continue
+            if result is not None and result.requires_action:
+                continue
         if result is None:
             # The provider never received it: nothing was charged.
             result = ProviderResult(succeeded=False, decline_code="not_received")

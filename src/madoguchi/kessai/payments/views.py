@@ -1,15 +1,21 @@
 """The hosted payment page. Thin views over services; card data is posted
 here, used in memory by the service, and never echoed, logged or stored."""
 
+import json
+import re
+
+import segno
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from madoguchi.contract.schemas import PaymentStatus
+from madoguchi.contract.schemas import PaymentMethod, PaymentStatus
+from madoguchi.kessai.providers.registry import get_registry
 
 from . import services
 from .errors import AttemptInProgress, CheckoutLinkInvalid, PaymentNotPayable
@@ -31,7 +37,13 @@ DECLINE_MESSAGES = {
     "もう一度お試しいただくか、別のカードをご利用ください。",
     "authentication_timeout": "本人認証（3-Dセキュア）の有効時間が過ぎました。"
     "もう一度お試しください。",
+    "paypay_cancelled": "PayPayでのお支払いを中止しました。別の方法でもお支払いいただけます。",
+    "paypay_expired": "PayPayの支払いコードの有効期限が切れました。もう一度お試しください。",
+    "paypay_failed": "PayPayでのお支払いができませんでした。残高をご確認のうえ、"
+    "もう一度お試しいただくか、別の方法をご利用ください。",
+    "paypay_error": "PayPayに接続できませんでした。時間をおいて再度お試しください。",
 }
+PHONE_USER_AGENT = re.compile(r"iPhone|iPod|Android.*Mobile|Mobile.*Safari|Windows Phone")
 DEFAULT_DECLINE = "カードが承認されませんでした。別のカードでお試しください。"
 
 
@@ -70,8 +82,18 @@ def _render_pay(
             "paid": payment.status == PaymentStatus.SUCCEEDED,
             "payable": payment.status in services.PAYABLE_STATUSES,
             "challenge": open_attempt
-            if open_attempt and open_attempt.status == Attempt.Status.REQUIRES_ACTION
+            if open_attempt
+            and open_attempt.status == Attempt.Status.REQUIRES_ACTION
+            and open_attempt.method == PaymentMethod.CARD
             else None,
+            "paypay_waiting": open_attempt
+            if open_attempt
+            and open_attempt.status == Attempt.Status.REQUIRES_ACTION
+            and open_attempt.method == PaymentMethod.PAYPAY
+            else None,
+            "paypay_enabled": any(
+                p.method == PaymentMethod.PAYPAY for p in get_registry().enabled()
+            ),
         },
         status=status,
     )
@@ -116,6 +138,8 @@ def pay_card(request: HttpRequest, public_id: str) -> HttpResponse:
 def _after_attempt(request: HttpRequest, payment: Payment, attempt: Attempt) -> HttpResponse:
     if attempt.status == Attempt.Status.SUCCEEDED:
         return HttpResponseRedirect(reverse("kessai:complete", args=[payment.public_id]))
+    if attempt.status == Attempt.Status.REQUIRES_ACTION and attempt.method == PaymentMethod.PAYPAY:
+        return HttpResponseRedirect(reverse("kessai:paypay", args=[payment.public_id]))
     if attempt.status == Attempt.Status.REQUIRES_ACTION:
         # Our own page links to the issuer: CSP form-action forbids a POST
         # being redirected to another origin, and a link works without JS.
@@ -181,3 +205,115 @@ def card_return(request: HttpRequest, public_id: str) -> HttpResponse:
     attempt = services.attempt_refresh(attempt=attempt)
     payment.refresh_from_db()
     return _after_attempt(request, payment, attempt)
+
+
+# --- PayPay ------------------------------------------------------------------
+
+
+def _return_url(name: str, payment: Payment) -> str:
+    return settings.KESSAI_PUBLIC_URL.rstrip("/") + reverse(name, args=[payment.public_id])
+
+
+@never_cache
+@require_POST
+def paypay_start(request: HttpRequest, public_id: str) -> HttpResponse:
+    payment = _payment_for_session(request, public_id)
+    try:
+        attempt = services.paypay_payment_start(
+            payment=payment, return_url=_return_url("kessai:paypay_return", payment)
+        )
+    except PaymentNotPayable:
+        payment.refresh_from_db()
+        return _render_pay(request, payment, CardForm())
+    except AttemptInProgress:
+        return HttpResponseRedirect(reverse("kessai:pay", args=[payment.public_id]))
+    payment.refresh_from_db()
+    return _after_attempt(request, payment, attempt)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def paypay(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Waiting for the PayPay app: a QR code on a computer, the deep link on a
+    phone; a small same-origin script polls, and without JavaScript the
+    citizen presses 「支払い状況を確認する」."""
+    payment = _payment_for_session(request, public_id)
+    attempt = services.attempt_open(payment=payment)
+    if (
+        attempt is None
+        or attempt.method != PaymentMethod.PAYPAY
+        or attempt.status != Attempt.Status.REQUIRES_ACTION
+    ):
+        return HttpResponseRedirect(reverse("kessai:pay", args=[payment.public_id]))
+    qr_svg = segno.make(attempt.action_url, error="m").svg_inline(
+        scale=5, border=4, title="PayPayの支払いコード"
+    )
+    return render(
+        request,
+        "kessai/paypay.html",
+        {
+            "payment": payment,
+            "merchant": payment.merchant,
+            "attempt": attempt,
+            "qr_svg": qr_svg,
+            "is_phone": bool(PHONE_USER_AGENT.search(request.headers.get("User-Agent", ""))),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET"])
+def paypay_status(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Polled by paypay.js: asks PayPay (GET payment details) and says whether
+    there is anything to show."""
+    payment = _payment_for_session(request, public_id)
+    attempt = services.attempt_open(payment=payment)
+    if attempt is not None:
+        attempt = services.attempt_refresh(attempt=attempt)
+    waiting = attempt is not None and attempt.status == Attempt.Status.REQUIRES_ACTION
+    return JsonResponse({"waiting": waiting})
+
+
+@never_cache
+@require_http_methods(["GET"])
+def paypay_return(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Back from PayPay (redirect, polling, or the citizen's button)."""
+    payment = _payment_for_session(request, public_id)
+    attempt = services.attempt_open(payment=payment)
+    if attempt is None:
+        latest = payment.attempts.order_by("-id").first()
+        if payment.status == PaymentStatus.SUCCEEDED:
+            return HttpResponseRedirect(reverse("kessai:complete", args=[payment.public_id]))
+        if latest is not None and latest.method == PaymentMethod.PAYPAY:
+            return _after_attempt(request, payment, latest)
+        return HttpResponseRedirect(reverse("kessai:pay", args=[payment.public_id]))
+    attempt = services.attempt_refresh(attempt=attempt)
+    payment.refresh_from_db()
+    return _after_attempt(request, payment, attempt)
+
+
+@never_cache
+@require_POST
+def paypay_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
+    payment = _payment_for_session(request, public_id)
+    attempt = services.attempt_open(payment=payment)
+    if attempt is not None and attempt.method == PaymentMethod.PAYPAY:
+        attempt = services.attempt_abandon(attempt=attempt)
+        payment.refresh_from_db()
+        return _after_attempt(request, payment, attempt)
+    return HttpResponseRedirect(reverse("kessai:pay", args=[payment.public_id]))
+
+
+@csrf_exempt
+@require_POST
+def paypay_webhook(request: HttpRequest) -> HttpResponse:
+    """PayPay's transaction webhook. Its body is only a hint: the outcome is
+    read from PayPay's API (an unsigned body could be forged)."""
+    try:
+        key = str(json.loads(request.body).get("merchant_order_id", ""))
+    except (ValueError, AttributeError):
+        return HttpResponse(status=400)
+    attempt = services.attempt_for_provider_key(key=key)
+    if attempt is not None and attempt.method == PaymentMethod.PAYPAY:
+        services.attempt_refresh(attempt=attempt)
+    return HttpResponse(status=200)

@@ -54,6 +54,12 @@ class PaymentProvider(ABC):
     def inquire_refund(self, *, refund_key: str) -> RefundResult | None:
         """Ask what became of a refund; None if it never arrived."""
 
+    def cancel_action(self, *, attempt_key: str) -> None:
+        """Make sure an attempt waiting for the citizen can no longer complete
+        (they chose another method, or the window passed). Providers whose
+        side ends by itself (a 3-DS challenge times out) need do nothing."""
+        return
+
     @abstractmethod
     def void(self, *, attempt_key: str, provider_reference: str) -> None:
         """Reverse a charge that must not stand (it succeeded on an ended payment)."""
