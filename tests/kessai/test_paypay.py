@@ -289,9 +289,22 @@ def test_cancelled_by_the_citizen_cannot_complete_later(
     assert [p["status"] for p in simulator.STATE.payments.values()] == ["CANCELED"]
 
 
-def test_expired_code_is_ended_by_the_janitor(payer: Client, page: str, payment: Payment) -> None:
-    url = start(payer, page)
+def test_code_paypay_expires_is_seen_by_polling(payer: Client, page: str) -> None:
+    start(payer, page)
     control(expire_all=True)
+    assert payer.get(page + "paypay/status").json() == {"waiting": False}
+    response = payer.get(page + "paypay/return")
+    assert response.status_code == 402
+    assert "有効期限が切れました" in response.content.decode()
+    assert Attempt.objects.get().decline_code == "paypay_expired"
+
+
+def test_code_that_ran_out_of_time_is_ended_by_the_janitor(
+    payer: Client, page: str, payment: Payment
+) -> None:
+    url = start(payer, page)
+    for code in simulator.STATE.payments.values():
+        code["expiryDate"] = int(time.time()) - 1
     assert app(url).status_code == 410  # the app refuses to approve an expired code
     # PayPay still reads CREATED for an expired code (as its FAQ says).
     assert [p["status"] for p in simulator.STATE.payments.values()] == ["CREATED"]

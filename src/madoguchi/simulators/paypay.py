@@ -381,11 +381,13 @@ def control(request: HttpRequest) -> HttpResponse:
             STATE.delay_seconds = float(body["delay_seconds"])
         if "decline_next" in body:
             STATE.decline_next = bool(body["decline_next"])
-        if (expire := body.get("expire")) in STATE.payments:
-            STATE.payments[expire]["expiryDate"] = int(time.time()) - 1
-        if body.get("expire_all"):
-            for payment in STATE.payments.values():
+        # Told to expire: the code can no longer be used and reads EXPIRED.
+        # (A code that simply runs out of time still reads CREATED, as at PayPay.)
+        for payment in STATE.payments.values():
+            if body.get("expire_all") or payment["merchantPaymentId"] == body.get("expire"):
                 payment["expiryDate"] = int(time.time()) - 1
+                if payment["status"] == "CREATED":
+                    payment["status"] = "EXPIRED"
     if body.get("flush"):
         _flush_webhooks()
     return JsonResponse({"ok": True})
