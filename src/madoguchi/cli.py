@@ -84,6 +84,16 @@ def service_env(
             "KESSAI_PUBLIC_URL": _url(host, base + 100),
             "KESSAI_ACQUIRER_URL": _url(host, base + 200),
             "KESSAI_PAYPAY_URL": _url(host, base + 201),
+            # Apple Pay: test stand-ins for Apple's files (see applepay_files),
+            # the simulator as Apple's validation gateway, and demo mode.
+            "KESSAI_APPLEPAY_DIR": str(var / "applepay"),
+            "KESSAI_APPLEPAY_ROOT_CERT": str(var / "applepay" / "root_cert.pem"),
+            "KESSAI_APPLEPAY_PROCESSING_KEY": str(var / "applepay" / "processing_key.pem"),
+            "KESSAI_APPLEPAY_IDENTITY_CERT": str(var / "applepay" / "identity_cert.pem"),
+            "KESSAI_APPLEPAY_IDENTITY_KEY": str(var / "applepay" / "identity_key.pem"),
+            "KESSAI_APPLEPAY_VALIDATION_HOSTS": host,
+            "KESSAI_APPLEPAY_ALLOW_HTTP": "1",
+            "KESSAI_APPLEPAY_DEMO_URL": _url(host, base + 200) + "/applepay/sheet",
             # Older var dirs have no PayPay secret yet: derive a stable one.
             "KESSAI_PAYPAY_API_SECRET": keys.get("paypay_api_secret")
             or "pp_" + keys["acquirer_key"],
@@ -145,6 +155,9 @@ def wait_healthy(urls: list[str], timeout: float) -> list[str]:
 
 def prepare(var: Path, base: int, host: str, keys: dict[str, str]) -> dict[str, Any]:
     """Migrate, seed once, collect static. Returns the demo data."""
+    from madoguchi.simulators.applepay import ensure_demo_pki
+
+    ensure_demo_pki(var / "applepay")
     shinsei_env = service_env("shinsei", var, base, host, keys)
     kessai_env = service_env("kessai", var, base, host, keys)
     for service, env in (("kessai", kessai_env), ("shinsei", shinsei_env)):

@@ -119,3 +119,17 @@ def test_paypay_cancelled_then_expired(system: dict[str, Any], browser: Any) -> 
     paypay_control(system, expire_all=True)
     page.wait_for_selector("text=有効期限が切れました", timeout=15000)
     context.close()
+
+
+def test_apple_pay_through_the_simulator_in_demo_mode(system: dict[str, Any], browser: Any) -> None:
+    # Chromium has no ApplePaySession: the real button stays hidden and the
+    # demo link leads to the simulator's payment sheet.
+    context = browser.new_context(locale="ja-JP")
+    page = context.new_page()
+    page.goto(new_payment(system, amount=1500))
+    assert page.locator("#applepay").is_hidden()
+    page.locator("#applepay-demo").click()
+    page.wait_for_selector("text=1,500円")
+    page.locator("#applepay-authorize").click()
+    page.wait_for_selector("text=お支払いが完了しました")
+    context.close()

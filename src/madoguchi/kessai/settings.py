@@ -47,3 +47,22 @@ MADOGUCHI_PERIODIC = [
     ("madoguchi.kessai.payments.tasks.notifications_sweep", 30.0),
     ("madoguchi.kessai.payments.tasks.payments_sweep", 30.0),
 ]
+
+# Apple Pay. The files come from Apple (merchant identity certificate and key
+# for merchant validation; payment processing key; Apple Root CA - G3); under
+# `madoguchi up` they are generated test stand-ins (var/applepay/).
+KESSAI_APPLEPAY_MERCHANT_ID = env("KESSAI_APPLEPAY_MERCHANT_ID", "merchant.jp.madoguchi.demo")
+KESSAI_APPLEPAY_DISPLAY_NAME = env("KESSAI_APPLEPAY_DISPLAY_NAME", "オンライン決済")
+KESSAI_APPLEPAY_ROOT_CERT = env("KESSAI_APPLEPAY_ROOT_CERT", "")
+KESSAI_APPLEPAY_PROCESSING_KEY = env("KESSAI_APPLEPAY_PROCESSING_KEY", "")
+KESSAI_APPLEPAY_IDENTITY_CERT = env("KESSAI_APPLEPAY_IDENTITY_CERT", "")
+KESSAI_APPLEPAY_IDENTITY_KEY = env("KESSAI_APPLEPAY_IDENTITY_KEY", "")
+# Hosts the browser-supplied validation URL may point at (Apple's gateways).
+KESSAI_APPLEPAY_VALIDATION_HOSTS = env(
+    "KESSAI_APPLEPAY_VALIDATION_HOSTS", "apple-pay-gateway.apple.com,cn-apple-pay-gateway.apple.com"
+).split(",")
+KESSAI_APPLEPAY_ALLOW_HTTP = env("KESSAI_APPLEPAY_ALLOW_HTTP", "") == "1"  # the local simulator
+# Demo mode: the simulator's payment sheet for browsers without Apple Pay.
+KESSAI_APPLEPAY_DEMO_URL = env("KESSAI_APPLEPAY_DEMO_URL", "")
+if KESSAI_APPLEPAY_PROCESSING_KEY:
+    KESSAI_PROVIDERS.append("madoguchi.kessai.providers.applepay.provider.ApplePayProvider")

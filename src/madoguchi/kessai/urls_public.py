@@ -17,6 +17,15 @@ patterns = [
     path("pay/<str:public_id>/paypay/return", views.paypay_return, name="paypay_return"),
     path("pay/<str:public_id>/paypay/cancel", views.paypay_cancel, name="paypay_cancel"),
     path("paypay/webhook", views.paypay_webhook, name="paypay_webhook"),
+    path(
+        "pay/<str:public_id>/applepay/validate", views.applepay_validate, name="applepay_validate"
+    ),
+    path(
+        "pay/<str:public_id>/applepay/authorize",
+        views.applepay_authorize,
+        name="applepay_authorize",
+    ),
+    path("pay/<str:public_id>/applepay/demo", views.applepay_demo, name="applepay_demo"),
     path("pay/<str:public_id>/complete", views.complete, name="complete"),
     path("pay/<str:public_id>/back", views.back_to_merchant, name="back"),
     path("healthz", views.healthz, name="healthz"),

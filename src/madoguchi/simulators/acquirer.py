@@ -89,7 +89,13 @@ def _authorized(request: HttpRequest) -> bool:
 
 
 def _decide(
-    card: dict[str, Any], amount: int, *, key: str, return_url: str, request: HttpRequest
+    card: dict[str, Any],
+    amount: int,
+    *,
+    key: str,
+    return_url: str,
+    request: HttpRequest,
+    network_token: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     number = str(card.get("number", ""))
     brand = _network(number)
@@ -107,6 +113,13 @@ def _decide(
         result.update(status="declined", decline_code="invalid_number")
     elif number in DECLINES:
         result.update(status="declined", decline_code=DECLINES[number])
+    elif network_token is not None:
+        # A wallet (Apple Pay): the device authenticated the cardholder; the
+        # cryptogram must be present and the ECI is the device's.
+        if not network_token.get("cryptogram"):
+            result.update(status="declined", decline_code="invalid_cryptogram")
+        else:
+            result.update(status="captured", eci=str(network_token.get("eci") or "07"))
     elif number in CHALLENGE_NUMBERS and return_url:
         result.update(
             status="requires_action",
@@ -145,6 +158,9 @@ def authorize(request: HttpRequest) -> HttpResponse:
         amount = int(body["amount"])
         card = dict(body["card"])
         return_url = str(body.get("return_url") or "")
+        network_token = body.get("network_token")
+        if network_token is not None:
+            network_token = dict(network_token)
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"error": "invalid_request"}, status=400)
     with STATE.lock:
@@ -153,7 +169,12 @@ def authorize(request: HttpRequest) -> HttpResponse:
             return JsonResponse({"error": "unavailable"}, status=503)
         if key not in STATE.results:
             STATE.results[key] = _decide(
-                card, amount, key=key, return_url=return_url, request=request
+                card,
+                amount,
+                key=key,
+                return_url=return_url,
+                request=request,
+                network_token=network_token,
             )
         result = STATE.results[key]
         if STATE.lose_next > 0:

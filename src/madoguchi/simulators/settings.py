@@ -24,3 +24,5 @@ PAYPAY_MERCHANT_ID = env("KESSAI_PAYPAY_MERCHANT_ID", "madoguchi-sim-merchant")
 PAYPAY_WEBHOOK_URL = (
     env("KESSAI_PUBLIC_URL", "http://127.0.0.1:8100").rstrip("/") + "/paypay/webhook"
 )
+# Apple Pay demo mode: the test chain and the merchant's processing key (var/applepay).
+APPLEPAY_DEMO_DIR = env("KESSAI_APPLEPAY_DIR", "")

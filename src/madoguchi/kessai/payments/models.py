@@ -132,6 +132,17 @@ class Refund(models.Model):
         return self.public_id
 
 
+class ApplePayTransaction(models.Model):
+    """Apple Pay transactionIds already used: a token is good for one try,
+    whatever its outcome (the unique index makes the check race-free)."""
+
+    transaction_id = models.CharField(max_length=128, unique=True)
+    seen_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "kessai_applepay_transaction"
+
+
 class PaymentEvent(models.Model):
     """Append-only history of a payment."""
 

@@ -20,7 +20,7 @@ from madoguchi.contract import schemas
 from madoguchi.contract.schemas import EventType, PaymentMethod, PaymentStatus
 from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.kessai.providers.base import ProviderResult, ProviderUnavailable, RefundResult
-from madoguchi.kessai.providers.card.cards import CardDetails
+from madoguchi.kessai.providers.card.cards import CardDetails, detect_brand
 from madoguchi.kessai.providers.registry import get_registry
 
 from .errors import (
@@ -36,6 +36,7 @@ from .errors import (
 )
 from .ledger import ledger_add
 from .models import (
+    ApplePayTransaction,
     Attempt,
     CheckoutToken,
     IdempotencyRecord,
@@ -385,6 +386,43 @@ def paypay_payment_start(*, payment: Payment, return_url: str) -> Attempt:
     try:
         result = provider.start(  # type: ignore[attr-defined]
             attempt_key=attempt_key(attempt), amount=payment.amount, return_url=return_url
+        )
+    except ProviderUnavailable:
+        _attempt_mark_unknown(attempt)
+        attempt.refresh_from_db()
+        return attempt
+    return attempt_finish(attempt=attempt, result=result)
+
+
+@sensitive_variables("token", "decrypted")
+def applepay_payment_pay(*, payment: Payment, token: dict[str, Any]) -> Attempt:
+    """Pay with an Apple Pay token: verify and decrypt it, refuse a replayed
+    transactionId or a token for another amount, then authorize through the
+    acquirer with the device account number, cryptogram and ECI.
+
+    Raises ``TokenError`` (nothing recorded but the transactionId) before
+    any attempt exists. The device account number lives only in memory.
+    """
+    from madoguchi.kessai.providers.applepay.token import TokenError
+
+    provider = get_registry().get(PaymentMethod.APPLE_PAY)
+    decrypted = provider.decrypt(token=token)  # type: ignore[attr-defined]
+    try:
+        with transaction.atomic():
+            ApplePayTransaction.objects.create(transaction_id=decrypted.transaction_id)
+    except IntegrityError as exc:
+        raise TokenError("replayed") from exc
+    if decrypted.amount != payment.amount or decrypted.currency_code != "392":
+        raise TokenError("amount_mismatch")
+    attempt = _attempt_begin(
+        payment=payment,
+        method=PaymentMethod.APPLE_PAY,
+        card_brand=detect_brand(decrypted.dpan) or "",
+        card_last4=decrypted.last4,
+    )
+    try:
+        result = provider.authorize(  # type: ignore[attr-defined]
+            attempt_key=attempt_key(attempt), payment=decrypted
         )
     except ProviderUnavailable:
         _attempt_mark_unknown(attempt)

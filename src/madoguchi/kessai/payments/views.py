@@ -3,6 +3,7 @@ here, used in memory by the service, and never echoed, logged or stored."""
 
 import json
 import re
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -43,6 +44,9 @@ DECLINE_MESSAGES = {
     "もう一度お試しいただくか、別の方法をご利用ください。",
     "paypay_error": "PayPayに接続できませんでした。時間をおいて再度お試しください。",
 }
+APPLEPAY_REFUSED = (
+    "Apple Payでお支払いできませんでした。もう一度お試しいただくか、別の方法をご利用ください。"
+)
 PHONE_USER_AGENT = re.compile(r"iPhone|iPod|Android.*Mobile|Mobile.*Safari|Windows Phone")
 DEFAULT_DECLINE = "カードが承認されませんでした。別のカードでお試しください。"
 
@@ -65,6 +69,25 @@ def checkout_start(request: HttpRequest, token: str) -> HttpResponse:
     allowed = [p for p in request.session.get(SESSION_KEY, []) if p != payment.public_id]
     request.session[SESSION_KEY] = ([*allowed, payment.public_id])[-5:]
     return HttpResponseRedirect(reverse("kessai:pay", args=[payment.public_id]))
+
+
+def _enabled(method: PaymentMethod) -> bool:
+    return any(p.method == method for p in get_registry().enabled())
+
+
+def _applepay_demo_url(payment: Payment) -> str:
+    """The simulator's payment sheet (demo mode), or "" outside demo mode."""
+    if not settings.KESSAI_APPLEPAY_DEMO_URL or not _enabled(PaymentMethod.APPLE_PAY):
+        return ""
+    query = urlencode(
+        {
+            "amount": payment.amount,
+            "merchant": settings.KESSAI_APPLEPAY_MERCHANT_ID,
+            "return": _return_url("kessai:applepay_demo", payment),
+            "cancel": _return_url("kessai:pay", payment),
+        }
+    )
+    return f"{settings.KESSAI_APPLEPAY_DEMO_URL}?{query}"
 
 
 def _render_pay(
@@ -91,9 +114,9 @@ def _render_pay(
             and open_attempt.status == Attempt.Status.REQUIRES_ACTION
             and open_attempt.method == PaymentMethod.PAYPAY
             else None,
-            "paypay_enabled": any(
-                p.method == PaymentMethod.PAYPAY for p in get_registry().enabled()
-            ),
+            "paypay_enabled": _enabled(PaymentMethod.PAYPAY),
+            "applepay_enabled": _enabled(PaymentMethod.APPLE_PAY),
+            "applepay_demo_url": _applepay_demo_url(payment),
         },
         status=status,
     )
@@ -317,3 +340,79 @@ def paypay_webhook(request: HttpRequest) -> HttpResponse:
     if attempt is not None and attempt.method == PaymentMethod.PAYPAY:
         services.attempt_refresh(attempt=attempt)
     return HttpResponse(status=200)
+
+
+# --- Apple Pay -----------------------------------------------------------------
+
+
+def _applepay_pay(request: HttpRequest, payment: Payment, token: object) -> tuple[int, str, str]:
+    """Returns (HTTP status, redirect or "", error message or "")."""
+    from madoguchi.kessai.providers.applepay.token import TokenError
+
+    if not isinstance(token, dict):
+        return 400, "", APPLEPAY_REFUSED
+    try:
+        attempt = services.applepay_payment_pay(payment=payment, token=token)
+    except TokenError:
+        return 400, "", APPLEPAY_REFUSED
+    except PaymentNotPayable:
+        return 409, reverse("kessai:pay", args=[payment.public_id]), ""
+    except AttemptInProgress:
+        return 409, "", "前回のお支払いを処理中です。しばらくしてから画面を更新してください。"
+    if attempt.status == Attempt.Status.SUCCEEDED:
+        return 200, reverse("kessai:complete", args=[payment.public_id]), ""
+    if attempt.status == Attempt.Status.UNKNOWN:
+        return 503, reverse("kessai:pay", args=[payment.public_id]), ""
+    return 402, "", DECLINE_MESSAGES.get(attempt.decline_code, DEFAULT_DECLINE)
+
+
+def _json_body(request: HttpRequest) -> dict[str, object]:
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+@never_cache
+@require_POST
+def applepay_validate(request: HttpRequest, public_id: str) -> HttpResponse:
+    """``onvalidatemerchant``: the browser hands us Apple's validation URL."""
+    from madoguchi.kessai.providers.applepay.provider import MerchantValidationError
+
+    _payment_for_session(request, public_id)
+    provider = get_registry().get(PaymentMethod.APPLE_PAY)
+    try:
+        session = provider.validate_merchant(  # type: ignore[attr-defined]
+            validation_url=str(_json_body(request).get("validationURL", ""))
+        )
+    except MerchantValidationError:
+        return JsonResponse({"error": "merchant_validation_failed"}, status=502)
+    return JsonResponse(session)
+
+
+@never_cache
+@require_POST
+def applepay_authorize(request: HttpRequest, public_id: str) -> HttpResponse:
+    """``onpaymentauthorized``: the token, as JSON from applepay.js."""
+    payment = _payment_for_session(request, public_id)
+    status, redirect, error = _applepay_pay(request, payment, _json_body(request).get("token"))
+    return JsonResponse({"redirect": redirect, "error": error}, status=status)
+
+
+@csrf_exempt  # posted by the simulator's sheet (demo mode only; same site)
+@never_cache
+@require_POST
+def applepay_demo(request: HttpRequest, public_id: str) -> HttpResponse:
+    if not settings.KESSAI_APPLEPAY_DEMO_URL:
+        raise Http404("demo mode is off")
+    payment = _payment_for_session(request, public_id)
+    try:
+        token = json.loads(request.POST.get("token", ""))
+    except ValueError:
+        token = None
+    status, redirect, error = _applepay_pay(request, payment, token)
+    if redirect:
+        return HttpResponseRedirect(redirect)
+    payment.refresh_from_db()
+    return _render_pay(request, payment, CardForm(), error=error, status=status)

@@ -74,6 +74,37 @@ class AcquirerClient:
             return ProviderResult(succeeded=False, decline_code="invalid_request")
         return self._result(response.json())
 
+    def authorize_network_token(
+        self,
+        *,
+        attempt_key: str,
+        amount: int,
+        dpan: str,
+        exp_month: int,
+        exp_year: int,
+        cryptogram: str,
+        eci: str,
+    ) -> ProviderResult:
+        """Authorize a wallet payment (Apple Pay): the device account number
+        with its one-time cryptogram and ECI, no security code."""
+        response = self._call(
+            "POST",
+            "/v1/authorizations",
+            json={
+                "idempotency_key": attempt_key,
+                "amount": amount,
+                "currency": "JPY",
+                "capture": True,
+                "card": {"number": dpan, "exp_month": exp_month, "exp_year": exp_year},
+                "network_token": {"cryptogram": cryptogram, "eci": eci},
+            },
+        )
+        if response.status_code >= 500:
+            raise ProviderUnavailable(f"acquirer status {response.status_code}")
+        if response.status_code != 200:
+            return ProviderResult(succeeded=False, decline_code="invalid_request")
+        return self._result(response.json())
+
     def inquire(self, *, attempt_key: str) -> ProviderResult | None:
         response = self._call("GET", f"/v1/authorizations/{attempt_key}")
         if response.status_code == 404:
