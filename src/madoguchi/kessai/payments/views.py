@@ -3,6 +3,9 @@ here, used in memory by the service, and never echoed, logged or stored."""
 
 import json
 import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 from urllib.parse import urlencode
 
 import segno
@@ -10,6 +13,9 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
@@ -26,29 +32,91 @@ from .models import Attempt, Payment
 SESSION_KEY = "checkout_payments"
 
 DECLINE_MESSAGES = {
-    "card_declined": "カードが承認されませんでした。別のカードでお試しください。",
-    "insufficient_funds": "ご利用可能額が不足しているため、承認されませんでした。"
-    "別のカードでお試しください。",
-    "expired_card": "カードの有効期限が切れています。別のカードでお試しください。",
-    "incorrect_cvc": "セキュリティコードが正しくありません。カードをご確認ください。",
-    "processing_error": "カード会社で処理できませんでした。時間をおいて再度お試しください。",
-    "authentication_failed": "本人認証（3-Dセキュア）に失敗しました。"
-    "もう一度お試しいただくか、別のカードをご利用ください。",
-    "authentication_abandoned": "本人認証（3-Dセキュア）が中止されました。"
-    "もう一度お試しいただくか、別のカードをご利用ください。",
-    "authentication_timeout": "本人認証（3-Dセキュア）の有効時間が過ぎました。"
-    "もう一度お試しください。",
-    "paypay_cancelled": "PayPayでのお支払いを中止しました。別の方法でもお支払いいただけます。",
-    "paypay_expired": "PayPayの支払いコードの有効期限が切れました。もう一度お試しください。",
-    "paypay_failed": "PayPayでのお支払いができませんでした。残高をご確認のうえ、"
-    "もう一度お試しいただくか、別の方法をご利用ください。",
-    "paypay_error": "PayPayに接続できませんでした。時間をおいて再度お試しください。",
+    "card_declined": _("カードが承認されませんでした。別のカードでお試しください。"),
+    "insufficient_funds": _(
+        "ご利用可能額が不足しているため、承認されませんでした。別のカードでお試しください。"
+    ),
+    "expired_card": _("カードの有効期限が切れています。別のカードでお試しください。"),
+    "incorrect_cvc": _("セキュリティコードが正しくありません。カードをご確認ください。"),
+    "processing_error": _("カード会社で処理できませんでした。時間をおいて再度お試しください。"),
+    "authentication_failed": _(
+        "本人認証（3-Dセキュア）に失敗しました。"
+        "もう一度お試しいただくか、別のカードをご利用ください。"
+    ),
+    "authentication_abandoned": _(
+        "本人認証（3-Dセキュア）が中止されました。"
+        "もう一度お試しいただくか、別のカードをご利用ください。"
+    ),
+    "authentication_timeout": _(
+        "本人認証（3-Dセキュア）の有効時間が過ぎました。もう一度お試しください。"
+    ),
+    "paypay_cancelled": _("PayPayでのお支払いを中止しました。別の方法でもお支払いいただけます。"),
+    "paypay_expired": _("PayPayの支払いコードの有効期限が切れました。もう一度お試しください。"),
+    "paypay_failed": _(
+        "PayPayでのお支払いができませんでした。残高をご確認のうえ、"
+        "もう一度お試しいただくか、別の方法をご利用ください。"
+    ),
+    "paypay_error": _("PayPayに接続できませんでした。時間をおいて再度お試しください。"),
 }
-APPLEPAY_REFUSED = (
+APPLEPAY_REFUSED = _(
     "Apple Payでお支払いできませんでした。もう一度お試しいただくか、別の方法をご利用ください。"
 )
 PHONE_USER_AGENT = re.compile(r"iPhone|iPod|Android.*Mobile|Mobile.*Safari|Windows Phone")
-DEFAULT_DECLINE = "カードが承認されませんでした。別のカードでお試しください。"
+IN_PROGRESS = _("前回のお支払いを処理中です。しばらくしてから画面を更新してください。")
+DEFAULT_DECLINE = _("カードが承認されませんでした。別のカードでお試しください。")
+
+
+LANGUAGES = ("ja", "en")
+LANGUAGE_SESSION_KEY = "kessai_language"
+
+
+def _accepted_language(header: str) -> str | None:
+    """The first of our languages in an Accept-Language header, by q-value."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, item in enumerate(header.split(",")):
+        tag, _sep, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, index, primary))
+    return min(ranked)[2] if ranked else None
+
+
+def page_language(request: HttpRequest, public_id: str | None = None) -> str:
+    """?lang= (remembered for the visit), else the language the merchant asked
+    for ("en"), else the browser's Accept-Language, else Japanese."""
+    chosen = request.GET.get("lang")
+    if chosen in LANGUAGES:
+        request.session[LANGUAGE_SESSION_KEY] = chosen
+        return str(chosen)
+    remembered = request.session.get(LANGUAGE_SESSION_KEY)
+    if remembered in LANGUAGES:
+        return str(remembered)
+    if public_id and Payment.objects.filter(public_id=public_id, language="en").exists():
+        return "en"
+    return _accepted_language(request.headers.get("Accept-Language", "")) or "ja"
+
+
+def localized(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Render the hosted page in the citizen's language (Japanese or English)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        language = page_language(request, kwargs.get("public_id"))
+        with translation.override(language):
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+        response["Content-Language"] = language
+        patch_vary_headers(response, ["Accept-Language"])
+        return response
+
+    return wrapped
 
 
 def _payment_for_session(request: HttpRequest, public_id: str) -> Payment:
@@ -60,6 +128,7 @@ def _payment_for_session(request: HttpRequest, public_id: str) -> Payment:
     return payment
 
 
+@localized
 @never_cache
 def checkout_start(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -122,6 +191,7 @@ def _render_pay(
     )
 
 
+@localized
 @never_cache
 @require_http_methods(["GET"])
 def pay(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -129,6 +199,7 @@ def pay(request: HttpRequest, public_id: str) -> HttpResponse:
     return _render_pay(request, payment, CardForm())
 
 
+@localized
 @never_cache
 @sensitive_post_parameters("card_number", "security_code", "exp_month", "exp_year")
 @require_POST
@@ -152,7 +223,7 @@ def pay_card(request: HttpRequest, public_id: str) -> HttpResponse:
             request,
             payment,
             CardForm(),
-            error="前回のお支払いを処理中です。しばらくしてから画面を更新してください。",
+            error=str(IN_PROGRESS),
             status=409,
         )
     return _after_attempt(request, payment, attempt)
@@ -172,15 +243,20 @@ def _after_attempt(request: HttpRequest, payment: Payment, attempt: Attempt) -> 
             request,
             payment,
             CardForm(),
-            error="カード会社からの応答を確認中です。二重に請求されることはありません。"
-            "数分後にこの画面を更新してください。",
+            error=str(
+                _(
+                    "カード会社からの応答を確認中です。二重に請求されることはありません。"
+                    "数分後にこの画面を更新してください。"
+                )
+            ),
             status=503,
         )
     payment.refresh_from_db()
     message = DECLINE_MESSAGES.get(attempt.decline_code, DEFAULT_DECLINE)
-    return _render_pay(request, payment, CardForm(), error=message, status=402)
+    return _render_pay(request, payment, CardForm(), error=str(message), status=402)
 
 
+@localized
 @never_cache
 def complete(request: HttpRequest, public_id: str) -> HttpResponse:
     payment = _payment_for_session(request, public_id)
@@ -191,6 +267,7 @@ def complete(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
+@localized
 @never_cache
 def back_to_merchant(request: HttpRequest, public_id: str) -> HttpResponse:
     payment = _payment_for_session(request, public_id)
@@ -201,6 +278,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+@localized
 @never_cache
 @require_http_methods(["GET"])
 def card_challenge(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -216,6 +294,7 @@ def card_challenge(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
+@localized
 @never_cache
 @require_http_methods(["GET"])
 def card_return(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -237,6 +316,7 @@ def _return_url(name: str, payment: Payment) -> str:
     return settings.KESSAI_PUBLIC_URL.rstrip("/") + reverse(name, args=[payment.public_id])
 
 
+@localized
 @never_cache
 @require_POST
 def paypay_start(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -254,6 +334,7 @@ def paypay_start(request: HttpRequest, public_id: str) -> HttpResponse:
     return _after_attempt(request, payment, attempt)
 
 
+@localized
 @never_cache
 @require_http_methods(["GET"])
 def paypay(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -269,7 +350,7 @@ def paypay(request: HttpRequest, public_id: str) -> HttpResponse:
     ):
         return HttpResponseRedirect(reverse("kessai:pay", args=[payment.public_id]))
     qr_svg = segno.make(attempt.action_url, error="m").svg_inline(
-        scale=5, border=4, title="PayPayの支払いコード"
+        scale=5, border=4, title=str(_("PayPayの支払いコード"))
     )
     return render(
         request,
@@ -284,6 +365,7 @@ def paypay(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
+@localized
 @never_cache
 @require_http_methods(["GET"])
 def paypay_status(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -297,6 +379,7 @@ def paypay_status(request: HttpRequest, public_id: str) -> HttpResponse:
     return JsonResponse({"waiting": waiting})
 
 
+@localized
 @never_cache
 @require_http_methods(["GET"])
 def paypay_return(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -315,6 +398,7 @@ def paypay_return(request: HttpRequest, public_id: str) -> HttpResponse:
     return _after_attempt(request, payment, attempt)
 
 
+@localized
 @never_cache
 @require_POST
 def paypay_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -350,20 +434,24 @@ def _applepay_pay(request: HttpRequest, payment: Payment, token: object) -> tupl
     from madoguchi.kessai.providers.applepay.token import TokenError
 
     if not isinstance(token, dict):
-        return 400, "", APPLEPAY_REFUSED
+        return 400, "", str(APPLEPAY_REFUSED)
     try:
         attempt = services.applepay_payment_pay(payment=payment, token=token)
     except TokenError:
-        return 400, "", APPLEPAY_REFUSED
+        return 400, "", str(APPLEPAY_REFUSED)
     except PaymentNotPayable:
         return 409, reverse("kessai:pay", args=[payment.public_id]), ""
     except AttemptInProgress:
-        return 409, "", "前回のお支払いを処理中です。しばらくしてから画面を更新してください。"
+        return (
+            409,
+            "",
+            str(_("前回のお支払いを処理中です。しばらくしてから画面を更新してください。")),
+        )
     if attempt.status == Attempt.Status.SUCCEEDED:
         return 200, reverse("kessai:complete", args=[payment.public_id]), ""
     if attempt.status == Attempt.Status.UNKNOWN:
         return 503, reverse("kessai:pay", args=[payment.public_id]), ""
-    return 402, "", DECLINE_MESSAGES.get(attempt.decline_code, DEFAULT_DECLINE)
+    return 402, "", str(DECLINE_MESSAGES.get(attempt.decline_code, DEFAULT_DECLINE))
 
 
 def _json_body(request: HttpRequest) -> dict[str, object]:
@@ -374,6 +462,7 @@ def _json_body(request: HttpRequest) -> dict[str, object]:
     return body if isinstance(body, dict) else {}
 
 
+@localized
 @never_cache
 @require_POST
 def applepay_validate(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -391,6 +480,7 @@ def applepay_validate(request: HttpRequest, public_id: str) -> HttpResponse:
     return JsonResponse(session)
 
 
+@localized
 @never_cache
 @require_POST
 def applepay_authorize(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -401,6 +491,7 @@ def applepay_authorize(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @csrf_exempt  # posted by the simulator's sheet (demo mode only; same site)
+@localized
 @never_cache
 @require_POST
 def applepay_demo(request: HttpRequest, public_id: str) -> HttpResponse:
