@@ -112,3 +112,21 @@ def test_card_page_stays_within_60_kb(payer: Client, demo: Any) -> None:
     total = sum(sizes.values())
     print("card page bytes (uncompressed):", sizes, "total", total)
     assert total <= CARD_PAGE_BUDGET
+
+
+def test_methods_not_enabled_are_neither_offered_nor_reachable(
+    payer: Client, demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from madoguchi.kessai.providers import registry
+    from madoguchi.kessai.providers.card.provider import CardProvider
+
+    card_only = registry.ProviderRegistry()
+    card_only.register(CardProvider())
+    monkeypatch.setattr(registry, "_registry", card_only)
+    path = open_page(payer, make_payment())
+    text = payer.get(path).content.decode()
+    assert 'id="pay-button"' in text
+    assert "paypay-button" not in text
+    assert 'id="applepay"' not in text
+    assert payer.post(path + "paypay/start").status_code == 404
+    assert payer.post(path + "applepay/authorize", "{}", "application/json").status_code == 404

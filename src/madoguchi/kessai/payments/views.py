@@ -320,6 +320,8 @@ def _return_url(name: str, payment: Payment) -> str:
 @never_cache
 @require_POST
 def paypay_start(request: HttpRequest, public_id: str) -> HttpResponse:
+    if not _enabled(PaymentMethod.PAYPAY):
+        raise Http404("PayPay is not enabled")
     payment = _payment_for_session(request, public_id)
     try:
         attempt = services.paypay_payment_start(
@@ -469,6 +471,8 @@ def applepay_validate(request: HttpRequest, public_id: str) -> HttpResponse:
     """``onvalidatemerchant``: the browser hands us Apple's validation URL."""
     from madoguchi.kessai.providers.applepay.provider import MerchantValidationError
 
+    if not _enabled(PaymentMethod.APPLE_PAY):
+        raise Http404("Apple Pay is not enabled")
     _payment_for_session(request, public_id)
     provider = get_registry().get(PaymentMethod.APPLE_PAY)
     try:
@@ -485,6 +489,8 @@ def applepay_validate(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def applepay_authorize(request: HttpRequest, public_id: str) -> HttpResponse:
     """``onpaymentauthorized``: the token, as JSON from applepay.js."""
+    if not _enabled(PaymentMethod.APPLE_PAY):
+        raise Http404("Apple Pay is not enabled")
     payment = _payment_for_session(request, public_id)
     status, redirect, error = _applepay_pay(request, payment, _json_body(request).get("token"))
     return JsonResponse({"redirect": redirect, "error": error}, status=status)
@@ -497,6 +503,8 @@ def applepay_authorize(request: HttpRequest, public_id: str) -> HttpResponse:
 def applepay_demo(request: HttpRequest, public_id: str) -> HttpResponse:
     if not settings.KESSAI_APPLEPAY_DEMO_URL:
         raise Http404("demo mode is off")
+    if not _enabled(PaymentMethod.APPLE_PAY):
+        raise Http404("Apple Pay is not enabled")
     payment = _payment_for_session(request, public_id)
     try:
         token = json.loads(request.POST.get("token", ""))
