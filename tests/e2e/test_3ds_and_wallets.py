@@ -7,7 +7,11 @@ stopping the shared system to scan its files.
 """
 
 import json
+import os
 import secrets
+import shutil
+import subprocess
+import tarfile
 import urllib.request
 from datetime import date
 from typing import Any
@@ -16,6 +20,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
+AXE_VERSION = "4.11.1"
 CARD_3DS = "4000000000003220"
 CARD_OK = "4242424242424242"
 
@@ -132,4 +137,61 @@ def test_apple_pay_through_the_simulator_in_demo_mode(system: dict[str, Any], br
     page.wait_for_selector("text=1,500円")
     page.locator("#applepay-authorize").click()
     page.wait_for_selector("text=お支払いが完了しました")
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """axe-core from the npm registry (npm pack), for the accessibility check."""
+    npm = shutil.which("npm")
+    if npm is None:
+        if os.environ.get("MADOGUCHI_REQUIRE_BROWSER"):
+            pytest.fail("npm is needed for the axe check")
+        pytest.skip("npm is not installed")
+    folder = tmp_path_factory.mktemp("axe")
+    subprocess.run(  # noqa: S603
+        [npm, "pack", f"axe-core@{AXE_VERSION}", "--silent"],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    with tarfile.open(next(folder.glob("axe-core-*.tgz"))) as archive:
+        member = archive.extractfile("package/axe.min.js")
+        assert member is not None
+        return member.read().decode()
+
+
+def assert_accessible(page: Any, axe: str) -> None:
+    page.add_script_tag(content=axe)
+    tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+    result = page.evaluate("tags => axe.run(document, {runOnly: tags})", tags)
+    violations = [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]
+    assert violations == [], f"{page.url}: {violations}"
+
+
+def test_hosted_pages_have_no_axe_violations(
+    system: dict[str, Any], browser: Any, axe_source: str
+) -> None:
+    # bypass_csp lets the test inject axe; the pages themselves are unchanged.
+    context = browser.new_context(locale="ja-JP", bypass_csp=True)
+    page = context.new_page()
+    page.goto(new_payment(system))
+    pay_url = page.url
+    assert_accessible(page, axe_source)  # the card page
+    page.locator("#pay-button").click()
+    assert_accessible(page, axe_source)  # with the error summary
+    page.goto(pay_url + "?lang=en")
+    assert_accessible(page, axe_source)  # in English
+    page.goto(pay_url + "?lang=ja")
+    fill_card(page, CARD_3DS)
+    assert_accessible(page, axe_source)  # before the issuer's challenge
+    page.goto(new_payment(system))
+    page.locator("#paypay-button").click()
+    page.wait_for_selector("#paypay-qr svg")
+    assert_accessible(page, axe_source)  # the PayPay QR page
+    page.locator("#paypay-cancel").click()
+    fill_card(page, CARD_OK)
+    page.wait_for_selector("text=お支払いが完了しました")
+    assert_accessible(page, axe_source)  # payment complete
     context.close()
