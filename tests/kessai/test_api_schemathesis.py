@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -29,6 +31,17 @@ def kessai_public(environ: dict[str, Any], start_response: Callable[..., Any]) -
 
 
 schema = schemathesis.openapi.from_dict(json.loads(Path("docs/openapi.json").read_text()))
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Any:
+    """As Django's test client does: a request must not close the connection
+    that holds the test's transaction (PostgreSQL would lose it)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -420,3 +420,26 @@ def test_manual_resend_delivers_the_same_event_again(api: Api, run_tasks: Any) -
         (None, "ConnectError"),
         (400, ""),
     ]
+
+
+@pytest.mark.parametrize(
+    "when",
+    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00", "2026-11-26T10:00:00"],
+)
+def test_times_out_of_range_or_without_offset_are_refused_with_422(api: Api, when: str) -> None:
+    assert api.get("/payments", {"created_to": when}).status_code == 422
+    assert api.post("/payments", {**BODY, "due_at": when}).status_code == 422
+    assert not Payment.objects.exists()
+
+
+def test_times_with_any_offset_are_kept_in_utc(api: Api) -> None:
+    # PostgreSQL refuses offsets like +18:26 (schemathesis found it): normalised first.
+    assert api.get("/payments", {"created_to": "0176-11-27T08:48:32+18:26"}).status_code == 200
+    created = create(api, due_at="2026-12-01T09:00:00+09:00")
+    assert created["due_at"] == "2026-12-01T00:00:00Z"
+    assert [
+        p["id"]
+        for p in api.get("/payments", {"created_from": "2000-01-01T00:00:00+14:00"}).json()[
+            "results"
+        ]
+    ] == [created["id"]]

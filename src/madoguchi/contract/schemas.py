@@ -4,17 +4,33 @@ Request models forbid unknown fields: this is how "no name, address or
 procedure name ever reaches Kessai" is enforced rather than promised.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 # 整理番号: what Shinsei shows the citizen. Only letters, digits and hyphens,
 # so nothing resembling a name can be smuggled in as a "reference".
 Reference = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9-]{4,40}$", strip_whitespace=False)
 ]
+
+
+def _to_utc(value: datetime) -> datetime:
+    """Times must carry an offset; they are kept in UTC (a database cannot
+    store every offset ISO 8601 allows, e.g. +18:26)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("a time zone offset is required")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the time is out of range") from exc
+
+
+# An ISO 8601 time with offset, normalised to UTC.
+UtcDateTime = Annotated[datetime, AfterValidator(_to_utc)]
+
 # Integer yen. The upper bound keeps a typo from becoming a 10-million-yen charge.
 Amount = Annotated[int, Field(ge=1, le=9_999_999)]
 
@@ -56,7 +72,7 @@ class PaymentCreateRequest(StrictModel):
     reference: Reference
     amount: Amount
     return_url: Annotated[str, StringConstraints(pattern=r"^https?://", max_length=500)]
-    due_at: datetime | None = None
+    due_at: UtcDateTime | None = None
     language: Literal["ja", "en"] = "ja"
 
 

@@ -1,6 +1,5 @@
 """Merchant API v1 (contract v1). Thin: authenticate, validate, call services."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -133,11 +132,11 @@ def create_payment(
 def list_payments(
     request: HttpRequest,
     reference: str | None = None,
-    updated_since: datetime | None = None,
+    updated_since: schemas.UtcDateTime | None = None,
     status: schemas.PaymentStatus | None = None,
     method: schemas.PaymentMethod | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: schemas.UtcDateTime | None = None,
+    created_to: schemas.UtcDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 200,
 ) -> schemas.PaymentList:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
