@@ -8,7 +8,7 @@ from madoguchi.kessai.merchants.demo import seed_demo as kessai_seed_demo
 from madoguchi.platform.tasks import run_ready_tasks
 from madoguchi.platform.totp import totp_code, totp_new_secret, totp_step
 from madoguchi.shinsei.procedures.demo import seed_demo as shinsei_seed_demo
-from madoguchi.simulators import acquirer
+from madoguchi.simulators import acquirer, paypay
 
 # Test card numbers of the acquirer sandbox (docs/test-cards.md).
 CARD_OK = "4242424242424242"
@@ -18,6 +18,9 @@ CARD_DECLINED = "4000000000000002"
 @pytest.fixture(autouse=True)
 def _fresh_acquirer() -> None:
     acquirer.STATE.results.clear()
+    acquirer.STATE.refunds.clear()
+    acquirer.STATE.challenges.clear()
+    paypay.STATE.reset()
     acquirer.STATE.fail_next = acquirer.STATE.lose_next = 0
     return
 

@@ -6,6 +6,7 @@ for the target host. The end-to-end tests run the real separate processes.
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("SHINSEI_SECRET_KEY", "test-shinsei-secret-key")
 os.environ.setdefault("KESSAI_SECRET_KEY", "test-kessai-secret-key")
@@ -14,12 +15,14 @@ from madoguchi.kessai import settings as kessai
 from madoguchi.platform.conf import database_from_url, env
 from madoguchi.shinsei import settings as shinsei
 from madoguchi.shinsei.settings import *  # noqa: F403
+from madoguchi.simulators.applepay import ensure_demo_pki
 
 INSTALLED_APPS = list(dict.fromkeys(shinsei.INSTALLED_APPS + kessai.INSTALLED_APPS))
 MADOGUCHI_SURFACES = {
     **shinsei.MADOGUCHI_SURFACES,
     **kessai.MADOGUCHI_SURFACES,
     "simulators": "madoguchi.simulators.urls",
+    "paypay_simulator": "madoguchi.simulators.urls_paypay",
 }
 MADOGUCHI_SURFACE_HOSTS = {
     "shinsei.test": "shinsei_public",
@@ -27,6 +30,7 @@ MADOGUCHI_SURFACE_HOSTS = {
     "kessai.test": "kessai_public",
     "console.kessai.test": "kessai_console",
     "acquirer.test": "simulators",
+    "paypay.test": "paypay_simulator",
 }
 ALLOWED_HOSTS = list(MADOGUCHI_SURFACE_HOSTS)
 MADOGUCHI_PERIODIC = shinsei.MADOGUCHI_PERIODIC + kessai.MADOGUCHI_PERIODIC
@@ -38,7 +42,27 @@ KESSAI_PUBLIC_URL = "http://kessai.test"
 KESSAI_ACQUIRER_URL = "http://acquirer.test"
 KESSAI_ACQUIRER_KEY = ACQUIRER_API_KEY = "acq_test_key"
 KESSAI_CHECKOUT_LINK_SECONDS = kessai.KESSAI_CHECKOUT_LINK_SECONDS
-KESSAI_PROVIDERS = kessai.KESSAI_PROVIDERS
+# Apple Pay with a test root and keys generated once under var/ (gitignored).
+APPLEPAY_DEMO_DIR = str(Path(__file__).resolve().parent.parent / "var" / "test-applepay")
+_applepay = ensure_demo_pki(Path(APPLEPAY_DEMO_DIR))
+KESSAI_APPLEPAY_MERCHANT_ID = "merchant.jp.madoguchi.test"
+KESSAI_APPLEPAY_DISPLAY_NAME = "オンライン決済"
+KESSAI_APPLEPAY_ROOT_CERT = _applepay["root_cert"]
+KESSAI_APPLEPAY_PROCESSING_KEY = _applepay["processing_key"]
+KESSAI_APPLEPAY_IDENTITY_CERT = _applepay["identity_cert"]
+KESSAI_APPLEPAY_IDENTITY_KEY = _applepay["identity_key"]
+KESSAI_APPLEPAY_VALIDATION_HOSTS = ["acquirer.test"]
+KESSAI_APPLEPAY_ALLOW_HTTP = True
+KESSAI_APPLEPAY_DEMO_URL = "http://acquirer.test/applepay/sheet"
+KESSAI_PROVIDERS = [
+    *kessai.KESSAI_PROVIDERS,
+    "madoguchi.kessai.providers.applepay.provider.ApplePayProvider",
+]
+KESSAI_PAYPAY_URL = "http://paypay.test"
+KESSAI_PAYPAY_API_KEY = PAYPAY_API_KEY = "paypay_test_key"
+KESSAI_PAYPAY_API_SECRET = PAYPAY_API_SECRET = "paypay-test-secret"
+KESSAI_PAYPAY_MERCHANT_ID = PAYPAY_MERCHANT_ID = "test-merchant"
+PAYPAY_WEBHOOK_URL = "http://kessai.test/paypay/webhook"
 
 DATABASES = {
     "default": database_from_url(

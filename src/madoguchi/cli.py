@@ -45,7 +45,8 @@ LISTENERS = [
     Listener("shinsei_staff", "shinsei", 1, "Shinsei staff (office network)"),
     Listener("kessai_public", "kessai", 100, "Kessai public (API + payment page)"),
     Listener("kessai_console", "kessai", 101, "Kessai console (payment administrators)"),
-    Listener("simulators", "simulators", 200, "Simulators (card acquirer)"),
+    Listener("simulators", "simulators", 200, "Simulators (card acquirer, 3-DS issuer)"),
+    Listener("paypay_simulator", "simulators", 201, "PayPay simulator (Open Payment API, app)"),
 ]
 
 
@@ -62,6 +63,7 @@ def load_or_create_secrets(var: Path) -> dict[str, str]:
         "shinsei_secret_key": secrets.token_urlsafe(50),
         "kessai_secret_key": secrets.token_urlsafe(50),
         "acquirer_key": "acq_" + secrets.token_urlsafe(24),
+        "paypay_api_secret": "pp_" + secrets.token_urlsafe(24),
     }
     path.write_text(json.dumps(data, indent=2))
     path.chmod(0o600)
@@ -90,6 +92,20 @@ def service_env(
             "SHINSEI_KESSAI_API_URL": _url(host, base + 100, scheme) + "/api",
             "KESSAI_PUBLIC_URL": _url(host, base + 100, scheme),
             "KESSAI_ACQUIRER_URL": _url(host, base + 200, scheme),
+            "KESSAI_PAYPAY_URL": _url(host, base + 201, scheme),
+            # Apple Pay: test stand-ins for Apple's files (see applepay_files),
+            # the simulator as Apple's validation gateway, and demo mode.
+            "KESSAI_APPLEPAY_DIR": str(var / "applepay"),
+            "KESSAI_APPLEPAY_ROOT_CERT": str(var / "applepay" / "root_cert.pem"),
+            "KESSAI_APPLEPAY_PROCESSING_KEY": str(var / "applepay" / "processing_key.pem"),
+            "KESSAI_APPLEPAY_IDENTITY_CERT": str(var / "applepay" / "identity_cert.pem"),
+            "KESSAI_APPLEPAY_IDENTITY_KEY": str(var / "applepay" / "identity_key.pem"),
+            "KESSAI_APPLEPAY_VALIDATION_HOSTS": host,
+            "KESSAI_APPLEPAY_ALLOW_HTTP": "1",
+            "KESSAI_APPLEPAY_DEMO_URL": _url(host, base + 200, scheme) + "/applepay/sheet",
+            # Older var dirs have no PayPay secret yet: derive a stable one.
+            "KESSAI_PAYPAY_API_SECRET": keys.get("paypay_api_secret")
+            or "pp_" + keys["acquirer_key"],
         }
     )
     if ca_file:
@@ -97,6 +113,7 @@ def service_env(
         env.update({"MADOGUCHI_TLS": "1", "SSL_CERT_FILE": str(ca_file)})
     if service == "shinsei":
         env.pop("KESSAI_SECRET_KEY")
+        env.pop("KESSAI_PAYPAY_API_SECRET")
     elif service == "kessai":
         env.pop("SHINSEI_SECRET_KEY")
     return env
@@ -159,6 +176,9 @@ def prepare(
     var: Path, base: int, host: str, keys: dict[str, str], ca_file: Path | None = None
 ) -> dict[str, Any]:
     """Migrate, seed once, collect static. Returns the demo data."""
+    from madoguchi.simulators.applepay import ensure_demo_pki
+
+    ensure_demo_pki(var / "applepay")
     scheme = "https" if ca_file else "http"
     shinsei_env = service_env("shinsei", var, base, host, keys, ca_file)
     kessai_env = service_env("kessai", var, base, host, keys, ca_file)

@@ -56,8 +56,11 @@ def test_event_body_carries_reference_method_and_dates_only(notification: Notifi
         "due_at",
         "created_at",
         "updated_at",
+        "refunded_amount",
+        "refundable_amount",
         "next_url",
     }
+    assert event["data"]["refund"] is None
 
 
 def test_receiver_down_retries_with_backoff_and_logs_each_try(

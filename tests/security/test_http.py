@@ -22,9 +22,17 @@ SURFACES = {
     "kessai.test": "madoguchi.kessai.urls_public",
     "console.kessai.test": "madoguchi.kessai.urls_console",
 }
-# Authenticated otherwise: the HMAC-signed notification receiver and the
-# merchant API (bearer API key, no cookies).
-CSRF_EXEMPT = {"shinsei:kessai_notification", "api"}
+# Authenticated otherwise: the HMAC-signed notification receiver; the
+# merchant API (bearer API key, no cookies); PayPay's webhook (its body is
+# never trusted: it only makes Kessai look the payment up at PayPay); the Apple
+# Pay demo sheet's post (demo mode only; the token itself is verified by its
+# signature chain and must decrypt with Kessai's key, so a forged one fails).
+CSRF_EXEMPT = {
+    "shinsei:kessai_notification",
+    "api",
+    "kessai:paypay_webhook",
+    "kessai:applepay_demo",
+}
 
 
 def _callbacks(urlconf: str) -> list[tuple[str, Any]]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 import httpx
 from django.test import Client
 from django.urls import get_urlconf, set_urlconf
+from django.utils import translation
 
 
 class InProcessTransport(httpx.BaseTransport):
@@ -26,6 +27,7 @@ class InProcessTransport(httpx.BaseTransport):
         # A nested request resets the thread's URLconf when it ends; the
         # calling request (if any) must get its own back.
         calling_urlconf = get_urlconf()
+        calling_language = translation.get_language()
         try:
             response = client.generic(
                 request.method,
@@ -36,6 +38,7 @@ class InProcessTransport(httpx.BaseTransport):
             )
         finally:
             set_urlconf(calling_urlconf)
+            translation.activate(calling_language)
         return httpx.Response(
             status_code=response.status_code,
             headers=dict(response.items()),

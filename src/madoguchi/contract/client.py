@@ -4,7 +4,17 @@ from typing import Any
 
 import httpx
 
-from .schemas import CheckoutLink, ErrorBody, Payment, PaymentCreateRequest, PaymentList
+from .schemas import (
+    CheckoutLink,
+    ErrorBody,
+    Payment,
+    PaymentCreateRequest,
+    PaymentEventItem,
+    PaymentEventList,
+    PaymentList,
+    Refund,
+    RefundCreateRequest,
+)
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
@@ -82,3 +92,32 @@ class KessaiClient:
             headers={"Idempotency-Key": idempotency_key},
         )
         return CheckoutLink.model_validate(data)
+
+    def cancel_payment(self, payment_id: str, *, idempotency_key: str) -> Payment:
+        data = self._request(
+            "POST",
+            f"/v1/payments/{payment_id}/cancel",
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        return Payment.model_validate(data)
+
+    def create_refund(
+        self, payment_id: str, request: RefundCreateRequest, *, idempotency_key: str
+    ) -> Refund:
+        data = self._request(
+            "POST",
+            f"/v1/payments/{payment_id}/refunds",
+            content=request.model_dump_json(),
+            headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
+        )
+        return Refund.model_validate(data)
+
+    def get_refund(self, payment_id: str, refund_id: str) -> Refund:
+        return Refund.model_validate(
+            self._request("GET", f"/v1/payments/{payment_id}/refunds/{refund_id}")
+        )
+
+    def list_payment_events(self, payment_id: str) -> list[PaymentEventItem]:
+        return PaymentEventList.model_validate(
+            self._request("GET", f"/v1/payments/{payment_id}/events")
+        ).results

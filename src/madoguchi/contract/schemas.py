@@ -4,17 +4,33 @@ Request models forbid unknown fields: this is how "no name, address or
 procedure name ever reaches Kessai" is enforced rather than promised.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 # 整理番号: what Shinsei shows the citizen. Only letters, digits and hyphens,
 # so nothing resembling a name can be smuggled in as a "reference".
 Reference = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9-]{4,40}$", strip_whitespace=False)
 ]
+
+
+def _to_utc(value: datetime) -> datetime:
+    """Times must carry an offset; they are kept in UTC (a database cannot
+    store every offset ISO 8601 allows, e.g. +18:26)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("a time zone offset is required")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the time is out of range") from exc
+
+
+# An ISO 8601 time with offset, normalised to UTC.
+UtcDateTime = Annotated[datetime, AfterValidator(_to_utc)]
+
 # Integer yen. The upper bound keeps a typo from becoming a 10-million-yen charge.
 Amount = Annotated[int, Field(ge=1, le=9_999_999)]
 
@@ -25,6 +41,7 @@ class PaymentStatus(StrEnum):
     SUCCEEDED = "succeeded"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    REFUNDED = "refunded"  # succeeded, then refunded in full
 
     @property
     def is_final(self) -> bool:
@@ -32,7 +49,12 @@ class PaymentStatus(StrEnum):
 
 
 FINAL_PAYMENT_STATUSES = frozenset(
-    {PaymentStatus.SUCCEEDED, PaymentStatus.CANCELLED, PaymentStatus.EXPIRED}
+    {
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.CANCELLED,
+        PaymentStatus.EXPIRED,
+        PaymentStatus.REFUNDED,
+    }
 )
 
 
@@ -50,7 +72,7 @@ class PaymentCreateRequest(StrictModel):
     reference: Reference
     amount: Amount
     return_url: Annotated[str, StringConstraints(pattern=r"^https?://", max_length=500)]
-    due_at: datetime | None = None
+    due_at: UtcDateTime | None = None
     language: Literal["ja", "en"] = "ja"
 
 
@@ -69,6 +91,11 @@ class Payment(BaseModel):
     due_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+    refunded_amount: int = Field(default=0, description="Yen refunded so far (succeeded refunds).")
+    refundable_amount: int = Field(
+        default=0,
+        description="Yen that can still be refunded: the amount less refunds succeeded or pending.",
+    )
     next_url: str | None = Field(
         default=None,
         description="Single-use link to the hosted payment page; only on create and checkout.",
@@ -79,15 +106,54 @@ class PaymentList(BaseModel):
     results: list[Payment]
 
 
+class PaymentCancelRequest(StrictModel):
+    """Cancel a payment nobody has paid yet. No fields: the body may be empty."""
+
+
+class RefundCreateRequest(StrictModel):
+    amount: Amount
+    # GOV.UK Pay's precondition: the merchant states what it believes can still
+    # be refunded; if another refund got there first, the request is refused
+    # with 409 instead of refunding twice.
+    expected_refundable_amount: Annotated[int, Field(ge=0, le=9_999_999)]
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"  # sent to the provider, answer not yet known
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # the provider refused: nothing was refunded
+
+
+class Refund(BaseModel):
+    id: str
+    payment_id: str
+    amount: int
+    status: RefundStatus
+    created_at: datetime
+    succeeded_at: datetime | None = None
+
+
+class PaymentEventItem(BaseModel):
+    type: str
+    created_at: datetime
+    data: dict[str, str | int | None] = Field(default_factory=dict)
+
+
+class PaymentEventList(BaseModel):
+    results: list[PaymentEventItem]
+
+
 class EventType(StrEnum):
     PAYMENT_SUCCEEDED = "payment.succeeded"
     PAYMENT_ATTEMPT_FAILED = "payment.attempt_failed"
     PAYMENT_EXPIRED = "payment.expired"
     PAYMENT_CANCELLED = "payment.cancelled"
+    PAYMENT_REFUNDED = "payment.refunded"
 
 
 class EventData(BaseModel):
     payment: Payment
+    refund: Refund | None = None
 
 
 class Event(BaseModel):

@@ -32,9 +32,37 @@ KESSAI_PUBLIC_URL = env("KESSAI_PUBLIC_URL", "http://127.0.0.1:8100")
 KESSAI_ACQUIRER_URL = env("KESSAI_ACQUIRER_URL", "http://127.0.0.1:8200")
 KESSAI_ACQUIRER_KEY = env("KESSAI_ACQUIRER_KEY", "acq_test_madoguchi")
 KESSAI_CHECKOUT_LINK_SECONDS = int(env("KESSAI_CHECKOUT_LINK_SECONDS", "900"))
-KESSAI_PROVIDERS = ["madoguchi.kessai.providers.card.provider.CardProvider"]
+KESSAI_PROVIDERS = [
+    "madoguchi.kessai.providers.card.provider.CardProvider",
+    "madoguchi.kessai.providers.paypay.provider.PayPayProvider",
+]
+# PayPay Open Payment API (the simulator under `madoguchi up`; in production
+# https://api.paypay.ne.jp with the merchant's own key, secret and merchant id).
+KESSAI_PAYPAY_URL = env("KESSAI_PAYPAY_URL", "http://127.0.0.1:8201")
+KESSAI_PAYPAY_API_KEY = env("KESSAI_PAYPAY_API_KEY", "paypay_test_key")
+KESSAI_PAYPAY_API_SECRET = env("KESSAI_PAYPAY_API_SECRET", "paypay-simulator-secret")
+KESSAI_PAYPAY_MERCHANT_ID = env("KESSAI_PAYPAY_MERCHANT_ID", "madoguchi-sim-merchant")
 
 MADOGUCHI_PERIODIC = [
     ("madoguchi.kessai.payments.tasks.notifications_sweep", 30.0),
     ("madoguchi.kessai.payments.tasks.payments_sweep", 30.0),
 ]
+
+# Apple Pay. The files come from Apple (merchant identity certificate and key
+# for merchant validation; payment processing key; Apple Root CA - G3); under
+# `madoguchi up` they are generated test stand-ins (var/applepay/).
+KESSAI_APPLEPAY_MERCHANT_ID = env("KESSAI_APPLEPAY_MERCHANT_ID", "merchant.jp.madoguchi.demo")
+KESSAI_APPLEPAY_DISPLAY_NAME = env("KESSAI_APPLEPAY_DISPLAY_NAME", "オンライン決済")
+KESSAI_APPLEPAY_ROOT_CERT = env("KESSAI_APPLEPAY_ROOT_CERT", "")
+KESSAI_APPLEPAY_PROCESSING_KEY = env("KESSAI_APPLEPAY_PROCESSING_KEY", "")
+KESSAI_APPLEPAY_IDENTITY_CERT = env("KESSAI_APPLEPAY_IDENTITY_CERT", "")
+KESSAI_APPLEPAY_IDENTITY_KEY = env("KESSAI_APPLEPAY_IDENTITY_KEY", "")
+# Hosts the browser-supplied validation URL may point at (Apple's gateways).
+KESSAI_APPLEPAY_VALIDATION_HOSTS = env(
+    "KESSAI_APPLEPAY_VALIDATION_HOSTS", "apple-pay-gateway.apple.com,cn-apple-pay-gateway.apple.com"
+).split(",")
+KESSAI_APPLEPAY_ALLOW_HTTP = env("KESSAI_APPLEPAY_ALLOW_HTTP", "") == "1"  # the local simulator
+# Demo mode: the simulator's payment sheet for browsers without Apple Pay.
+KESSAI_APPLEPAY_DEMO_URL = env("KESSAI_APPLEPAY_DEMO_URL", "")
+if KESSAI_APPLEPAY_PROCESSING_KEY:
+    KESSAI_PROVIDERS.append("madoguchi.kessai.providers.applepay.provider.ApplePayProvider")

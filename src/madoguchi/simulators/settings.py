@@ -7,8 +7,22 @@ SECRET_KEY = env("SIMULATORS_SECRET_KEY", "simulators-have-no-secrets-to-protect
 ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS: list[str] = []
 MIDDLEWARE: list[str] = []
-ROOT_URLCONF = "madoguchi.simulators.urls"
+# One process per simulator: the card acquirer (with the 3-DS issuer page) and PayPay.
+ROOT_URLCONF = {
+    "simulators": "madoguchi.simulators.urls",
+    "paypay_simulator": "madoguchi.simulators.urls_paypay",
+}[env("MADOGUCHI_SURFACE", "simulators")]
 DATABASES: dict[str, dict[str, str]] = {}
 USE_TZ = True
 LOGGING = logging_config()
 ACQUIRER_API_KEY = env("KESSAI_ACQUIRER_KEY", "acq_test_madoguchi")
+
+PAYPAY_API_KEY = env("KESSAI_PAYPAY_API_KEY", "paypay_test_key")
+PAYPAY_API_SECRET = env("KESSAI_PAYPAY_API_SECRET", "paypay-simulator-secret")
+PAYPAY_MERCHANT_ID = env("KESSAI_PAYPAY_MERCHANT_ID", "madoguchi-sim-merchant")
+# Where PayPay sends its webhooks: Kessai's public listener.
+PAYPAY_WEBHOOK_URL = (
+    env("KESSAI_PUBLIC_URL", "http://127.0.0.1:8100").rstrip("/") + "/paypay/webhook"
+)
+# Apple Pay demo mode: the test chain and the merchant's processing key (var/applepay).
+APPLEPAY_DEMO_DIR = env("KESSAI_APPLEPAY_DIR", "")

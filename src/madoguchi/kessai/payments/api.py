@@ -1,12 +1,11 @@
 """Merchant API v1 (contract v1). Thin: authenticate, validate, call services."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.params.functions import Header
+from ninja.params.functions import Header, Query
 from ninja.security import HttpBearer
 
 from madoguchi.contract import schemas
@@ -15,7 +14,15 @@ from madoguchi.kessai.merchants.services import api_key_authenticate, api_key_wi
 
 from . import services
 from .errors import KessaiServiceError
-from .selectors import payment_get, payment_list, payment_to_contract
+from .models import Refund
+from .selectors import (
+    payment_events,
+    payment_get,
+    payment_list,
+    payment_to_contract,
+    refund_get,
+    refund_to_contract,
+)
 
 
 class ApiKeyAuth(HttpBearer):
@@ -127,11 +134,26 @@ def create_payment(
     operation_id="listPayments",
 )
 def list_payments(
-    request: HttpRequest, reference: str | None = None, updated_since: datetime | None = None
+    request: HttpRequest,
+    reference: str | None = None,
+    updated_since: schemas.UtcDateTime | None = None,
+    status: schemas.PaymentStatus | None = None,
+    method: schemas.PaymentMethod | None = None,
+    created_from: schemas.UtcDateTime | None = None,
+    created_to: schemas.UtcDateTime | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 200,
 ) -> schemas.PaymentList:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
-    payments = payment_list(merchant=merchant, reference=reference, updated_since=updated_since)
-    return schemas.PaymentList(results=[payment_to_contract(p) for p in payments[:200]])
+    payments = payment_list(
+        merchant=merchant,
+        reference=reference,
+        updated_since=updated_since,
+        status=status,
+        method=method,
+        created_from=created_from,
+        created_to=created_to,
+    )
+    return schemas.PaymentList(results=[payment_to_contract(p) for p in payments[:limit]])
 
 
 @api.get(
@@ -174,3 +196,101 @@ def create_checkout(
         operation=operation,
     )
     return _json(status, body)
+
+
+@api.post(
+    "/v1/payments/{payment_id}/cancel",
+    response={200: schemas.Payment, **ERRORS},
+    summary="Cancel a payment that nobody has paid yet",
+    operation_id="cancelPayment",
+)
+def cancel_payment(
+    request: HttpRequest,
+    payment_id: str,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> HttpResponse:
+    merchant: Merchant = request.auth  # type: ignore[attr-defined]
+    key = _require_key(idempotency_key)
+
+    def operation() -> tuple[int, dict[str, Any]]:
+        payment = payment_get(merchant=merchant, public_id=payment_id)
+        cancelled = services.payment_cancel(payment=payment)
+        return 200, payment_to_contract(cancelled).model_dump(mode="json")
+
+    status, body = services.idempotent(
+        merchant=merchant,
+        key=key,
+        fingerprint=services.request_fingerprint(f"cancelPayment:{payment_id}", b""),
+        operation=operation,
+    )
+    return _json(status, body)
+
+
+@api.post(
+    "/v1/payments/{payment_id}/refunds",
+    response={201: schemas.Refund, **ERRORS},
+    summary="Refund a succeeded payment in full or in part",
+    description=(
+        "`expected_refundable_amount` must equal the payment's `refundable_amount` "
+        "now (409 `refund_amount_mismatch` otherwise), so a retried or concurrent "
+        "request never refunds twice. The refund is `succeeded`, `failed`, or "
+        "`pending` when the provider's answer is not yet known."
+    ),
+    operation_id="createRefund",
+)
+def create_refund(
+    request: HttpRequest,
+    payment_id: str,
+    payload: schemas.RefundCreateRequest,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> HttpResponse:
+    merchant: Merchant = request.auth  # type: ignore[attr-defined]
+    key = _require_key(idempotency_key)
+
+    def operation() -> tuple[int, dict[str, Any]]:
+        payment = payment_get(merchant=merchant, public_id=payment_id)
+        refund = services.refund_create(
+            payment=payment,
+            amount=payload.amount,
+            expected_refundable_amount=payload.expected_refundable_amount,
+        )
+        return 201, refund_to_contract(refund).model_dump(mode="json")
+
+    status, body = services.idempotent(
+        merchant=merchant,
+        key=key,
+        fingerprint=services.request_fingerprint(f"createRefund:{payment_id}", request.body),
+        operation=operation,
+    )
+    if status == 201:
+        # Sent after the reservation has committed, so no lock is held during
+        # the provider call; a replay sends it again (the provider deduplicates)
+        # and answers with the refund's state now.
+        refund = Refund.objects.select_related("payment", "attempt").get(public_id=body["id"])
+        refund = services.refund_submit(refund=refund)
+        body = refund_to_contract(refund).model_dump(mode="json")
+    return _json(status, body)
+
+
+@api.get(
+    "/v1/payments/{payment_id}/refunds/{refund_id}",
+    response={200: schemas.Refund, **ERRORS},
+    summary="Get a refund",
+    operation_id="getRefund",
+)
+def get_refund(request: HttpRequest, payment_id: str, refund_id: str) -> schemas.Refund:
+    merchant: Merchant = request.auth  # type: ignore[attr-defined]
+    payment = payment_get(merchant=merchant, public_id=payment_id)
+    return refund_to_contract(refund_get(payment=payment, public_id=refund_id))
+
+
+@api.get(
+    "/v1/payments/{payment_id}/events",
+    response={200: schemas.PaymentEventList, **ERRORS},
+    summary="The payment's history, oldest first",
+    operation_id="listPaymentEvents",
+)
+def list_payment_events(request: HttpRequest, payment_id: str) -> schemas.PaymentEventList:
+    merchant: Merchant = request.auth  # type: ignore[attr-defined]
+    payment = payment_get(merchant=merchant, public_id=payment_id)
+    return schemas.PaymentEventList(results=payment_events(payment=payment))

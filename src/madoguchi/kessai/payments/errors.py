@@ -46,3 +46,33 @@ class CheckoutLinkInvalid(KessaiServiceError):
     code = "checkout_link_invalid"
     http_status = 404
     message = "This checkout link has expired or was already used."
+
+
+class PaymentNotCancellable(KessaiServiceError):
+    code = "payment_not_cancellable"
+    http_status = 409
+    message = "Only a payment that has not succeeded or ended can be cancelled."
+
+
+class PaymentNotRefundable(KessaiServiceError):
+    code = "payment_not_refundable"
+    http_status = 409
+    message = "Only a succeeded payment can be refunded."
+
+
+class RefundAmountMismatch(KessaiServiceError):
+    code = "refund_amount_mismatch"
+    http_status = 409
+    message = "expected_refundable_amount does not match the amount refundable now."
+
+
+class RefundAmountUnavailable(KessaiServiceError):
+    code = "refund_amount_unavailable"
+    http_status = 409
+    message = "The refund is larger than the amount refundable."
+
+
+class RefundNotFound(KessaiServiceError):
+    code = "refund_not_found"
+    http_status = 404
+    message = "No such refund."

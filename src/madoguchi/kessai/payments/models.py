@@ -33,6 +33,11 @@ class Payment(models.Model):
     )
     paid_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
+    # Money sent back: succeeded refunds, and refunds sent but not yet answered.
+    # Both change only under the payment's row lock (services.refund_*), so
+    # ``amount - refunded_amount - refund_pending_amount`` is never negative.
+    refunded_amount = models.PositiveIntegerField(default=0)
+    refund_pending_amount = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -52,6 +57,12 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return self.public_id
 
+    @property
+    def refundable_amount(self) -> int:
+        if self.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+            return 0
+        return self.amount - self.refunded_amount - self.refund_pending_amount
+
 
 class Attempt(models.Model):
     """One try at paying: a card authorization, a PayPay code, an Apple Pay token."""
@@ -62,6 +73,9 @@ class Attempt(models.Model):
         DECLINED = "declined"
         FAILED = "failed"  # technical failure, outcome known: nothing was charged
         UNKNOWN = "unknown"  # the provider did not answer; the janitor asks later
+        # The citizen must act elsewhere first: a 3-D Secure challenge at the
+        # issuer, approval in the PayPay app. Blocks other attempts like PENDING.
+        REQUIRES_ACTION = "requires_action"
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="attempts")
     method = models.CharField(max_length=16, choices=[(m.value, m.value) for m in PaymentMethod])
@@ -72,12 +86,61 @@ class Attempt(models.Model):
     card_brand = models.CharField(max_length=16, blank=True)
     card_last4 = models.CharField(max_length=4, blank=True)
     eci = models.CharField(max_length=2, blank=True)
+    # EMV 3-D Secure 2: "frictionless" or "challenge"; empty for wallets.
+    three_ds = models.CharField(max_length=16, blank=True)
+    # Where the citizen acts (issuer challenge page, PayPay code URL / deep link).
+    action_url = models.CharField(max_length=500, blank=True)
+    action_deeplink = models.CharField(max_length=500, blank=True)
+    action_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "kessai_attempt"
         indexes = [models.Index(fields=["status", "created_at"])]
+
+
+def new_refund_id() -> str:
+    return "ref_" + secrets.token_hex(12)
+
+
+class Refund(models.Model):
+    """Money sent back for a succeeded payment, in full or in part."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"  # sent (or about to be); the janitor settles it
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_refund_id)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    # The attempt whose money is returned (the one that succeeded).
+    attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    failure_code = models.CharField(max_length=40, blank=True)
+    provider_reference = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "kessai_refund"
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class ApplePayTransaction(models.Model):
+    """Apple Pay transactionIds already used: a token is good for one try,
+    whatever its outcome (the unique index makes the check race-free)."""
+
+    transaction_id = models.CharField(max_length=128, unique=True)
+    seen_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "kessai_applepay_transaction"
 
 
 class PaymentEvent(models.Model):

@@ -5,8 +5,12 @@ from django.db.models import QuerySet
 from madoguchi.contract import schemas
 from madoguchi.kessai.merchants.models import Merchant
 
-from .errors import PaymentNotFound
-from .models import Payment
+from .errors import PaymentNotFound, RefundNotFound
+from .models import Payment, PaymentEvent, Refund
+
+# Event data keys a merchant may see (internal ids such as attempt numbers are
+# harmless, but the list keeps anything added later from leaking by default).
+PUBLIC_EVENT_KEYS = ("method", "code", "amount", "refund", "three_ds", "eci")
 
 
 def payment_get(*, merchant: Merchant, public_id: str) -> Payment:
@@ -17,14 +21,59 @@ def payment_get(*, merchant: Merchant, public_id: str) -> Payment:
 
 
 def payment_list(
-    *, merchant: Merchant, reference: str | None = None, updated_since: datetime | None = None
+    *,
+    merchant: Merchant,
+    reference: str | None = None,
+    updated_since: datetime | None = None,
+    status: schemas.PaymentStatus | None = None,
+    method: schemas.PaymentMethod | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
 ) -> QuerySet[Payment]:
     queryset = Payment.objects.filter(merchant=merchant).order_by("-created_at", "-id")
     if reference:
         queryset = queryset.filter(reference=reference)
     if updated_since:
         queryset = queryset.filter(updated_at__gte=updated_since)
+    if status:
+        queryset = queryset.filter(status=status)
+    if method:
+        queryset = queryset.filter(method=method)
+    if created_from:
+        queryset = queryset.filter(created_at__gte=created_from)
+    if created_to:
+        queryset = queryset.filter(created_at__lt=created_to)
     return queryset
+
+
+def payment_events(*, payment: Payment) -> list[schemas.PaymentEventItem]:
+    events = PaymentEvent.objects.filter(payment=payment).order_by("id")
+    return [
+        schemas.PaymentEventItem(
+            type=event.type,
+            created_at=event.created_at,
+            data={k: event.data[k] for k in PUBLIC_EVENT_KEYS if k in event.data},
+        )
+        for event in events
+    ]
+
+
+def refund_get(*, payment: Payment, public_id: str) -> Refund:
+    refund = Refund.objects.filter(payment=payment, public_id=public_id).first()
+    if refund is None:
+        raise RefundNotFound()
+    return refund
+
+
+def refund_to_contract(refund: Refund) -> schemas.Refund:
+    return schemas.Refund(
+        id=refund.public_id,
+        payment_id=refund.payment.public_id,
+        amount=refund.amount,
+        status=schemas.RefundStatus(refund.status),
+        created_at=refund.created_at,
+        succeeded_at=refund.succeeded_at,
+    )
 
 
 def payment_to_contract(payment: Payment, *, next_url: str | None = None) -> schemas.Payment:
@@ -38,5 +87,7 @@ def payment_to_contract(payment: Payment, *, next_url: str | None = None) -> sch
         due_at=payment.due_at,
         created_at=payment.created_at,
         updated_at=payment.updated_at,
+        refunded_amount=payment.refunded_amount,
+        refundable_amount=payment.refundable_amount,
         next_url=next_url,
     )

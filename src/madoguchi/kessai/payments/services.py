@@ -12,33 +12,40 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from madoguchi.contract import schemas
 from madoguchi.contract.schemas import EventType, PaymentMethod, PaymentStatus
 from madoguchi.kessai.merchants.models import Merchant
-from madoguchi.kessai.providers.base import ProviderResult, ProviderUnavailable
-from madoguchi.kessai.providers.card.cards import CardDetails
+from madoguchi.kessai.providers.base import ProviderResult, ProviderUnavailable, RefundResult
+from madoguchi.kessai.providers.card.cards import CardDetails, detect_brand
 from madoguchi.kessai.providers.registry import get_registry
 
 from .errors import (
     AttemptInProgress,
     CheckoutLinkInvalid,
     IdempotencyConflict,
+    PaymentNotCancellable,
     PaymentNotPayable,
+    PaymentNotRefundable,
     ReferenceInUse,
+    RefundAmountMismatch,
+    RefundAmountUnavailable,
 )
 from .ledger import ledger_add
 from .models import (
+    ApplePayTransaction,
     Attempt,
     CheckoutToken,
     IdempotencyRecord,
     Notification,
     Payment,
     PaymentEvent,
+    Refund,
 )
-from .selectors import payment_to_contract
+from .selectors import payment_to_contract, refund_to_contract
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +54,13 @@ IDEMPOTENCY_WINDOW = timedelta(hours=24)
 # "attempt created" and "provider called"): the janitor settles it.
 ATTEMPT_STALE_AFTER = timedelta(minutes=2)
 PAYABLE_STATUSES = [PaymentStatus.CREATED, PaymentStatus.STARTED]
+# Attempts whose outcome is still open: while one exists, no other attempt may
+# start and the payment may not be cancelled or expired (the money could move).
+OPEN_ATTEMPT_STATUSES = [
+    Attempt.Status.PENDING,
+    Attempt.Status.UNKNOWN,
+    Attempt.Status.REQUIRES_ACTION,
+]
 
 
 # --- idempotency -------------------------------------------------------------
@@ -172,7 +186,9 @@ def _transition(
     return bool(changed)
 
 
-def notification_enqueue(*, payment: Payment, event_type: EventType) -> Notification:
+def notification_enqueue(
+    *, payment: Payment, event_type: EventType, refund: Refund | None = None
+) -> Notification:
     """Record the event for the merchant and enqueue its delivery (same transaction)."""
     from .tasks import deliver_notification
 
@@ -181,7 +197,10 @@ def notification_enqueue(*, payment: Payment, event_type: EventType) -> Notifica
         id=event_id,
         type=event_type,
         created=timezone.now(),
-        data=schemas.EventData(payment=payment_to_contract(payment)),
+        data=schemas.EventData(
+            payment=payment_to_contract(payment),
+            refund=refund_to_contract(refund) if refund else None,
+        ),
     )
     notification = Notification.objects.create(
         event_id=event_id,
@@ -202,10 +221,7 @@ def _attempt_begin(
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status not in PAYABLE_STATUSES:
             raise PaymentNotPayable()
-        busy = locked.attempts.filter(
-            status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN],
-        )
-        if busy.exists():
+        if locked.attempts.filter(status__in=OPEN_ATTEMPT_STATUSES).exists():
             raise AttemptInProgress()
         attempt = Attempt.objects.create(
             payment=locked, method=method, card_brand=card_brand, card_last4=card_last4
@@ -221,17 +237,18 @@ def attempt_key(attempt: Attempt) -> str:
 
 def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
     """Record a provider's answer. Safe to call twice with the same answer."""
+    if result.requires_action:
+        return attempt_require_action(attempt=attempt, result=result)
     with transaction.atomic():
         new_status = Attempt.Status.SUCCEEDED if result.succeeded else Attempt.Status.DECLINED
-        changed = Attempt.objects.filter(
-            pk=attempt.pk, status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN]
-        ).update(
+        changed = Attempt.objects.filter(pk=attempt.pk, status__in=OPEN_ATTEMPT_STATUSES).update(
             status=new_status,
             decline_code=result.decline_code,
-            provider_reference=result.provider_reference,
+            provider_reference=result.provider_reference or attempt.provider_reference,
             card_brand=result.card_brand or attempt.card_brand,
             card_last4=result.card_last4 or attempt.card_last4,
             eci=result.eci,
+            three_ds=result.three_ds or attempt.three_ds,
             finished_at=timezone.now(),
         )
         attempt.refresh_from_db()
@@ -262,8 +279,12 @@ def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
                 notification_enqueue(payment=payment, event_type=EventType.PAYMENT_SUCCEEDED)
             else:
                 # Money was taken for a payment that had already ended (cancelled,
-                # expired, or paid by another attempt): flag it for a refund.
+                # expired, or paid by another attempt): it must not stand. The
+                # void is queued in this transaction, so it cannot be forgotten.
+                from .tasks import void_attempt
+
                 _event(payment, "attempt.succeeded_after_final", attempt=attempt.pk)
+                void_attempt.enqueue(attempt_id=attempt.pk)
                 logger.error(
                     "attempt %s succeeded on final payment %s", attempt.pk, payment.public_id
                 )
@@ -273,6 +294,55 @@ def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
         return attempt
 
 
+# How long the citizen has for a challenge or an app approval before the janitor
+# asks the provider (which ends its side of it by then).
+ACTION_WINDOW = timedelta(minutes=10)
+
+
+def attempt_require_action(*, attempt: Attempt, result: ProviderResult) -> Attempt:
+    """The provider waits for the citizen (3-DS challenge, PayPay app)."""
+    with transaction.atomic():
+        changed = Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.PENDING).update(
+            status=Attempt.Status.REQUIRES_ACTION,
+            provider_reference=result.provider_reference,
+            card_brand=result.card_brand or attempt.card_brand,
+            card_last4=result.card_last4 or attempt.card_last4,
+            three_ds=result.three_ds,
+            action_url=result.action_url,
+            action_deeplink=result.action_deeplink,
+            action_expires_at=timezone.now() + ACTION_WINDOW,
+        )
+        attempt.refresh_from_db()
+        if changed:
+            _event(
+                attempt.payment,
+                "attempt.requires_action",
+                attempt=attempt.pk,
+                method=attempt.method,
+                three_ds=result.three_ds,
+            )
+    return attempt
+
+
+def attempt_open(*, payment: Payment) -> Attempt | None:
+    """The attempt still waiting for the citizen or the provider, if any."""
+    return payment.attempts.filter(status__in=OPEN_ATTEMPT_STATUSES).order_by("-id").first()
+
+
+def attempt_refresh(*, attempt: Attempt) -> Attempt:
+    """Ask the provider now (the citizen is back from the issuer or the app)."""
+    if attempt.status not in OPEN_ATTEMPT_STATUSES:
+        return attempt
+    provider = get_registry().get(attempt.method)
+    try:
+        result = provider.inquire(attempt_key=attempt_key(attempt))
+    except ProviderUnavailable:
+        return attempt
+    if result is None or result.requires_action:
+        return attempt
+    return attempt_finish(attempt=attempt, result=result)
+
+
 def _attempt_mark_unknown(attempt: Attempt) -> None:
     Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.PENDING).update(
         status=Attempt.Status.UNKNOWN
@@ -280,15 +350,23 @@ def _attempt_mark_unknown(attempt: Attempt) -> None:
 
 
 @sensitive_variables("card")
-def card_payment_pay(*, payment: Payment, card: CardDetails) -> Attempt:
-    """Authorize and capture by card. The card exists only in memory here."""
+def card_payment_pay(*, payment: Payment, card: CardDetails, return_url: str = "") -> Attempt:
+    """Authorize and capture by card. The card exists only in memory here.
+
+    With EMV 3-D Secure the attempt may come back ``requires_action``: the
+    citizen answers the issuer's challenge at ``attempt.action_url``, which
+    returns the browser to ``return_url``; ``attempt_refresh`` then settles it.
+    """
     attempt = _attempt_begin(
         payment=payment, method=PaymentMethod.CARD, card_brand=card.brand, card_last4=card.last4
     )
     provider = get_registry().get(PaymentMethod.CARD)
     try:
         result = provider.authorize(  # type: ignore[attr-defined]
-            attempt_key=attempt_key(attempt), amount=payment.amount, card=card
+            attempt_key=attempt_key(attempt),
+            amount=payment.amount,
+            card=card,
+            return_url=return_url,
         )
     except ProviderUnavailable:
         _attempt_mark_unknown(attempt)
@@ -297,12 +375,101 @@ def card_payment_pay(*, payment: Payment, card: CardDetails) -> Attempt:
     return attempt_finish(attempt=attempt, result=result)
 
 
+def paypay_payment_start(*, payment: Payment, return_url: str) -> Attempt:
+    """Create a PayPay dynamic QR code for the payment (a new attempt).
+
+    The merchantPaymentId is the attempt key, so an inquiry can always find
+    it. Nothing but the amount goes to PayPay: no order description.
+    """
+    attempt = _attempt_begin(payment=payment, method=PaymentMethod.PAYPAY)
+    provider = get_registry().get(PaymentMethod.PAYPAY)
+    try:
+        result = provider.start(  # type: ignore[attr-defined]
+            attempt_key=attempt_key(attempt), amount=payment.amount, return_url=return_url
+        )
+    except ProviderUnavailable:
+        _attempt_mark_unknown(attempt)
+        attempt.refresh_from_db()
+        return attempt
+    return attempt_finish(attempt=attempt, result=result)
+
+
+@sensitive_variables("token", "decrypted")
+def applepay_payment_pay(*, payment: Payment, token: dict[str, Any]) -> Attempt:
+    """Pay with an Apple Pay token: verify and decrypt it, refuse a replayed
+    transactionId or a token for another amount, then authorize through the
+    acquirer with the device account number, cryptogram and ECI.
+
+    Raises ``TokenError`` (nothing recorded but the transactionId) before
+    any attempt exists. The device account number lives only in memory.
+    """
+    from madoguchi.kessai.providers.applepay.token import TokenError
+
+    provider = get_registry().get(PaymentMethod.APPLE_PAY)
+    decrypted = provider.decrypt(token=token)  # type: ignore[attr-defined]
+    try:
+        with transaction.atomic():
+            ApplePayTransaction.objects.create(transaction_id=decrypted.transaction_id)
+    except IntegrityError as exc:
+        raise TokenError("replayed") from exc
+    if decrypted.amount != payment.amount or decrypted.currency_code != "392":
+        raise TokenError("amount_mismatch")
+    attempt = _attempt_begin(
+        payment=payment,
+        method=PaymentMethod.APPLE_PAY,
+        card_brand=detect_brand(decrypted.dpan) or "",
+        card_last4=decrypted.last4,
+    )
+    try:
+        result = provider.authorize(  # type: ignore[attr-defined]
+            attempt_key=attempt_key(attempt), payment=decrypted
+        )
+    except ProviderUnavailable:
+        _attempt_mark_unknown(attempt)
+        attempt.refresh_from_db()
+        return attempt
+    return attempt_finish(attempt=attempt, result=result)
+
+
+def attempt_abandon(*, attempt: Attempt) -> Attempt:
+    """The citizen gives up waiting (chooses another method): make sure the
+    provider can no longer complete it, then record what it says."""
+    if attempt.status != Attempt.Status.REQUIRES_ACTION:
+        return attempt
+    provider = get_registry().get(attempt.method)
+    try:
+        provider.cancel_action(attempt_key=attempt_key(attempt))
+    except ProviderUnavailable:
+        return attempt
+    return attempt_refresh(attempt=attempt)
+
+
+def attempt_for_provider_key(*, key: str) -> Attempt | None:
+    """The attempt a provider refers to by our key (``att_<payment>_<pk>``)."""
+    _, _, pk = key.rpartition("_")
+    if not pk.isdigit():
+        return None
+    attempt = Attempt.objects.select_related("payment").filter(pk=int(pk)).first()
+    if attempt is None or attempt_key(attempt) != key:
+        return None
+    return attempt
+
+
 def attempts_settle_unknown() -> int:
     """Janitor: ask the provider about attempts whose outcome we never learnt."""
-    cutoff = timezone.now() - ATTEMPT_STALE_AFTER
+    now = timezone.now()
     settled = 0
     stale = Attempt.objects.select_related("payment").filter(
-        status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN], created_at__lt=cutoff
+        Q(
+            status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN],
+            created_at__lt=now - ATTEMPT_STALE_AFTER,
+        )
+        # Challenges and app approvals: once the window has passed, the
+        # provider has ended its side and answers with the final outcome.
+        | Q(
+            status=Attempt.Status.REQUIRES_ACTION,
+            action_expires_at__lt=now - ATTEMPT_STALE_AFTER,
+        )
     )
     for attempt in stale[:100]:
         provider = get_registry().get(attempt.method)
@@ -310,6 +477,18 @@ def attempts_settle_unknown() -> int:
             result = provider.inquire(attempt_key=attempt_key(attempt))
         except ProviderUnavailable:
             continue
+        if result is not None and result.requires_action:
+            if attempt.status != Attempt.Status.REQUIRES_ACTION:
+                continue
+            # The window has passed (a PayPay code past its expiry still reads
+            # CREATED): end it at the provider, then read the final state.
+            try:
+                provider.cancel_action(attempt_key=attempt_key(attempt))
+                result = provider.inquire(attempt_key=attempt_key(attempt))
+            except ProviderUnavailable:
+                continue
+            if result is not None and result.requires_action:
+                continue
         if result is None:
             # The provider never received it: nothing was charged.
             result = ProviderResult(succeeded=False, decline_code="not_received")
@@ -322,14 +501,212 @@ def payments_expire_due() -> int:
     """Expire unpaid payments past their due date."""
     expired = 0
     due = Payment.objects.filter(status__in=PAYABLE_STATUSES, due_at__lt=timezone.now())
-    for payment in due.select_related("merchant")[:500]:
+    for payment_id in list(due.values_list("pk", flat=True)[:500]):
         with transaction.atomic():
-            if payment.attempts.filter(
-                status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN]
-            ).exists():
-                continue  # let the janitor settle it first
+            # The row lock orders expiry against an attempt starting (which
+            # takes the same lock), so no attempt can begin on an expired payment.
+            payment = (
+                Payment.objects.select_for_update().select_related("merchant").get(pk=payment_id)
+            )
+            if payment.attempts.filter(status__in=OPEN_ATTEMPT_STATUSES).exists():
+                continue  # let the janitor (or the citizen) settle it first
             if _transition(payment, to=PaymentStatus.EXPIRED, allowed_from=PAYABLE_STATUSES):
                 _event(payment, "payment.expired")
                 notification_enqueue(payment=payment, event_type=EventType.PAYMENT_EXPIRED)
                 expired += 1
     return expired
+
+
+def checkout_tokens_prune() -> int:
+    """Delete checkout links that expired more than a day ago (they are useless)."""
+    deleted, _ = CheckoutToken.objects.filter(
+        expires_at__lt=timezone.now() - timedelta(days=1)
+    ).delete()
+    return deleted
+
+
+# --- cancel ------------------------------------------------------------------
+
+
+def payment_cancel(*, payment: Payment) -> Payment:
+    """Cancel a payment nobody has paid. Idempotent: cancelling twice is fine.
+
+    Refused while an attempt is open: its money might still move, and the row
+    lock makes "attempt starts" and "payment cancelled" strictly ordered.
+    """
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().select_related("merchant").get(pk=payment.pk)
+        if locked.status == PaymentStatus.CANCELLED:
+            return locked
+        if locked.status not in PAYABLE_STATUSES:
+            raise PaymentNotCancellable()
+        if locked.attempts.filter(status__in=OPEN_ATTEMPT_STATUSES).exists():
+            raise AttemptInProgress()
+        _transition(locked, to=PaymentStatus.CANCELLED, allowed_from=PAYABLE_STATUSES)
+        _event(locked, "payment.cancelled")
+        # Links already handed out stop working at once.
+        CheckoutToken.objects.filter(payment=locked, used_at__isnull=True).update(
+            expires_at=timezone.now()
+        )
+        notification_enqueue(payment=locked, event_type=EventType.PAYMENT_CANCELLED)
+        return locked
+
+
+# --- refunds -----------------------------------------------------------------
+
+REFUND_STALE_AFTER = timedelta(minutes=2)
+
+
+def refund_create(*, payment: Payment, amount: int, expected_refundable_amount: int) -> Refund:
+    """Refund part or all of a succeeded payment.
+
+    The amount is reserved (``refund_pending_amount``) under the payment's row
+    lock together with the precondition check; the caller then sends it with
+    ``refund_submit`` *after* commit (never holding the lock during the
+    provider call), idempotent by the refund's id. Two refunds racing with the
+    same precondition: the second sees the reservation and gets 409.
+    """
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+            raise PaymentNotRefundable()
+        refundable = locked.refundable_amount
+        if expected_refundable_amount != refundable:
+            raise RefundAmountMismatch(
+                f"expected_refundable_amount is {expected_refundable_amount}, "
+                f"but {refundable} can be refunded now."
+            )
+        if amount > refundable:
+            raise RefundAmountUnavailable(f"At most {refundable} can be refunded.")
+        attempt = locked.attempts.filter(status=Attempt.Status.SUCCEEDED).order_by("-id").first()
+        if attempt is None:  # pragma: no cover - a succeeded payment has its attempt
+            raise PaymentNotRefundable()
+        refund = Refund.objects.create(payment=locked, attempt=attempt, amount=amount)
+        Payment.objects.filter(pk=locked.pk).update(
+            refund_pending_amount=locked.refund_pending_amount + amount,
+            updated_at=timezone.now(),
+        )
+        _event(locked, "refund.requested", refund=refund.public_id, amount=amount)
+    return refund
+
+
+def refund_key(refund: Refund) -> str:
+    return refund.public_id
+
+
+def refund_submit(*, refund: Refund) -> Refund:
+    """Send a pending refund to the provider (again); safe to repeat."""
+    if refund.status != Refund.Status.PENDING:
+        return refund
+    attempt = refund.attempt
+    provider = get_registry().get(attempt.method)
+    try:
+        result = provider.refund(
+            attempt_key=attempt_key(attempt),
+            provider_reference=attempt.provider_reference,
+            refund_key=refund_key(refund),
+            amount=refund.amount,
+        )
+    except ProviderUnavailable:
+        # Left pending: the janitor asks again. The reservation keeps anyone
+        # from refunding the same money meanwhile.
+        logger.warning("refund %s: provider unavailable", refund.public_id)
+        refund.refresh_from_db()
+        return refund
+    return refund_finish(refund=refund, result=result)
+
+
+def refund_finish(*, refund: Refund, result: RefundResult) -> Refund:
+    """Record the provider's answer about a refund. Safe to call twice."""
+    now = timezone.now()
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update().select_related("merchant").get(pk=refund.payment_id)
+        )
+        new_status = Refund.Status.SUCCEEDED if result.succeeded else Refund.Status.FAILED
+        changed = Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+            status=new_status,
+            failure_code=result.failure_code,
+            provider_reference=result.provider_reference,
+            succeeded_at=now if result.succeeded else None,
+            finished_at=now,
+        )
+        refund.refresh_from_db()
+        if not changed:
+            return refund
+        fields: dict[str, Any] = {
+            "refund_pending_amount": payment.refund_pending_amount - refund.amount,
+        }
+        if not result.succeeded:
+            Payment.objects.filter(pk=payment.pk).update(updated_at=now, **fields)
+            _event(payment, "refund.failed", refund=refund.public_id, code=result.failure_code)
+            return refund
+        fields["refunded_amount"] = payment.refunded_amount + refund.amount
+        if fields["refunded_amount"] == payment.amount:
+            _transition(
+                payment, to=PaymentStatus.REFUNDED, allowed_from=[PaymentStatus.SUCCEEDED], **fields
+            )
+        else:
+            Payment.objects.filter(pk=payment.pk).update(updated_at=now, **fields)
+            payment.refresh_from_db()
+        _event(payment, "payment.refunded", refund=refund.public_id, amount=refund.amount)
+        ledger_add(
+            merchant_id=payment.merchant_id,
+            method=payment.method,
+            at=now,
+            refunded_amount=refund.amount,
+        )
+        notification_enqueue(payment=payment, event_type=EventType.PAYMENT_REFUNDED, refund=refund)
+        return refund
+
+
+def refunds_settle_pending() -> int:
+    """Janitor: ask about refunds whose answer was lost, or send them again."""
+    cutoff = timezone.now() - REFUND_STALE_AFTER
+    settled = 0
+    stale = Refund.objects.select_related("attempt", "payment").filter(
+        status=Refund.Status.PENDING, created_at__lt=cutoff
+    )
+    for refund in stale[:100]:
+        provider = get_registry().get(refund.attempt.method)
+        try:
+            result = provider.inquire_refund(refund_key=refund_key(refund))
+        except ProviderUnavailable:
+            continue
+        if result is None:
+            refund = refund_submit(refund=refund)  # never arrived: send it (idempotent)
+        else:
+            refund = refund_finish(refund=refund, result=result)
+        settled += refund.status != Refund.Status.PENDING
+    return settled
+
+
+# --- voids -------------------------------------------------------------------
+
+
+def attempt_void(*, attempt: Attempt) -> None:
+    """Reverse a charge that succeeded on an ended payment. Raises
+    ProviderUnavailable for the task to retry; voiding twice is harmless."""
+    provider = get_registry().get(attempt.method)
+    provider.void(attempt_key=attempt_key(attempt), provider_reference=attempt.provider_reference)
+    with transaction.atomic():
+        voided = attempt.payment.events.filter(type="attempt.voided", data__attempt=attempt.pk)
+        if not voided.exists():
+            _event(attempt.payment, "attempt.voided", attempt=attempt.pk)
+
+
+# --- notifications -----------------------------------------------------------
+
+
+def notification_resend(*, notification: Notification) -> Notification:
+    """Deliver an event again now, whatever happened before (an operator's
+    manual resend). Same event id and body: the receiver deduplicates."""
+    from .tasks import deliver_notification
+
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.PENDING, next_attempt_at=timezone.now()
+        )
+        deliver_notification.enqueue(notification_id=notification.pk)
+    notification.refresh_from_db()
+    return notification

@@ -100,8 +100,36 @@ def notifications_sweep() -> None:
         deliver_notification.enqueue(notification_id=notification_id)
 
 
+@task()
+def void_attempt(attempt_id: int, tries: int = 0) -> bool:
+    """Reverse a charge on an ended payment; retried with back-off."""
+    from madoguchi.kessai.providers.base import ProviderUnavailable
+
+    from .models import Attempt
+    from .services import attempt_void
+
+    attempt = Attempt.objects.select_related("payment").get(pk=attempt_id)
+    try:
+        attempt_void(attempt=attempt)
+    except ProviderUnavailable:
+        delay = backoff_delay(tries)
+        if delay is None:
+            logger.error("gave up voiding attempt %s", attempt_id)
+            return False
+        enqueue_later(void_attempt, delay, attempt_id=attempt_id, tries=tries + 1)
+        return False
+    return True
+
+
 def payments_sweep() -> None:
-    from .services import attempts_settle_unknown, payments_expire_due
+    from .services import (
+        attempts_settle_unknown,
+        checkout_tokens_prune,
+        payments_expire_due,
+        refunds_settle_pending,
+    )
 
     attempts_settle_unknown()
+    refunds_settle_pending()
     payments_expire_due()
+    checkout_tokens_prune()

@@ -24,6 +24,7 @@ class Application(models.Model):
         PAID = "paid", _("決済済")
         EXPIRED = "expired", _("期限切れ")
         CANCELLED = "cancelled", _("取消")
+        REFUNDED = "refunded", _("返金済")
 
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="applications")
     # Null only for rows filed before versions existed.

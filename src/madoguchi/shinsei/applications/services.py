@@ -448,6 +448,8 @@ _PAYMENT_TRANSITIONS: dict[schemas.PaymentStatus, tuple[str, list[str]]] = {
         PaymentStatus.CANCELLED,
         [PaymentStatus.PREPARING, PaymentStatus.UNPAID],
     ),
+    # Refunded in full: only after paid, and nothing ever replaces it.
+    schemas.PaymentStatus.REFUNDED: (PaymentStatus.REFUNDED, [PaymentStatus.PAID]),
 }
 
 
