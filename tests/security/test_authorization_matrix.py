@@ -13,6 +13,7 @@ citizen, A's department, the agency's reviewer (sees every department of
 and reads the audit log) and A's merchant.
 """
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -230,6 +231,19 @@ MATRIX: dict[tuple[str, str], Checks] = {
     ("kessai_public", "api/v1/payments/<payment_id>/checkout"): [
         ("POST", {"*": 401, "merchant_other": 404, "merchant_owner": 201})
     ],
+    ("kessai_public", "api/v1/payments/<payment_id>/events"): [
+        ("GET", {"*": 401, "merchant_other": 404, "merchant_owner": 200})
+    ],
+    # A valid refund request (BODIES): another merchant's payment is 404; A's
+    # own is refused with 409 because A is not paid (nothing is refunded).
+    ("kessai_public", "api/v1/payments/<payment_id>/refunds"): [
+        ("POST", {"*": 401, "merchant_other": 404, "merchant_owner": 409})
+    ],
+    # A has no refund: refund_id is made up, so the owner's answer is 404 too
+    # (the refund's own positive control is in tests/kessai/test_lifecycle.py).
+    ("kessai_public", "api/v1/payments/<payment_id>/refunds/<refund_id>"): [
+        ("GET", {"*": 401, "merchant_other": 404, "merchant_owner": 404})
+    ],
     # The payment page: only the browser that came through the single-use link.
     ("kessai_public", "checkout/<str:token>/"): [("GET", {"*": 404})],
     ("kessai_public", "pay/<str:public_id>/"): [("GET", ONLY_CITIZEN_OWNER_PAGE)],
@@ -237,8 +251,60 @@ MATRIX: dict[tuple[str, str], Checks] = {
         ("POST", {"*": 404, "citizen_owner": 400}),
         ("GET", {"*": 405}),
     ],
+    # 3-D Secure: with no challenge open the owner is sent back to the page.
+    ("kessai_public", "pay/<str:public_id>/card/3ds"): [
+        ("GET", {"*": 404, "citizen_owner": 302}),
+        ("POST", {"*": 405}),
+    ],
+    ("kessai_public", "pay/<str:public_id>/card/return"): [
+        ("GET", {"*": 404, "citizen_owner": 302}),
+        ("POST", {"*": 405}),
+    ],
+    # PayPay, in the order a citizen goes: start (to the QR page), the QR
+    # page, the polled status, back from the app, cancel (the attempt is
+    # abandoned: 402 with the message, and A is payable again).
+    ("kessai_public", "pay/<str:public_id>/paypay/start"): [
+        ("POST", {"*": 404, "citizen_owner": 302}),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_public", "pay/<str:public_id>/paypay"): [
+        ("GET", {"*": 404, "citizen_owner": 200}),
+        ("POST", {"*": 405}),
+    ],
+    ("kessai_public", "pay/<str:public_id>/paypay/status"): [
+        ("GET", {"*": 404, "citizen_owner": 200}),
+        ("POST", {"*": 405}),
+    ],
+    ("kessai_public", "pay/<str:public_id>/paypay/return"): [
+        ("GET", {"*": 404, "citizen_owner": 302}),
+        ("POST", {"*": 405}),
+    ],
+    ("kessai_public", "pay/<str:public_id>/paypay/cancel"): [
+        ("POST", {"*": 404, "citizen_owner": 402}),
+        ("GET", {"*": 405}),
+    ],
+    # PayPay's webhook: no session, no key; the body is only a hint (the
+    # outcome is read from PayPay's API), and a body that is not JSON is 400.
+    ("kessai_public", "paypay/webhook"): [("POST", {"*": 400}), ("GET", {"*": 405})],
+    # Apple Pay: the owner's empty requests are refused by the view itself.
+    ("kessai_public", "pay/<str:public_id>/applepay/validate"): [
+        ("POST", {"*": 404, "citizen_owner": 502}),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_public", "pay/<str:public_id>/applepay/authorize"): [
+        ("POST", {"*": 404, "citizen_owner": 400}),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_public", "pay/<str:public_id>/applepay/demo"): [
+        ("POST", {"*": 404, "citizen_owner": 400}),
+        ("GET", {"*": 405}),
+    ],
     ("kessai_public", "pay/<str:public_id>/complete"): [("GET", {"*": 404, "citizen_owner": 302})],
     ("kessai_public", "pay/<str:public_id>/back"): [("GET", {"*": 404, "citizen_owner": 302})],
+    # Last on this listener: the owner's cancel really cancels A.
+    ("kessai_public", "api/v1/payments/<payment_id>/cancel"): [
+        ("POST", {"*": 401, "merchant_other": 404, "merchant_owner": 200})
+    ],
     ("kessai_public", "healthz"): [("GET", OPEN)],
     # Kessai console: viewers and administrators; the audit log administrators only.
     ("kessai_console", ""): [("GET", ONLY_CONSOLE)],
@@ -255,6 +321,14 @@ MATRIX: dict[tuple[str, str], Checks] = {
     ],
     ("kessai_console", "healthz"): [("GET", OPEN)],
     ("kessai_console", "logout"): [("POST", {"*": 302})],
+}
+# Request bodies (JSON), where an empty request would stop at validation
+# before the check that matters.
+BODIES: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("kessai_public", "api/v1/payments/<payment_id>/refunds", "POST"): {
+        "amount": 100,
+        "expected_refundable_amount": 0,
+    },
 }
 # Where a role legitimately sees application A's reference number.
 SEES_REFERENCE = {
@@ -339,6 +413,7 @@ def world(
         "language": "ja",  # the default: the cookie it sets changes nothing later
         "procedure_id": str(application.procedure_id),
         "file_id": kept["file"],
+        "refund_id": "re_not_a_real_refund",
     }
     return {"browsers": browsers, "values": values}
 
@@ -367,12 +442,20 @@ def test_every_role_gets_the_expected_answer_everywhere(world: dict[str, Any]) -
         for method, expect in checks:
             for role in ROLES:
                 client = world["browsers"][role][surface]
+                # A fresh Idempotency-Key per request: a reused one would be
+                # refused before the check that matters.
+                key = {"HTTP_IDEMPOTENCY_KEY": f"matrix-{role}-{method}-{route}"}
+                body = BODIES.get((surface, route, method))
                 if method == "POST" and route == "login":
                     # Each role tries its own (unknown) login ID: ten failures
                     # lock an ID whoever tries it, and there are more roles.
                     response = client.post(path, {"login_id": f"matrix-{role}"})
+                elif body is not None:
+                    response = client.generic(
+                        method, path, json.dumps(body), "application/json", **key
+                    )
                 else:
-                    response = client.generic(method, path)
+                    response = client.generic(method, path, **key)
                 wanted = expect.get(role, expect.get("*"))
                 if response.status_code != wanted:
                     surprises.append(
