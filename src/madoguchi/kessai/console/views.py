@@ -10,7 +10,6 @@ from madoguchi.platform.accounts import login_required, session_login, session_l
 from madoguchi.platform.audit.models import AuditRecord
 from madoguchi.platform.audit.services import audit_record
 
-from . import selectors
 from .models import ConsoleAccount
 
 console_login_required = login_required(ConsoleAccount, "console:login")
@@ -41,17 +40,3 @@ def login(request: HttpRequest) -> HttpResponse:
 def logout(request: HttpRequest) -> HttpResponse:
     session_logout(request)
     return HttpResponseRedirect(reverse("console:login"))
-
-
-@never_cache
-@console_login_required
-def payments(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "console/payments.html",
-        {
-            "account": request.account,  # type: ignore[attr-defined]
-            "payments": selectors.payments_recent(),
-            "totals": selectors.totals_by_method(),
-        },
-    )
