@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from madoguchi.kessai.statistics.fees import FeeSchedule
 from madoguchi.platform.audit.services import audit_record
 
 from . import charts, exports, selectors
@@ -42,13 +43,16 @@ def dashboard_day(request: HttpRequest) -> HttpResponse:
     form = DayForm(request.GET)
     day = (form.cleaned_data.get("day") if form.is_valid() else None) or selectors.today_jst()
     merchant_id = form.merchant_id()
+    fees = FeeSchedule.load()
     board = selectors.dashboard(
-        start=day, end=day + datetime.timedelta(days=1), merchant_id=merchant_id
+        start=day, end=day + datetime.timedelta(days=1), merchant_id=merchant_id, fees=fees
     )
     trend = selectors.dashboard(
         start=day - datetime.timedelta(days=30),
         end=day + datetime.timedelta(days=1),
         merchant_id=merchant_id,
+        fees=fees,
+        groups=("day",),
     )
     days = trend.day_rows()
     trend_chart = charts.line_chart(
@@ -86,9 +90,14 @@ def dashboard_month(request: HttpRequest) -> HttpResponse:
         selectors.today_jst()
     )
     end = selectors.add_months(start, 1)
-    board = selectors.dashboard(start=start, end=end, merchant_id=merchant_id)
+    fees = FeeSchedule.load()
+    board = selectors.dashboard(start=start, end=end, merchant_id=merchant_id, fees=fees)
     year = selectors.dashboard(
-        start=selectors.add_months(start, -11), end=end, merchant_id=merchant_id
+        start=selectors.add_months(start, -11),
+        end=end,
+        merchant_id=merchant_id,
+        fees=fees,
+        groups=("month",),
     )
     months = year.month_rows()
     days = board.day_rows()

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 
 from madoguchi.contract.schemas import PaymentMethod, PaymentStatus
 from madoguchi.kessai.merchants.models import Merchant
@@ -115,45 +116,60 @@ class Dashboard:
         return [(m, self.by_month.get(m, Figures())) for m in months]
 
 
+_SUMS = ("succeeded_count", "succeeded_amount", "refunded_count", "refunded_amount")
+
+
 def dashboard(
     *,
     start: datetime.date,
     end: datetime.date,
     merchant_id: int | None = None,
     fees: FeeSchedule | None = None,
+    groups: tuple[str, ...] = ("method", "merchant", "day", "month"),
 ) -> Dashboard:
-    """Totals over JST days ``start`` ≤ day < ``end``, from the summary rows only:
-    at most days × merchants × methods rows, whatever the number of payments."""
+    """Totals over JST days ``start`` ≤ day < ``end``, from the summary rows only
+    (at most days × merchants × methods of them, whatever the number of
+    payments), summed by the database, fees included."""
     fees = fees or FeeSchedule.load()
     rows = DailySummary.objects.filter(day__gte=start, day__lt=end)
     if merchant_id is not None:
         rows = rows.filter(merchant_id=merchant_id)
+    # Aliases differ from the column names: the fee expression reads the columns.
+    sums = {f"sum_{name}": Sum(name) for name in _SUMS} | {"sum_fee": Sum(fees.expression())}
     result = Dashboard(start=start, end=end)
-    for row in rows.values_list(
-        "day",
-        "merchant_id",
-        "method",
-        "succeeded_count",
-        "succeeded_amount",
-        "refunded_count",
-        "refunded_amount",
-    ).iterator():
-        day, merchant, method, s_count, s_amount, r_count, r_amount = row
-        figures = Figures(
-            succeeded_count=s_count,
-            succeeded_amount=s_amount,
-            refunded_count=r_count,
-            refunded_amount=r_amount,
-            fee=fees.fee(method=method, day=day, amount=s_amount, count=s_count),
-        )
-        result.total.add(figures)
-        result.by_method.setdefault(method, Figures()).add(figures)
-        result.by_merchant.setdefault(merchant, Figures()).add(figures)
-        result.by_day.setdefault(day, Figures()).add(figures)
-        result.by_month.setdefault((day.year, day.month), Figures()).add(figures)
-    result.merchant_names = dict(
-        Merchant.objects.filter(pk__in=result.by_merchant).values_list("pk", "display_name")
+    # One query: by day (or by month when only months are asked for), merchant
+    # and method, with the fees summed by the database; rolled up here.
+    by_month_only = set(groups) <= {"month"}
+    period = TruncMonth("day") if by_month_only else F("day")
+    query = (
+        rows.annotate(period=period)
+        .values("period", "merchant_id", "method")
+        .annotate(**sums)
+        .order_by()
     )
+    for row in query:
+        values: dict[str, Any] = dict(row)
+        figures = Figures(
+            succeeded_count=values["sum_succeeded_count"] or 0,
+            succeeded_amount=values["sum_succeeded_amount"] or 0,
+            refunded_count=values["sum_refunded_count"] or 0,
+            refunded_amount=values["sum_refunded_amount"] or 0,
+            fee=values["sum_fee"] or 0,
+        )
+        day: datetime.date = values["period"]
+        result.total.add(figures)
+        if "method" in groups:
+            result.by_method.setdefault(values["method"], Figures()).add(figures)
+        if "merchant" in groups:
+            result.by_merchant.setdefault(values["merchant_id"], Figures()).add(figures)
+        if "day" in groups and not by_month_only:
+            result.by_day.setdefault(day, Figures()).add(figures)
+        if "month" in groups:
+            result.by_month.setdefault((day.year, day.month), Figures()).add(figures)
+    if result.by_merchant:
+        result.merchant_names = dict(
+            Merchant.objects.filter(pk__in=result.by_merchant).values_list("pk", "display_name")
+        )
     return result
 
 

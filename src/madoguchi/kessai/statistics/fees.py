@@ -8,7 +8,17 @@ with the rate in effect on that day. Refunds do not give fees back.
 import bisect
 import datetime
 from collections import defaultdict
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR
+
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    ExpressionWrapper,
+    F,
+    Q,
+    Value,
+    When,
+)
 
 from .models import FeeRate
 
@@ -36,5 +46,35 @@ class FeeSchedule:
         rate = self.rate_on(method, day)
         if rate is None or not count:
             return 0
-        proportional = (Decimal(amount) * rate.percent / 100).to_integral_value(ROUND_FLOOR)
-        return int(proportional) + rate.fixed_yen * count
+        return amount * milli_percent(rate) // 100_000 + rate.fixed_yen * count
+
+    def periods(self) -> list[tuple[str, datetime.date, datetime.date | None, FeeRate]]:
+        """Each rate with the day it starts and the day the next one starts."""
+        out = []
+        for method, rates in self._rates.items():
+            for index, rate in enumerate(rates):
+                following = rates[index + 1].effective_from if index + 1 < len(rates) else None
+                out.append((method, rate.effective_from, following, rate))
+        return out
+
+    def expression(self) -> Case:
+        """The same rule as ``fee`` as a SQL expression over summary rows, so the
+        database sums fees without sending the rows to Python. Integer division
+        of non-negative numbers is the floor in both SQLite and PostgreSQL."""
+        whens = []
+        for method, start, end, rate in self.periods():
+            condition = Q(method=method, day__gte=start, succeeded_count__gt=0)
+            if end is not None:
+                condition &= Q(day__lt=end)
+            fee = ExpressionWrapper(
+                F("succeeded_amount") * Value(milli_percent(rate)) / Value(100_000)
+                + F("succeeded_count") * Value(rate.fixed_yen),
+                output_field=BigIntegerField(),
+            )
+            whens.append(When(condition, then=fee))
+        return Case(*whens, default=Value(0), output_field=BigIntegerField())
+
+
+def milli_percent(rate: FeeRate) -> int:
+    # percent has three decimal places: an exact integer in thousandths
+    return int((rate.percent * 1000).to_integral_value(ROUND_FLOOR))
