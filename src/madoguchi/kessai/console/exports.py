@@ -28,7 +28,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _jst(moment: datetime.datetime | None) -> str:
+def jst_text(moment: datetime.datetime | None) -> str:
     return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
@@ -74,10 +74,10 @@ def transaction_csv_rows(filters: TransactionFilter) -> Iterator[list[Any]]:
             p["amount"],
             status_label(p["status"]),
             method_label(p["method"]) if p["method"] else "",
-            _jst(p["created_at"]),
-            _jst(p["paid_at"]),
-            _jst(p["due_at"]),
-            _jst(p["updated_at"]),
+            jst_text(p["created_at"]),
+            jst_text(p["paid_at"]),
+            jst_text(p["due_at"]),
+            jst_text(p["updated_at"]),
         ]
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 
-from madoguchi.contract.schemas import PaymentMethod, PaymentStatus
 from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.kessai.statistics.models import FeeRate
 
@@ -118,7 +117,3 @@ class AccountForm(forms.Form):
         if ConsoleAccount.objects.filter(login_id=login_id).exists():
             raise forms.ValidationError("このログインIDは使われています。")
         return login_id
-
-
-METHOD_CHOICES = [m.value for m in PaymentMethod]
-STATUS_CHOICES = [s.value for s in PaymentStatus]

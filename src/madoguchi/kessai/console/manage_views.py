@@ -18,7 +18,7 @@ from madoguchi.platform.audit.services import audit_record
 from . import exports, services
 from .forms import AccountForm, FeeRateForm, MerchantForm
 from .models import ConsoleAccount
-from .pages import _context
+from .pages import page_context
 from .permissions import administrator_required
 from .views import console_login_required
 
@@ -37,7 +37,7 @@ def merchants(request: HttpRequest) -> HttpResponse:
     rows = Merchant.objects.order_by("pk").values(
         "code", "display_name", "notification_url", "is_active", "created_at"
     )
-    return render(request, "console/merchants.html", _context(request, merchants=rows))
+    return render(request, "console/merchants.html", page_context(request, merchants=rows))
 
 
 @never_cache
@@ -57,14 +57,14 @@ def merchant_new(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "console/merchant_secrets.html",
-            _context(
+            page_context(
                 request,
                 merchant=registered.merchant,
                 api_key=registered.api_key.raw_key,
                 notification_secret=registered.merchant.notification_secret,
             ),
         )
-    return render(request, "console/merchant_new.html", _context(request, form=form))
+    return render(request, "console/merchant_new.html", page_context(request, form=form))
 
 
 @never_cache
@@ -80,7 +80,7 @@ def merchant_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "console/merchant_detail.html",
-        _context(
+        page_context(
             request,
             merchant=merchant,
             keys=keys,
@@ -110,7 +110,7 @@ def merchant_api_key_rotate(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "console/merchant_secrets.html",
-        _context(request, merchant=merchant, api_key=issued.raw_key),
+        page_context(request, merchant=merchant, api_key=issued.raw_key),
     )
 
 
@@ -129,7 +129,7 @@ def merchant_secret_rotate(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "console/merchant_secrets.html",
-        _context(request, merchant=merchant, notification_secret=secret),
+        page_context(request, merchant=merchant, notification_secret=secret),
     )
 
 
@@ -169,7 +169,7 @@ def merchant_end(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "console/merchant_end.html",
-        _context(
+        page_context(
             request,
             merchant=merchant,
             error=error,
@@ -189,7 +189,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/reports.html",
-        _context(
+        page_context(
             request,
             reports=DeletionReport.objects.all()[:200],
             contracts=ContractEnd.objects.order_by("-ended_at")[:200],
@@ -211,7 +211,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "console/report.html",
-        _context(request, report=found, deleted=_report_rows(found)),
+        page_context(request, report=found, deleted=_report_rows(found)),
     )
 
 
@@ -231,9 +231,9 @@ def report_download(request: HttpRequest, pk: int) -> HttpResponse:
         ["種別", found.get_kind_display()],
         ["加盟店コード", found.merchant_code],
         ["加盟店", found.merchant_name],
-        ["実施日時", exports._jst(found.performed_at)],
+        ["実施日時", exports.jst_text(found.performed_at)],
         ["実施者", found.performed_by],
-        ["履歴の保存期限", exports._jst(found.retain_until)],
+        ["履歴の保存期限", exports.jst_text(found.retain_until)],
         *[["削除", f"{table}", count] for table, count in _report_rows(found)],
         *[["保存", str(key), value] for key, value in sorted(found.kept.items())],
     ]
@@ -270,7 +270,7 @@ def accounts(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/accounts.html",
-        _context(
+        page_context(
             request,
             form=form,
             accounts=rows,
@@ -291,7 +291,7 @@ def fee_rates(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/fee_rates.html",
-        _context(request, rates=FeeRate.objects.all(), form=FeeRateForm()),
+        page_context(request, rates=FeeRate.objects.all(), form=FeeRateForm()),
     )
 
 
@@ -304,7 +304,7 @@ def fee_rate_new(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "console/fee_rates.html",
-            _context(request, rates=FeeRate.objects.all(), form=form),
+            page_context(request, rates=FeeRate.objects.all(), form=form),
             status=400,
         )
     rate = services.fee_rate_create(**form.cleaned_data, created_by=_actor(request))

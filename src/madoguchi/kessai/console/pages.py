@@ -17,7 +17,7 @@ from .permissions import is_administrator
 from .views import console_login_required
 
 
-def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+def page_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return {
         "account": request.account,  # type: ignore[attr-defined]
         "is_administrator": is_administrator(request),
@@ -65,7 +65,7 @@ def dashboard_day(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/dashboard_day.html",
-        _context(
+        page_context(
             request,
             form=form,
             day=day,
@@ -104,7 +104,7 @@ def dashboard_month(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/dashboard_month.html",
-        _context(
+        page_context(
             request,
             form=form,
             month=start,
@@ -142,7 +142,7 @@ def transactions(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/transactions.html",
-        _context(
+        page_context(
             request,
             form=form,
             payments=rows,
@@ -159,7 +159,7 @@ def transaction_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     detail = selectors.transaction_detail(public_id)
     if detail is None:
         raise Http404
-    return render(request, "console/transaction_detail.html", _context(request, detail=detail))
+    return render(request, "console/transaction_detail.html", page_context(request, detail=detail))
 
 
 def _csv_response(
@@ -250,5 +250,5 @@ def export_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/exports.html",
-        _context(request, form=TransactionSearchForm(), summary_form=SummaryExportForm()),
+        page_context(request, form=TransactionSearchForm(), summary_form=SummaryExportForm()),
     )
