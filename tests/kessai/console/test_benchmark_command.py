@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from madoguchi.kessai.console import selectors
+from madoguchi.kessai.console.management.commands.console_benchmark import load
 from madoguchi.kessai.payments.models import DailySummary, Payment
 
 
@@ -24,3 +25,12 @@ def test_benchmark_loads_payments_with_matching_summaries_and_reports(db: None) 
     assert DailySummary.objects.count() > 0
     for label in ("dashboard (day)", "dashboard (month + 12 months)", "peak traced memory"):
         assert label in text
+
+
+def test_loader_spreads_every_batch_over_all_the_days(db: None) -> None:
+    load(n=600, days=10, merchants=2, batch=100)
+    days = set(DailySummary.objects.values_list("day", flat=True))
+    # 600 payments over ten days, in six batches: every day has some (the
+    # span's edges may add an eleventh JST day)
+    assert len(days) in (10, 11)
+    assert Payment.objects.count() == 600

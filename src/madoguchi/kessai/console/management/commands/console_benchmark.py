@@ -181,7 +181,7 @@ def _merchants(count: int) -> list[int]:
     return ids
 
 
-def load(*, n: int, days: int, merchants: int) -> None:
+def load(*, n: int, days: int, merchants: int, batch: int = 1_000_000) -> None:
     """Synthetic payments in one set-based INSERT per batch, spread evenly over
     ``days`` days; nine in ten succeed; then the summaries, computed from the
     payments exactly as ``ledger_add`` would have kept them, and one refund in
@@ -195,8 +195,8 @@ def load(*, n: int, days: int, merchants: int) -> None:
         )
     start_id = (Payment.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     span = days * 86400
+    last = start_id + n  # spread every batch over the whole span, not its own slice
     first = merchant_ids[0]
-    batch = 1_000_000
     with connection.cursor() as cursor:
         for offset in range(0, n, batch):
             size = min(batch, n - offset)
@@ -205,7 +205,7 @@ def load(*, n: int, days: int, merchants: int) -> None:
                 series = f"generate_series({lo}, {hi}) AS g"
                 created = (
                     f"(TIMESTAMPTZ '{END.isoformat()}' - make_interval(secs => "
-                    f"(({hi + 1} - g)::bigint * {span}) / {n}))"
+                    f"(({last} - g)::bigint * {span}) / {n}))"
                 )
                 hexid = "lpad(to_hex(g), 24, '0')"
                 ref = "'BENCH-' || g"
@@ -215,7 +215,7 @@ def load(*, n: int, days: int, merchants: int) -> None:
                 series = "(" + recursive.format(lo=lo) + f" WHERE g < {hi}) SELECT g FROM s)"  # noqa: S608
                 created = (
                     f"strftime('%Y-%m-%d %H:%M:%f', '{END.strftime('%Y-%m-%d %H:%M:%S')}', "
-                    f"'-' || ((({hi + 1} - g) * {span}) / {n}) || ' seconds')"
+                    f"'-' || ((({last} - g) * {span}) / {n}) || ' seconds')"
                 )
                 hexid = "printf('%024x', g)"
                 ref = "'BENCH-' || g"
