@@ -62,8 +62,9 @@ class Command(BaseCommand):
             self.line(f"load: {n:,} payments in {time.perf_counter() - started:.1f} s")
         if options["load_only"]:
             return
+        total = Payment.objects.count()
         self.line(
-            f"database: {connection.vendor}; payments: {Payment.objects.count():,}; "
+            f"database: {connection.vendor}; payments: {total:,}; "
             f"summary rows: {DailySummary.objects.count():,}"
         )
         self.line(
@@ -109,7 +110,7 @@ class Command(BaseCommand):
                     else:
                         self.line(
                             f"transactions CSV, all rows: {size / 1024 / 1024:.0f} MiB "
-                            f"in {elapsed:.1f} s ({n / max(elapsed, 1e-9):,.0f} rows/s); "
+                            f"in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} rows/s); "
                             f"process max RSS {rss_before:.0f} MiB before, "
                             f"{_max_rss_mib():.0f} MiB after"
                         )
