@@ -210,3 +210,16 @@ def test_fee_rate_added_by_administrator(admin: Client) -> None:
     )
     assert again.status_code == 400
     assert FeeRate.objects.count() == 1
+
+
+def test_dashboards_filter_by_merchant(merchants: list[Merchant], viewer: Client) -> None:
+    mayor, agri = merchants
+    succeed_at(make_payment(mayor, 1_000), AT)
+    succeed_at(make_payment(agri, 2_500), AT)
+    day = viewer.get(f"/dashboard?day=2026-11-20&merchant={agri.pk}").context["board"]
+    month = viewer.get(f"/dashboard/month?month=2026-11&merchant={agri.pk}").context["board"]
+    everyone = viewer.get("/dashboard/month?month=2026-11").context["board"]
+    assert (day.total.succeeded_count, day.total.succeeded_amount) == (1, 2_500)
+    assert (month.total.succeeded_count, month.total.succeeded_amount) == (1, 2_500)
+    assert (everyone.total.succeeded_count, everyone.total.succeeded_amount) == (2, 3_500)
+    assert [name for name, _ in everyone.merchant_rows()] == [mayor.display_name, agri.display_name]
