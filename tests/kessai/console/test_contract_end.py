@@ -212,3 +212,20 @@ def test_contract_cannot_end_twice(merchants: list[Merchant]) -> None:
     with pytest.raises(lifecycle.ContractAlreadyEnded):
         lifecycle.merchant_contract_end(merchant=merchants[0], ended_by="test")
     assert DeletionReport.objects.count() == 1
+
+
+def test_contract_end_waits_for_attempts_awaiting_the_provider(
+    merchants: list[Merchant], admin: Client
+) -> None:
+    # Given: an attempt whose answer has not arrived (money may have moved)
+    payment = make_payment(merchants[0], 800, "INFLIGHT-1")
+    Attempt.objects.create(payment=payment, method="card", status=Attempt.Status.UNKNOWN)
+    # When: the administrator ends the contract
+    response = admin.post("/merchants/mayor/end", {"confirm_code": "mayor"})
+    # Then: refused, and nothing was deleted
+    assert response.status_code == 400
+    assert "応答を待っている支払" in response.content.decode()
+    assert Payment.objects.filter(pk=payment.pk).exists()
+    assert Merchant.objects.get(code="mayor").is_active
+    assert not DeletionReport.objects.exists()
+    assert not ContractEnd.objects.exists()

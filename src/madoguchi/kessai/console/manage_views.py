@@ -155,17 +155,26 @@ def merchant_end(request: HttpRequest, code: str) -> HttpResponse:
     error = ""
     if request.method == "POST":
         # Typing the code is the confirmation: this cannot be undone.
-        if request.POST.get("confirm_code", "") == merchant.code:
-            report = lifecycle.merchant_contract_end(merchant=merchant, ended_by=_actor(request))
-            audit_record(
-                actor=_actor(request),
-                event="merchant.contract_end",
-                request=request,
-                resource=f"merchant:{merchant.code}",
-                detail={"report": report.pk},
-            )
-            return HttpResponseRedirect(reverse("console:report", args=[report.pk]))
-        error = "確認のため、加盟店コードを正しく入力してください。"
+        if request.POST.get("confirm_code", "") != merchant.code:
+            error = "確認のため、加盟店コードを正しく入力してください。"
+        else:
+            try:
+                report = lifecycle.merchant_contract_end(
+                    merchant=merchant, ended_by=_actor(request)
+                )
+            except lifecycle.PaymentsInFlight:
+                error = (
+                    "決済事業者の応答を待っている支払があります。数分後にもう一度お試しください。"
+                )
+            else:
+                audit_record(
+                    actor=_actor(request),
+                    event="merchant.contract_end",
+                    request=request,
+                    resource=f"merchant:{merchant.code}",
+                    detail={"report": report.pk},
+                )
+                return HttpResponseRedirect(reverse("console:report", args=[report.pk]))
     return render(
         request,
         "console/merchant_end.html",

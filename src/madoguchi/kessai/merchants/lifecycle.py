@@ -19,7 +19,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from madoguchi.kessai.history.models import ContractEnd, DeletionReport, PaymentHistory
-from madoguchi.kessai.payments.models import DailySummary, Payment
+from madoguchi.kessai.payments.models import Attempt, DailySummary, Payment
 
 from .models import ApiKey, Merchant
 from .services import IssuedApiKey, api_key_issue, api_key_revoke, merchant_create
@@ -32,6 +32,11 @@ _KEPT_UNTIL_PURGE: tuple[type[models.Model], ...] = (DailySummary,)
 
 class ContractAlreadyEnded(Exception):
     pass
+
+
+class PaymentsInFlight(Exception):
+    """An attempt is still waiting for the provider's answer: deleting its
+    payment now could lose the record of money taken. Try again later."""
 
 
 def retention_period() -> datetime.timedelta:
@@ -106,6 +111,12 @@ def merchant_contract_end(
         locked = Merchant.objects.select_for_update().get(pk=merchant.pk)
         if not locked.is_active or ContractEnd.objects.filter(merchant=locked).exists():
             raise ContractAlreadyEnded(locked.code)
+        in_flight = Attempt.objects.filter(
+            payment__merchant=locked,
+            status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN],
+        )
+        if in_flight.exists():
+            raise PaymentsInFlight(locked.code)
         contract = ContractEnd.objects.create(
             merchant=locked,
             merchant_code=locked.code,
