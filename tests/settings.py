@@ -73,4 +73,4 @@ DATABASES = {
 PASSWORD_HASHERS = ["tests.support.hashers.FastArgon2PasswordHasher"]
 MADOGUCHI_AUDIT_APPEND_ONLY = False  # the guard tests install it; see platform/audit/guard.py
 # Agencies' credentials come from their rows in tests unless a test overrides this.
-SHINSEI_AGENCY_CREDENTIALS: dict[str, dict[str, object]] = {}
+SHINSEI_AGENCY_CREDENTIALS = {}
