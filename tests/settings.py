@@ -72,3 +72,5 @@ DATABASES = {
 # Tests hash many passwords: the same Argon2id hasher with cheaper parameters.
 PASSWORD_HASHERS = ["tests.support.hashers.FastArgon2PasswordHasher"]
 MADOGUCHI_AUDIT_APPEND_ONLY = False  # the guard tests install it; see platform/audit/guard.py
+# Agencies' credentials come from their rows in tests unless a test overrides this.
+SHINSEI_AGENCY_CREDENTIALS = {}

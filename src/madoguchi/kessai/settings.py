@@ -26,12 +26,16 @@ INSTALLED_APPS = [
     "madoguchi.kessai.merchants",
     "madoguchi.kessai.payments",
     "madoguchi.kessai.console",
+    "madoguchi.kessai.statistics",
+    "madoguchi.kessai.history",
 ]
 
 KESSAI_PUBLIC_URL = env("KESSAI_PUBLIC_URL", "http://127.0.0.1:8100")
 KESSAI_ACQUIRER_URL = env("KESSAI_ACQUIRER_URL", "http://127.0.0.1:8200")
 KESSAI_ACQUIRER_KEY = env("KESSAI_ACQUIRER_KEY", "acq_test_madoguchi")
 KESSAI_CHECKOUT_LINK_SECONDS = int(env("KESSAI_CHECKOUT_LINK_SECONDS", "900"))
+# Seed 2(6)イ(エ): after a contract ends, its payment history is kept this long.
+KESSAI_HISTORY_RETENTION_DAYS = int(env("KESSAI_HISTORY_RETENTION_DAYS", str(5 * 366)))
 KESSAI_PROVIDERS = [
     "madoguchi.kessai.providers.card.provider.CardProvider",
     "madoguchi.kessai.providers.paypay.provider.PayPayProvider",
@@ -46,6 +50,7 @@ KESSAI_PAYPAY_MERCHANT_ID = env("KESSAI_PAYPAY_MERCHANT_ID", "madoguchi-sim-merc
 MADOGUCHI_PERIODIC = [
     ("madoguchi.kessai.payments.tasks.notifications_sweep", 30.0),
     ("madoguchi.kessai.payments.tasks.payments_sweep", 30.0),
+    ("madoguchi.kessai.history.tasks.history_sweep", 3600.0),
 ]
 
 # Apple Pay. The files come from Apple (merchant identity certificate and key

@@ -3,11 +3,44 @@
 from django.urls import include, path
 
 from .console import auth_views as auth
-from .console import views
+from .console import manage_views, pages
 from .payments.views import healthz
 
 patterns = [
-    path("", views.payments, name="payments"),
+    # The landing page after login ("payments"): the transaction search.
+    path("", pages.transactions, name="payments"),
+    path("transactions/<str:public_id>", pages.transaction_detail, name="transaction"),
+    path("dashboard", pages.dashboard_day, name="dashboard_day"),
+    path("dashboard/month", pages.dashboard_month, name="dashboard_month"),
+    path("exports", pages.export_index, name="exports"),
+    path("exports/transactions.csv", pages.export_transactions, name="export_transactions"),
+    path("exports/daily.csv", pages.export_daily, name="export_daily"),
+    path("exports/monthly.csv", pages.export_monthly, name="export_monthly"),
+    path("merchants", manage_views.merchants, name="merchants"),
+    path("merchants/new", manage_views.merchant_new, name="merchant_new"),
+    path("merchants/<slug:code>", manage_views.merchant_detail, name="merchant"),
+    path(
+        "merchants/<slug:code>/api-key",
+        manage_views.merchant_api_key_rotate,
+        name="merchant_api_key_rotate",
+    ),
+    path(
+        "merchants/<slug:code>/secret",
+        manage_views.merchant_secret_rotate,
+        name="merchant_secret_rotate",
+    ),
+    path(
+        "merchants/<slug:code>/secret/retire",
+        manage_views.merchant_secret_retire,
+        name="merchant_secret_retire",
+    ),
+    path("merchants/<slug:code>/end", manage_views.merchant_end, name="merchant_end"),
+    path("reports", manage_views.reports, name="reports"),
+    path("reports/<int:pk>", manage_views.report, name="report"),
+    path("reports/<int:pk>.csv", manage_views.report_download, name="report_download"),
+    path("accounts", manage_views.accounts, name="accounts"),
+    path("fee-rates", manage_views.fee_rates, name="fee_rates"),
+    path("fee-rates/new", manage_views.fee_rate_new, name="fee_rate_new"),
     path("login", auth.login, name="login"),
     path("logout", auth.logout, name="logout"),
     path("password", auth.password_change, name="password_change"),

@@ -149,3 +149,25 @@ def origin_of(url: str) -> str:
 
 def static_root(service: str) -> str:
     return env("MADOGUCHI_STATIC_ROOT", str(var_dir() / "static" / service))
+
+
+def agency_credentials_from_env(environ: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """Per-agency Kessai credentials from the environment, for production:
+    ``SHINSEI_KESSAI_API_KEY__<CODE>`` and
+    ``SHINSEI_KESSAI_NOTIFICATION_SECRETS__<CODE>`` (comma-separated, two
+    during a rotation), where CODE is the agency code upper-cased with ``-``
+    as ``_`` (``agri-committee`` -> ``AGRI_COMMITTEE``)."""
+    environ = dict(os.environ) if environ is None else environ
+    credentials: dict[str, dict[str, Any]] = {}
+    for name, value in environ.items():
+        for prefix, field in (
+            ("SHINSEI_KESSAI_API_KEY__", "api_key"),
+            ("SHINSEI_KESSAI_NOTIFICATION_SECRETS__", "notification_secrets"),
+        ):
+            if name.startswith(prefix) and value:
+                code = name.removeprefix(prefix).lower().replace("_", "-")
+                parsed: Any = [s.strip() for s in value.split(",") if s.strip()]
+                credentials.setdefault(code, {})[field] = (
+                    parsed[0] if field == "api_key" else parsed
+                )
+    return credentials

@@ -4,6 +4,7 @@ from django.utils.csp import CSP
 
 from madoguchi.platform.conf import (
     COMMON_APPS,
+    agency_credentials_from_env,
     database_from_env,
     env,
     origin_of,
@@ -78,6 +79,10 @@ SECURE_CSP = {
     **SECURE_CSP,  # noqa: F405
     "form-action": [CSP.SELF, origin_of(SHINSEI_KESSAI_API_URL)],
 }
+
+# Agencies' Kessai credentials from the environment (production); where an
+# agency has none there, the values stored on its row (the embedded default).
+SHINSEI_AGENCY_CREDENTIALS = agency_credentials_from_env()
 
 MADOGUCHI_PERIODIC = [
     ("madoguchi.shinsei.applications.services.applications_sweep", 60.0),

@@ -1,31 +1,331 @@
+"""Reads for the console. Two rules hold everywhere here:
+
+- the statistics come only from the incremental summary table
+  (``DailySummary``), never from scanning payments, so a dashboard costs the
+  same at ten million payments as at ten thousand;
+- payment rows are read with ``values()`` over an explicit column list: the
+  attempt's card brand and last four never leave the attempts table, and
+  Kessai holds no personal data to leak in the first place.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 
-from madoguchi.contract.schemas import PaymentStatus
-from madoguchi.kessai.payments.models import Payment
+from madoguchi.contract.schemas import PaymentMethod, PaymentStatus
+from madoguchi.kessai.merchants.models import Merchant
+from madoguchi.kessai.payments.ledger import JST
+from madoguchi.kessai.payments.models import (
+    Attempt,
+    DailySummary,
+    Notification,
+    NotificationDelivery,
+    Payment,
+    PaymentEvent,
+)
+from madoguchi.kessai.statistics.fees import FeeSchedule
+
+METHOD_LABELS = {
+    PaymentMethod.CARD.value: "クレジットカード",
+    PaymentMethod.PAYPAY.value: "PayPay",
+    PaymentMethod.APPLE_PAY.value: "Apple Pay",
+}
+STATUS_LABELS = {
+    PaymentStatus.CREATED.value: "未決済",
+    PaymentStatus.STARTED.value: "決済手続中",
+    PaymentStatus.SUCCEEDED.value: "決済済",
+    PaymentStatus.CANCELLED.value: "取消",
+    PaymentStatus.EXPIRED.value: "期限切れ",
+}
 
 
-def payments_recent(limit: int = 100) -> QuerySet[Payment, Any]:
-    # values() with an explicit list: card brand and last four never leave the
-    # attempts table for the console.
-    return Payment.objects.order_by("-created_at").values(
-        "public_id",
-        "merchant__display_name",
-        "reference",
-        "amount",
-        "status",
-        "method",
-        "paid_at",
-        "created_at",
-    )[:limit]
+def method_label(method: str) -> str:
+    return METHOD_LABELS.get(method, method or "—")
 
 
-def totals_by_method() -> list[dict[str, Any]]:
-    rows = (
-        Payment.objects.filter(status=PaymentStatus.SUCCEEDED)
-        .values("method")
-        .annotate(count=Count("id"), amount=Sum("amount"))
-        .order_by("method")
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+@dataclass
+class Figures:
+    """The figures the finance division books, for one slice of the summaries."""
+
+    succeeded_count: int = 0
+    succeeded_amount: int = 0
+    refunded_count: int = 0
+    refunded_amount: int = 0
+    fee: int = 0
+
+    @property
+    def net(self) -> int:
+        return self.succeeded_amount - self.refunded_amount - self.fee
+
+    def add(self, other: "Figures") -> None:
+        self.succeeded_count += other.succeeded_count
+        self.succeeded_amount += other.succeeded_amount
+        self.refunded_count += other.refunded_count
+        self.refunded_amount += other.refunded_amount
+        self.fee += other.fee
+
+
+@dataclass
+class Dashboard:
+    start: datetime.date
+    end: datetime.date  # exclusive
+    total: Figures = field(default_factory=Figures)
+    by_method: dict[str, Figures] = field(default_factory=dict)
+    by_merchant: dict[int, Figures] = field(default_factory=dict)
+    by_day: dict[datetime.date, Figures] = field(default_factory=dict)
+    by_month: dict[tuple[int, int], Figures] = field(default_factory=dict)
+    merchant_names: dict[int, str] = field(default_factory=dict)
+
+    def method_rows(self) -> list[tuple[str, Figures]]:
+        return [(method_label(m), f) for m, f in sorted(self.by_method.items())]
+
+    def merchant_rows(self) -> list[tuple[str, Figures]]:
+        return [
+            (self.merchant_names.get(pk, str(pk)), f) for pk, f in sorted(self.by_merchant.items())
+        ]
+
+    def day_rows(self) -> list[tuple[datetime.date, Figures]]:
+        days = (self.end - self.start).days
+        dates = [self.start + datetime.timedelta(days=i) for i in range(days)]
+        return [(d, self.by_day.get(d, Figures())) for d in dates]
+
+    def day_table(self) -> list[tuple[str, Figures]]:
+        return [(d.isoformat(), f) for d, f in self.day_rows()]
+
+    def month_table(self) -> list[tuple[str, Figures]]:
+        return [(f"{y}-{m:02d}", f) for (y, m), f in self.month_rows()]
+
+    def month_rows(self) -> list[tuple[tuple[int, int], Figures]]:
+        months = []
+        year, month = self.start.year, self.start.month
+        while datetime.date(year, month, 1) < self.end:
+            months.append((year, month))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return [(m, self.by_month.get(m, Figures())) for m in months]
+
+
+_SUMS = ("succeeded_count", "succeeded_amount", "refunded_count", "refunded_amount")
+
+
+def dashboard(
+    *,
+    start: datetime.date,
+    end: datetime.date,
+    merchant_id: int | None = None,
+    fees: FeeSchedule | None = None,
+    groups: tuple[str, ...] = ("method", "merchant", "day", "month"),
+) -> Dashboard:
+    """Totals over JST days ``start`` ≤ day < ``end``, from the summary rows only
+    (at most days × merchants × methods of them, whatever the number of
+    payments), summed by the database, fees included."""
+    fees = fees or FeeSchedule.load()
+    rows = DailySummary.objects.filter(day__gte=start, day__lt=end)
+    if merchant_id is not None:
+        rows = rows.filter(merchant_id=merchant_id)
+    # Aliases differ from the column names: the fee expression reads the columns.
+    sums = {f"sum_{name}": Sum(name) for name in _SUMS} | {"sum_fee": Sum(fees.expression())}
+    result = Dashboard(start=start, end=end)
+    # One query: by day (or by month when only months are asked for), merchant
+    # and method, with the fees summed by the database; rolled up here.
+    by_month_only = set(groups) <= {"month"}
+    period = TruncMonth("day") if by_month_only else F("day")
+    query = (
+        rows.annotate(period=period)
+        .values("period", "merchant_id", "method")
+        .annotate(**sums)
+        .order_by()
     )
-    return [dict(row) for row in rows]
+    for row in query:
+        values: dict[str, Any] = dict(row)
+        figures = Figures(
+            succeeded_count=values["sum_succeeded_count"] or 0,
+            succeeded_amount=values["sum_succeeded_amount"] or 0,
+            refunded_count=values["sum_refunded_count"] or 0,
+            refunded_amount=values["sum_refunded_amount"] or 0,
+            fee=values["sum_fee"] or 0,
+        )
+        day: datetime.date = values["period"]
+        result.total.add(figures)
+        if "method" in groups:
+            result.by_method.setdefault(values["method"], Figures()).add(figures)
+        if "merchant" in groups:
+            result.by_merchant.setdefault(values["merchant_id"], Figures()).add(figures)
+        if "day" in groups and not by_month_only:
+            result.by_day.setdefault(day, Figures()).add(figures)
+        if "month" in groups:
+            result.by_month.setdefault((day.year, day.month), Figures()).add(figures)
+    if result.by_merchant:
+        result.merchant_names = dict(
+            Merchant.objects.filter(pk__in=result.by_merchant).values_list("pk", "display_name")
+        )
+    return result
+
+
+def today_jst() -> datetime.date:
+    return datetime.datetime.now(tz=JST).date()
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def merchants_for_filter() -> list[tuple[int, str]]:
+    return list(Merchant.objects.order_by("pk").values_list("pk", "display_name"))
+
+
+# ---------------------------------------------------------------- transactions
+
+PAYMENT_COLUMNS = (
+    "id",
+    "public_id",
+    "merchant_id",
+    "merchant__display_name",
+    "reference",
+    "amount",
+    "status",
+    "method",
+    "created_at",
+    "paid_at",
+    "due_at",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True)
+class TransactionFilter:
+    reference: str = ""
+    payment_id: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None  # inclusive
+    date_basis: str = "created"  # or "paid"
+    status: str = ""
+    method: str = ""
+    merchant_id: int | None = None
+
+    def as_detail(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "payment_id": self.payment_id,
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+            "date_basis": self.date_basis,
+            "status": self.status,
+            "method": self.method,
+            "merchant_id": self.merchant_id,
+        }
+
+
+def _jst_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=JST)
+
+
+def transactions(filters: TransactionFilter) -> QuerySet[Payment, dict[str, Any]]:
+    """Newest first (by id, which an index serves at any size)."""
+    query = Q()
+    if filters.reference:
+        query &= Q(reference=filters.reference)
+    if filters.payment_id:
+        query &= Q(public_id=filters.payment_id)
+    column = "paid_at" if filters.date_basis == "paid" else "created_at"
+    if filters.date_from:
+        query &= Q(**{f"{column}__gte": _jst_midnight(filters.date_from)})
+    if filters.date_to:
+        end = filters.date_to + datetime.timedelta(days=1)
+        query &= Q(**{f"{column}__lt": _jst_midnight(end)})
+    if filters.status:
+        query &= Q(status=filters.status)
+    if filters.method:
+        query &= Q(method=filters.method)
+    if filters.merchant_id is not None:
+        query &= Q(merchant_id=filters.merchant_id)
+    rows: QuerySet[Payment, dict[str, Any]] = (
+        Payment.objects.filter(query).order_by("-id").values(*PAYMENT_COLUMNS)
+    )
+    return rows
+
+
+def transactions_page(
+    filters: TransactionFilter, *, before: int | None = None, size: int = 50
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page by keyset (``id < before``): no OFFSET, no COUNT over millions."""
+    rows = transactions(filters)
+    if before is not None:
+        rows = rows.filter(id__lt=before)
+    page = list(rows[: size + 1])
+    next_before = page[size - 1]["id"] if len(page) > size else None
+    return page[:size], next_before
+
+
+def transaction_rows(filters: TransactionFilter) -> Iterator[dict[str, Any]]:
+    """Every matching payment, streamed from a server-side cursor."""
+    return transactions(filters).iterator(chunk_size=2000)
+
+
+@dataclass
+class TransactionDetail:
+    payment: dict[str, Any]
+    attempts: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    notifications: list[dict[str, Any]]
+
+
+# Event data keys the console may show: identifiers and codes, nothing else.
+_EVENT_KEYS = ("method", "code", "attempt", "amount", "status")
+
+
+def transaction_detail(public_id: str) -> TransactionDetail | None:
+    payment: dict[str, Any] | None = (
+        Payment.objects.filter(public_id=public_id).values(*PAYMENT_COLUMNS).first()
+    )
+    if payment is None:
+        return None
+    attempts = [
+        dict(row)
+        for row in Attempt.objects.filter(payment_id=payment["id"])
+        .order_by("id")
+        .values("id", "method", "status", "decline_code", "created_at", "finished_at")
+    ]
+    events: list[dict[str, Any]] = []
+    for event in (
+        PaymentEvent.objects.filter(payment_id=payment["id"])
+        .order_by("id")
+        .values("type", "data", "created_at")
+    ):
+        data = event["data"] if isinstance(event["data"], dict) else {}
+        shown = [(k, data[k]) for k in _EVENT_KEYS if k in data]
+        events.append({"type": event["type"], "created_at": event["created_at"], "shown": shown})
+    notifications: list[dict[str, Any]] = [
+        dict(row)
+        for row in Notification.objects.filter(payment_id=payment["id"])
+        .order_by("id")
+        .values("id", "event_id", "type", "status", "attempts", "delivered_at", "created_at")
+    ]
+    deliveries: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for delivery in (
+        NotificationDelivery.objects.filter(notification_id__in=[n["id"] for n in notifications])
+        .order_by("id")
+        .values("notification_id", "attempted_at", "response_status", "error", "duration_ms")
+    ):
+        deliveries[delivery["notification_id"]].append(dict(delivery))
+    for notification in notifications:
+        notification["deliveries"] = deliveries[notification["id"]]
+    return TransactionDetail(
+        payment=payment, attempts=attempts, events=events, notifications=notifications
+    )

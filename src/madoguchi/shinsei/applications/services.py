@@ -22,7 +22,7 @@ from madoguchi.contract.signing import SignatureError, verify
 from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
 from madoguchi.shinsei.staff.models import StaffAccount
 
-from .kessai import kessai_client
+from .kessai import agency_notification_secrets, kessai_client
 from .models import (
     Application,
     ApplicationEvent,
@@ -508,7 +508,7 @@ def checkout_link_create(*, application: Application) -> str:
 def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool:
     """Verify, deduplicate and apply a Kessai notification. True if applied now."""
     try:
-        verify(signature, body, agency.kessai_notification_secrets)
+        verify(signature, body, agency_notification_secrets(agency))
     except SignatureError as exc:
         raise NotificationRejected(str(exc)) from exc
     event = schemas.Event.model_validate_json(body)

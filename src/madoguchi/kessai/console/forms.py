@@ -1,0 +1,119 @@
+"""Console forms: filters for the pages and exports, and the management forms."""
+
+import datetime
+import re
+from typing import Any
+
+from django import forms
+
+from madoguchi.kessai.merchants.models import Merchant
+from madoguchi.kessai.statistics.models import FeeRate
+
+from .models import ConsoleAccount
+from .selectors import METHOD_LABELS, STATUS_LABELS, TransactionFilter
+
+ENCODINGS = [("utf-8", "UTF-8（BOM付き）"), ("shift_jis", "Shift_JIS")]
+
+
+def _merchant_choices() -> list[tuple[str, str]]:
+    return [("", "すべて")] + [
+        (str(pk), name)
+        for pk, name in Merchant.objects.order_by("pk").values_list("pk", "display_name")
+    ]
+
+
+class TransactionSearchForm(forms.Form):
+    reference = forms.CharField(label="整理番号", required=False, max_length=40)
+    payment_id = forms.CharField(label="決済ID", required=False, max_length=32)
+    date_from = forms.DateField(label="期間（開始日）", required=False)
+    date_to = forms.DateField(label="期間（終了日）", required=False)
+    date_basis = forms.ChoiceField(
+        label="期間の基準",
+        choices=[("created", "受付日"), ("paid", "決済日")],
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label="状態", required=False, choices=[("", "すべて"), *STATUS_LABELS.items()]
+    )
+    method = forms.ChoiceField(
+        label="決済方法", required=False, choices=[("", "すべて"), *METHOD_LABELS.items()]
+    )
+    merchant = forms.ChoiceField(label="加盟店", required=False)
+    encoding = forms.ChoiceField(label="文字コード", required=False, choices=ENCODINGS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["merchant"].choices = _merchant_choices()  # type: ignore[attr-defined]
+
+    def filters(self) -> TransactionFilter:
+        data = self.cleaned_data if self.is_valid() else {}
+        merchant = data.get("merchant") or ""
+        return TransactionFilter(
+            reference=(data.get("reference") or "").strip(),
+            payment_id=(data.get("payment_id") or "").strip(),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            date_basis=data.get("date_basis") or "created",
+            status=data.get("status") or "",
+            method=data.get("method") or "",
+            merchant_id=int(merchant) if merchant else None,
+        )
+
+
+class DayForm(forms.Form):
+    day = forms.DateField(label="日付", required=False)
+    merchant = forms.ChoiceField(label="加盟店", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["merchant"].choices = _merchant_choices()  # type: ignore[attr-defined]
+
+    def merchant_id(self) -> int | None:
+        value = self.cleaned_data.get("merchant") if self.is_valid() else ""
+        return int(value) if value else None
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(value: str) -> datetime.date | None:
+    match = _MONTH.match(value or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return None
+    return datetime.date(int(match.group(1)), int(match.group(2)), 1)
+
+
+class SummaryExportForm(forms.Form):
+    date_from = forms.DateField(label="開始日", required=False)
+    date_to = forms.DateField(label="終了日", required=False)
+    encoding = forms.ChoiceField(label="文字コード", required=False, choices=ENCODINGS)
+
+
+class FeeRateForm(forms.ModelForm[FeeRate]):
+    class Meta:
+        model = FeeRate
+        fields = ["method", "effective_from", "percent", "fixed_yen"]
+
+
+class MerchantForm(forms.Form):
+    code = forms.SlugField(label="加盟店コード", max_length=50)
+    display_name = forms.CharField(label="表示名（実施機関名）", max_length=100)
+    notification_url = forms.URLField(label="通知先URL", max_length=500)
+
+    def clean_code(self) -> str:
+        code = str(self.cleaned_data["code"])
+        if Merchant.objects.filter(code=code).exists():
+            raise forms.ValidationError("この加盟店コードは使われています。")
+        return code
+
+
+class AccountForm(forms.Form):
+    login_id = forms.RegexField(label="ログインID", max_length=64, regex=r"^[A-Za-z0-9._-]{3,64}$")
+    display_name = forms.CharField(label="氏名", max_length=100)
+    role = forms.ChoiceField(label="権限", choices=ConsoleAccount.Role.choices)
+
+    def clean_login_id(self) -> str:
+        login_id = str(self.cleaned_data["login_id"])
+        if ConsoleAccount.objects.filter(login_id=login_id).exists():
+            raise forms.ValidationError("このログインIDは使われています。")
+        return login_id
