@@ -21,8 +21,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 
+from madoguchi.kessai.history.models import DeletionReport
 from madoguchi.shinsei.applications.files import file_store
 from madoguchi.shinsei.applications.models import Application, StoredFile
 from tests.conftest import console_client, login, staff_client
@@ -104,6 +106,13 @@ def only_staff_admin(status: int) -> Expect:
 
 ONLY_STAFF: Expect = staff_all(200)
 ONLY_CONSOLE: Expect = {"*": 302, "console_viewer": 200, "console_admin": 200}
+
+
+def only_console_admin(status: int) -> Expect:
+    """Console administrators get ``status``; viewers 403 (and it is audited)."""
+    return {"*": 302, "console_viewer": 403, "console_admin": status}
+
+
 CONSOLE_PASSWORD_FORM: Expect = {"*": 302, "console_viewer": 400, "console_admin": 400}
 STAFF_PASSWORD_FORM: Expect = staff_all(400)
 NO_LOGIN_UNDER_WAY: Expect = {"*": 302}  # TOTP pages need a login under way
@@ -319,6 +328,61 @@ MATRIX: dict[tuple[str, str], Checks] = {
         ("GET", {"*": 302, "console_viewer": 403, "console_admin": 200}),
         ("POST", {"*": 405}),
     ],
+    # Reading (issue #5): every console account. Searching, A's transaction,
+    # the dashboards and the CSV exports (streamed; A's reference is in the
+    # transactions CSV, and the console roles may see it).
+    ("kessai_console", "transactions/<str:public_id>"): [
+        ("GET", ONLY_CONSOLE),
+        ("POST", {"*": 405}),
+    ],
+    ("kessai_console", "dashboard"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    ("kessai_console", "dashboard/month"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    ("kessai_console", "exports"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    ("kessai_console", "exports/transactions.csv"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    ("kessai_console", "exports/daily.csv"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    ("kessai_console", "exports/monthly.csv"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    # Merchants, deletion reports and fee rates: viewers read the lists and
+    # details (no secret is on them: API key prefixes only); every page that
+    # changes something is the administrators'.
+    ("kessai_console", "merchants"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    ("kessai_console", "merchants/<slug:code>"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    # An empty POST shows the empty form again (nothing registered).
+    ("kessai_console", "merchants/new"): [
+        ("GET", only_console_admin(200)),
+        ("POST", only_console_admin(200)),
+    ],
+    # The administrator's rotations really happen (the new key or secret is
+    # shown once): A's merchant key is revoked, after the merchant API rows.
+    ("kessai_console", "merchants/<slug:code>/api-key"): [
+        ("POST", only_console_admin(200)),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_console", "merchants/<slug:code>/secret"): [
+        ("POST", only_console_admin(200)),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_console", "merchants/<slug:code>/secret/retire"): [
+        ("POST", only_console_admin(302)),
+        ("GET", {"*": 405}),
+    ],
+    # Without the typed merchant code the contract is not ended: 400.
+    ("kessai_console", "merchants/<slug:code>/end"): [
+        ("GET", only_console_admin(200)),
+        ("POST", only_console_admin(400)),
+    ],
+    ("kessai_console", "reports"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    ("kessai_console", "reports/<int:pk>"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    ("kessai_console", "reports/<int:pk>.csv"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    # Console accounts: administrators only; an empty POST creates nobody (400).
+    ("kessai_console", "accounts"): [
+        ("GET", only_console_admin(200)),
+        ("POST", only_console_admin(400)),
+    ],
+    ("kessai_console", "fee-rates"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    ("kessai_console", "fee-rates/new"): [
+        ("POST", only_console_admin(400)),
+        ("GET", {"*": 405}),
+    ],
     ("kessai_console", "healthz"): [("GET", OPEN)],
     ("kessai_console", "logout"): [("POST", {"*": 302})],
 }
@@ -399,6 +463,15 @@ def world(
             )
             for surface, host in HOSTS.items()
         }
+    # A deletion report (of a merchant whose contract has ended).
+    report = DeletionReport.objects.create(
+        kind=DeletionReport.Kind.CONTRACT_END,
+        merchant_code="ended",
+        merchant_name="終了した実施機関",
+        performed_at=timezone.now(),
+        performed_by="console:1",
+        deleted={"kessai_payment": 0},
+    )
     for role, clients in browsers.items():
         for client in clients.values():
             client.defaults["REMOTE_ADDR"] = _address(role)
@@ -414,6 +487,8 @@ def world(
         "procedure_id": str(application.procedure_id),
         "file_id": kept["file"],
         "refund_id": "re_not_a_real_refund",
+        "code": "mayor",  # A's merchant
+        "pk": str(report.pk),
     }
     return {"browsers": browsers, "values": values}
 
@@ -445,14 +520,14 @@ def test_every_role_gets_the_expected_answer_everywhere(world: dict[str, Any]) -
                 # A fresh Idempotency-Key per request: a reused one would be
                 # refused before the check that matters.
                 key = {"HTTP_IDEMPOTENCY_KEY": f"matrix-{role}-{method}-{route}"}
-                body = BODIES.get((surface, route, method))
+                sent = BODIES.get((surface, route, method))
                 if method == "POST" and route == "login":
                     # Each role tries its own (unknown) login ID: ten failures
                     # lock an ID whoever tries it, and there are more roles.
                     response = client.post(path, {"login_id": f"matrix-{role}"})
-                elif body is not None:
+                elif sent is not None:
                     response = client.generic(
-                        method, path, json.dumps(body), "application/json", **key
+                        method, path, json.dumps(sent), "application/json", **key
                     )
                 else:
                     response = client.generic(method, path, **key)
@@ -462,7 +537,10 @@ def test_every_role_gets_the_expected_answer_everywhere(world: dict[str, Any]) -
                         f"{surface} {method} {path} as {role}: "
                         f"{response.status_code}, expected {wanted}"
                     )
-                body = response.content.decode(errors="replace")
+                raw = (
+                    b"".join(response.streaming_content) if response.streaming else response.content
+                )
+                body = raw.decode(errors="replace")
                 if role not in SEES_REFERENCE and reference in body.replace(path, ""):
                     surprises.append(f"{surface} {method} {path} as {role}: shows A's reference")
     assert not surprises, "\n".join(surprises)
