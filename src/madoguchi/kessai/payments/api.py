@@ -1,5 +1,7 @@
 """Merchant API v1 (contract v1). Thin: authenticate, validate, call services."""
 
+import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -94,8 +96,22 @@ def _require_key(key: str | None) -> str:
     return key
 
 
-def _json(status: int, body: dict[str, Any]) -> JsonResponse:
-    return JsonResponse(body, status=status)
+def _idempotent(
+    *,
+    merchant: Merchant,
+    idempotency_key: str | None,
+    operation_name: str,
+    body: bytes,
+    operation: Callable[[], tuple[int, dict[str, Any]]],
+) -> JsonResponse:
+    """Every POST: run ``operation`` once per Idempotency-Key, replay after."""
+    status, answer = services.idempotent(
+        merchant=merchant,
+        key=_require_key(idempotency_key),
+        fingerprint=services.request_fingerprint(operation_name, body),
+        operation=operation,
+    )
+    return JsonResponse(answer, status=status)
 
 
 @api.post(
@@ -110,7 +126,6 @@ def create_payment(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
-    key = _require_key(idempotency_key)
 
     def operation() -> tuple[int, dict[str, Any]]:
         payment = services.payment_create(merchant=merchant, request=payload)
@@ -118,13 +133,13 @@ def create_payment(
         body = payment_to_contract(payment, next_url=services.checkout_url(raw_token))
         return 201, body.model_dump(mode="json")
 
-    status, body = services.idempotent(
+    return _idempotent(
         merchant=merchant,
-        key=key,
-        fingerprint=services.request_fingerprint("createPayment", request.body),
+        idempotency_key=idempotency_key,
+        operation_name="createPayment",
+        body=request.body,
         operation=operation,
     )
-    return _json(status, body)
 
 
 @api.get(
@@ -179,7 +194,6 @@ def create_checkout(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
-    key = _require_key(idempotency_key)
 
     def operation() -> tuple[int, dict[str, Any]]:
         payment = payment_get(merchant=merchant, public_id=payment_id)
@@ -189,13 +203,13 @@ def create_checkout(
         )
         return 201, link.model_dump(mode="json")
 
-    status, body = services.idempotent(
+    return _idempotent(
         merchant=merchant,
-        key=key,
-        fingerprint=services.request_fingerprint(f"createCheckout:{payment_id}", request.body),
+        idempotency_key=idempotency_key,
+        operation_name=f"createCheckout:{payment_id}",
+        body=request.body,
         operation=operation,
     )
-    return _json(status, body)
 
 
 @api.post(
@@ -210,20 +224,19 @@ def cancel_payment(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
-    key = _require_key(idempotency_key)
 
     def operation() -> tuple[int, dict[str, Any]]:
         payment = payment_get(merchant=merchant, public_id=payment_id)
         cancelled = services.payment_cancel(payment=payment)
         return 200, payment_to_contract(cancelled).model_dump(mode="json")
 
-    status, body = services.idempotent(
+    return _idempotent(
         merchant=merchant,
-        key=key,
-        fingerprint=services.request_fingerprint(f"cancelPayment:{payment_id}", b""),
+        idempotency_key=idempotency_key,
+        operation_name=f"cancelPayment:{payment_id}",
+        body=b"",
         operation=operation,
     )
-    return _json(status, body)
 
 
 @api.post(
@@ -245,7 +258,6 @@ def create_refund(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
-    key = _require_key(idempotency_key)
 
     def operation() -> tuple[int, dict[str, Any]]:
         payment = payment_get(merchant=merchant, public_id=payment_id)
@@ -256,20 +268,22 @@ def create_refund(
         )
         return 201, refund_to_contract(refund).model_dump(mode="json")
 
-    status, body = services.idempotent(
+    response = _idempotent(
         merchant=merchant,
-        key=key,
-        fingerprint=services.request_fingerprint(f"createRefund:{payment_id}", request.body),
+        idempotency_key=idempotency_key,
+        operation_name=f"createRefund:{payment_id}",
+        body=request.body,
         operation=operation,
     )
-    if status == 201:
+    if response.status_code == 201:
         # Sent after the reservation has committed, so no lock is held during
         # the provider call; a replay sends it again (the provider deduplicates)
         # and answers with the refund's state now.
-        refund = Refund.objects.select_related("payment", "attempt").get(public_id=body["id"])
+        created_id = json.loads(response.content)["id"]
+        refund = Refund.objects.select_related("payment", "attempt").get(public_id=created_id)
         refund = services.refund_submit(refund=refund)
-        body = refund_to_contract(refund).model_dump(mode="json")
-    return _json(status, body)
+        return JsonResponse(refund_to_contract(refund).model_dump(mode="json"), status=201)
+    return response
 
 
 @api.get(
