@@ -154,3 +154,14 @@ def test_double_accept_requests_one_payment(
     run_tasks()
     assert Payment.objects.count() == 1
     assert Application.objects.get(pk=application.pk).payment_status == "unpaid"
+
+
+def test_payment_return_does_not_reveal_whether_a_reference_exists(
+    demo: dict[str, Any], citizen: Client
+) -> None:
+    application, _ = submit_application(citizen)
+    stranger = Client(HTTP_HOST="shinsei.test")
+    known = stranger.get(f"/applications/{application.reference}/payment-return")
+    unknown = stranger.get("/applications/999999999999/payment-return")
+    assert (known.status_code, known["Location"]) == (302, "/inquiry")
+    assert (unknown.status_code, unknown["Location"]) == (302, "/inquiry")

@@ -397,11 +397,16 @@ def application_pay(request: HttpRequest, reference: str) -> HttpResponse:
 
 @never_cache
 def payment_return(request: HttpRequest, reference: str) -> HttpResponse:
-    application = get_object_or_404(
-        Application.objects.select_related("procedure__department__agency"), reference=reference
+    application = (
+        Application.objects.select_related("procedure__department__agency")
+        .filter(reference=reference)
+        .first()
     )
-    services.payment_status_refresh(application=application)
-    if reference not in request.session.get(GRANTS, []):
+    if application is not None:
+        services.payment_status_refresh(application=application)
+    if application is None or reference not in request.session.get(GRANTS, []):
+        # Unknown numbers get the same answer as known ones, so this URL cannot
+        # be used to find out which 整理番号 exist.
         # Another browser or an expired session: make them prove who they are.
         return HttpResponseRedirect(reverse("shinsei:inquiry"))
     return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
