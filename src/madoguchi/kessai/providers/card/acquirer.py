@@ -5,7 +5,8 @@ development and tests ``madoguchi.simulators.acquirer`` answers on the same
 protocol: JSON over HTTPS, bearer key, idempotency by our attempt key.
 """
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
@@ -14,6 +15,8 @@ from madoguchi.platform.http import make_client
 
 from ..base import ProviderResult, ProviderUnavailable, RefundResult
 from .cards import CardDetails
+
+R = TypeVar("R")
 
 
 class AcquirerClient:
@@ -30,6 +33,26 @@ class AcquirerClient:
         except httpx.HTTPError as exc:
             # The exception text names the URL only, never the body with the card.
             raise ProviderUnavailable(type(exc).__name__) from None
+
+    @staticmethod
+    def _decided(response: httpx.Response, parse: Callable[[Any], R], refused: R) -> R:
+        """An answer to a request that decides something: a 5xx means the
+        outcome is unknown (the janitor asks later); any other refusal means
+        the acquirer did nothing."""
+        if response.status_code >= 500:
+            raise ProviderUnavailable(f"acquirer status {response.status_code}")
+        if response.status_code != 200:
+            return refused
+        return parse(response.json())
+
+    @staticmethod
+    def _looked_up(response: httpx.Response, parse: Callable[[Any], R]) -> R | None:
+        """An answer to an inquiry: None when the acquirer never saw the key."""
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ProviderUnavailable(f"acquirer status {response.status_code}")
+        return parse(response.json())
 
     @staticmethod
     def _result(data: dict[str, Any]) -> ProviderResult:
@@ -68,11 +91,9 @@ class AcquirerClient:
                 },
             },
         )
-        if response.status_code >= 500:
-            raise ProviderUnavailable(f"acquirer status {response.status_code}")
-        if response.status_code != 200:
-            return ProviderResult(succeeded=False, decline_code="invalid_request")
-        return self._result(response.json())
+        return self._decided(
+            response, self._result, ProviderResult(succeeded=False, decline_code="invalid_request")
+        )
 
     def authorize_network_token(
         self,
@@ -99,19 +120,13 @@ class AcquirerClient:
                 "network_token": {"cryptogram": cryptogram, "eci": eci},
             },
         )
-        if response.status_code >= 500:
-            raise ProviderUnavailable(f"acquirer status {response.status_code}")
-        if response.status_code != 200:
-            return ProviderResult(succeeded=False, decline_code="invalid_request")
-        return self._result(response.json())
+        return self._decided(
+            response, self._result, ProviderResult(succeeded=False, decline_code="invalid_request")
+        )
 
     def inquire(self, *, attempt_key: str) -> ProviderResult | None:
         response = self._call("GET", f"/v1/authorizations/{attempt_key}")
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise ProviderUnavailable(f"acquirer status {response.status_code}")
-        return self._result(response.json())
+        return self._looked_up(response, self._result)
 
     @staticmethod
     def _refund_result(data: dict[str, Any]) -> RefundResult:
@@ -127,19 +142,15 @@ class AcquirerClient:
             f"/v1/authorizations/{attempt_key}/refunds",
             json={"idempotency_key": refund_key, "amount": amount},
         )
-        if response.status_code >= 500:
-            raise ProviderUnavailable(f"acquirer status {response.status_code}")
-        if response.status_code != 200:
-            return RefundResult(succeeded=False, failure_code="invalid_request")
-        return self._refund_result(response.json())
+        return self._decided(
+            response,
+            self._refund_result,
+            RefundResult(succeeded=False, failure_code="invalid_request"),
+        )
 
     def inquire_refund(self, *, refund_key: str) -> RefundResult | None:
         response = self._call("GET", f"/v1/refunds/{refund_key}")
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise ProviderUnavailable(f"acquirer status {response.status_code}")
-        return self._refund_result(response.json())
+        return self._looked_up(response, self._refund_result)
 
     def void(self, *, attempt_key: str) -> None:
         response = self._call("POST", f"/v1/authorizations/{attempt_key}/void")
