@@ -1,76 +1,21 @@
-"""Test settings: one process serves every surface of both services, routed
-by Host header, over one test database. The services still never import each
-other (import-linter checks that) and talk only through HTTP: their calls go
+"""Combined test settings, for the cross-service journeys in tests/integration
+(and the other trees outside tests/kessai and tests/shinsei): one process
+serves every listener of both services, routed by Host header, over one test
+database. Shinsei's settings win where the two differ (middleware, CSP,
+cookie names); Kessai's own configuration is tested by tests/kessai under
+``settings_kessai``. The services still never import each other
+(import-linter checks that) and talk only through HTTP: their calls go
 through ``InProcessTransport``, which hands the request to the Django handler
 for the target host. The end-to-end tests run the real separate processes.
 """
 
-import os
-from pathlib import Path
+from tests import settings_kessai as _kessai
+from tests import settings_shinsei as _shinsei
+from tests.settings_kessai import *  # noqa: F403
+from tests.settings_shinsei import *  # noqa: F403
 
-os.environ.setdefault("SHINSEI_SECRET_KEY", "test-shinsei-secret-key")
-os.environ.setdefault("KESSAI_SECRET_KEY", "test-kessai-secret-key")
-
-from madoguchi.kessai import settings as kessai
-from madoguchi.platform.conf import database_from_url, env
-from madoguchi.shinsei import settings as shinsei
-from madoguchi.shinsei.settings import *  # noqa: F403
-from madoguchi.simulators.applepay import ensure_demo_pki
-
-INSTALLED_APPS = list(dict.fromkeys(shinsei.INSTALLED_APPS + kessai.INSTALLED_APPS))
-MADOGUCHI_SURFACES = {
-    **shinsei.MADOGUCHI_SURFACES,
-    **kessai.MADOGUCHI_SURFACES,
-    "simulators": "madoguchi.simulators.urls",
-    "paypay_simulator": "madoguchi.simulators.urls_paypay",
-}
-MADOGUCHI_SURFACE_HOSTS = {
-    "shinsei.test": "shinsei_public",
-    "staff.shinsei.test": "shinsei_staff",
-    "kessai.test": "kessai_public",
-    "console.kessai.test": "kessai_console",
-    "acquirer.test": "simulators",
-    "paypay.test": "paypay_simulator",
-}
+INSTALLED_APPS = list(dict.fromkeys(_shinsei.INSTALLED_APPS + _kessai.INSTALLED_APPS))
+MADOGUCHI_SURFACES = {**_shinsei.MADOGUCHI_SURFACES, **_kessai.MADOGUCHI_SURFACES}
+MADOGUCHI_SURFACE_HOSTS = {**_shinsei.MADOGUCHI_SURFACE_HOSTS, **_kessai.MADOGUCHI_SURFACE_HOSTS}
 ALLOWED_HOSTS = list(MADOGUCHI_SURFACE_HOSTS)
-MADOGUCHI_PERIODIC = shinsei.MADOGUCHI_PERIODIC + kessai.MADOGUCHI_PERIODIC
-MADOGUCHI_HTTP_TRANSPORT = "tests.support.transport.InProcessTransport"
-
-SHINSEI_PUBLIC_URL = "http://shinsei.test"
-SHINSEI_KESSAI_API_URL = "http://kessai.test/api"
-KESSAI_PUBLIC_URL = "http://kessai.test"
-KESSAI_ACQUIRER_URL = "http://acquirer.test"
-KESSAI_ACQUIRER_KEY = ACQUIRER_API_KEY = "acq_test_key"
-KESSAI_CHECKOUT_LINK_SECONDS = kessai.KESSAI_CHECKOUT_LINK_SECONDS
-# Apple Pay with a test root and keys generated once under var/ (gitignored).
-APPLEPAY_DEMO_DIR = str(Path(__file__).resolve().parent.parent / "var" / "test-applepay")
-_applepay = ensure_demo_pki(Path(APPLEPAY_DEMO_DIR))
-KESSAI_APPLEPAY_MERCHANT_ID = "merchant.jp.madoguchi.test"
-KESSAI_APPLEPAY_DISPLAY_NAME = "オンライン決済"
-KESSAI_APPLEPAY_ROOT_CERT = _applepay["root_cert"]
-KESSAI_APPLEPAY_PROCESSING_KEY = _applepay["processing_key"]
-KESSAI_APPLEPAY_IDENTITY_CERT = _applepay["identity_cert"]
-KESSAI_APPLEPAY_IDENTITY_KEY = _applepay["identity_key"]
-KESSAI_APPLEPAY_VALIDATION_HOSTS = ["acquirer.test"]
-KESSAI_APPLEPAY_ALLOW_HTTP = True
-KESSAI_APPLEPAY_DEMO_URL = "http://acquirer.test/applepay/sheet"
-KESSAI_PROVIDERS = [
-    *kessai.KESSAI_PROVIDERS,
-    "madoguchi.kessai.providers.applepay.provider.ApplePayProvider",
-]
-KESSAI_PAYPAY_URL = "http://paypay.test"
-KESSAI_PAYPAY_API_KEY = PAYPAY_API_KEY = "paypay_test_key"
-KESSAI_PAYPAY_API_SECRET = PAYPAY_API_SECRET = "paypay-test-secret"
-KESSAI_PAYPAY_MERCHANT_ID = PAYPAY_MERCHANT_ID = "test-merchant"
-PAYPAY_WEBHOOK_URL = "http://kessai.test/paypay/webhook"
-
-DATABASES = {
-    "default": database_from_url(
-        env("MADOGUCHI_TEST_DATABASE_URL", "sqlite:///madoguchi-test.sqlite3")
-    )
-}
-# Tests hash many passwords: the same Argon2id hasher with cheaper parameters.
-PASSWORD_HASHERS = ["tests.support.hashers.FastArgon2PasswordHasher"]
-MADOGUCHI_AUDIT_APPEND_ONLY = False  # the guard tests install it; see platform/audit/guard.py
-# Agencies' credentials come from their rows in tests unless a test overrides this.
-SHINSEI_AGENCY_CREDENTIALS = {}
+MADOGUCHI_PERIODIC = _shinsei.MADOGUCHI_PERIODIC + _kessai.MADOGUCHI_PERIODIC

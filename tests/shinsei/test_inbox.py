@@ -42,25 +42,6 @@ def test_filters_and_search(demo: dict[str, Any], citizen: Client) -> None:
     assert _refs(staff, "submitted_from=not-a-date") == set()
 
 
-def test_overdue_unpaid_applications_are_marked_and_listed(
-    demo: dict[str, Any], citizen: Client, run_tasks: Any
-) -> None:
-    late, _ = submit_application(citizen)
-    on_time, _ = submit_application(citizen)
-    staff = staff_client(demo, "shimin")
-    accept(staff, late)
-    accept(staff, on_time)
-    run_tasks()
-    Application.objects.filter(pk=late.pk).update(
-        payment_due_at=timezone.now() - timedelta(minutes=1)
-    )
-    assert _refs(staff, "overdue=on") == {late.reference}
-    page = staff.get("/").content.decode()
-    assert f'data-testid="overdue-{late.reference}"' in page
-    assert f'data-testid="overdue-{on_time.reference}"' not in page
-    assert "期限超過" in staff.get(f"/applications/{late.reference}/").content.decode()
-
-
 def test_csv_export_is_utf8_with_bom_filtered_and_audited(
     demo: dict[str, Any], citizen: Client
 ) -> None:

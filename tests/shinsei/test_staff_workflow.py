@@ -87,34 +87,6 @@ def test_reject_needs_a_reason_and_reaches_the_citizen(
     assert application.status == "rejected"
 
 
-def test_staff_set_amount_at_acceptance(
-    demo: dict[str, Any], citizen: Client, run_tasks: Any
-) -> None:
-    Procedure.objects.filter(slug="kousaku-shomei").update(fee_kind="staff_set", fee_amount=0)
-    answers = {**ANSWERS, "farmland": "藤沢市大庭1番"}
-    application, _ = submit_application(citizen, "kousaku-shomei", answers)
-    assert (application.fee_amount, application.payment_status) == (0, "not_yet")
-    staff = staff_client(demo, "nougyou-jimukyoku")
-    page = staff.get(f"/applications/{application.reference}/").content.decode()
-    assert 'name="amount"' in page
-    bad = staff.post(f"/applications/{application.reference}/accept", {"amount": "abc"})
-    assert bad.status_code == 400
-    missing = staff.post(f"/applications/{application.reference}/accept", {"amount": ""})
-    assert missing.status_code == 302
-    application.refresh_from_db()
-    assert application.status == "submitted"
-    staff.post(f"/applications/{application.reference}/accept", {"amount": "1200"})
-    application.refresh_from_db()
-    assert (application.status, application.fee_amount, application.payment_status) == (
-        "accepted",
-        1200,
-        "preparing",
-    )
-    run_tasks()
-    application.refresh_from_db()
-    assert application.payment_status == "unpaid"
-
-
 def test_complete_only_after_payment(demo: dict[str, Any], citizen: Client, run_tasks: Any) -> None:
     application, _ = submit_application(citizen)
     staff = staff_client(demo, "shimin")

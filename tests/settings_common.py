@@ -1,0 +1,32 @@
+"""What every test settings module adds to its service's own settings: the
+test database, a cheaper password hasher, the in-process HTTP transport and
+the simulators (the card acquirer and PayPay stand in for outside parties,
+so they are served in-process by Host header like the listeners).
+
+Each service's tests run under that service's settings (``settings_kessai``,
+``settings_shinsei``); ``tests/settings.py`` combines both for the
+cross-service journeys in ``tests/integration`` (docs/design-notes.md).
+"""
+
+import os
+
+os.environ.setdefault("SHINSEI_SECRET_KEY", "test-shinsei-secret-key")
+os.environ.setdefault("KESSAI_SECRET_KEY", "test-kessai-secret-key")
+
+from madoguchi.platform.conf import database_from_url, env
+
+DATABASES = {
+    "default": database_from_url(
+        env("MADOGUCHI_TEST_DATABASE_URL", "sqlite:///madoguchi-test.sqlite3")
+    )
+}
+# Tests hash many passwords: the same Argon2id hasher with cheaper parameters.
+PASSWORD_HASHERS = ["tests.support.hashers.FastArgon2PasswordHasher"]
+MADOGUCHI_AUDIT_APPEND_ONLY = False  # the guard tests install it; see platform/audit/guard.py
+MADOGUCHI_HTTP_TRANSPORT = "tests.support.transport.InProcessTransport"
+
+SIMULATOR_SURFACES = {
+    "simulators": "madoguchi.simulators.urls",
+    "paypay_simulator": "madoguchi.simulators.urls_paypay",
+}
+SIMULATOR_HOSTS = {"acquirer.test": "simulators", "paypay.test": "paypay_simulator"}
