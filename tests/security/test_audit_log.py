@@ -127,7 +127,7 @@ def test_logins_logouts_and_password_changes_are_recorded(demo: Any) -> None:
         "/password",
         {"current_password": password, "new_password": new, "new_password_again": new},
     )
-    client.get("/logout")
+    client.post("/logout")
     Client(HTTP_HOST="staff.shinsei.test", REMOTE_ADDR="127.0.0.5").post(
         "/login", {"login_id": "staff-shimin", "password": "nope"}
     )

@@ -26,11 +26,14 @@ from django.utils import timezone
 
 from .passwords import HISTORY, max_age, password_problems
 from .sessions.store import ACCOUNT_KEY, PENDING_KEY, revoke_sessions
-from .throttle import throttle_blocked, throttle_clear, throttle_hit
+from .throttle import throttle_blocked, throttle_clear, throttle_hit, throttle_release
 from .totp import recovery_code_hash, recovery_codes_new, totp_match
 
 LAST_SEEN = "_last_seen"
 PENDING_TOTP_OK = "_pending_totp_ok"
+# When the password of a login under way was accepted: the rest (second
+# factor, password change) must follow within ``pending_timeout()``.
+PENDING_SINCE = "_pending_since"
 
 LOCKOUT_FAILURES = 10
 LOCKOUT = timedelta(minutes=30)
@@ -38,6 +41,10 @@ LOCKOUT = timedelta(minutes=30)
 
 def idle_timeout() -> int:
     return int(getattr(settings, "MADOGUCHI_IDLE_TIMEOUT_SECONDS", 15 * 60))
+
+
+def pending_timeout() -> int:
+    return int(getattr(settings, "MADOGUCHI_PENDING_LOGIN_SECONDS", 10 * 60))
 
 
 class AbstractAccount(models.Model):
@@ -240,6 +247,7 @@ def session_login(request: HttpRequest, account: AbstractAccount) -> None:
     request.session.cycle_key()
     request.session.pop(PENDING_KEY, None)
     request.session.pop(PENDING_TOTP_OK, None)
+    request.session.pop(PENDING_SINCE, None)
     request.session[ACCOUNT_KEY] = account.account_key
     request.session[LAST_SEEN] = int(time.time())
     account.last_login_at = timezone.now()
@@ -271,13 +279,15 @@ def session_account[A: AbstractAccount](request: HttpRequest, model: type[A]) ->
 
 
 def pending_account[A: AbstractAccount](request: HttpRequest, model: type[A]) -> A | None:
-    """The account of a login under way; a half-finished login left idle for
-    the idle timeout must start again from the password."""
+    """The account of a login under way; a half-finished login must start
+    again from the password when left idle, and once ``pending_timeout()``
+    has passed since the password was accepted, however busy it was."""
     key = request.session.get(PENDING_KEY, "")
     if not key:
         return None
     now = int(time.time())
-    if now - int(request.session.get(LAST_SEEN, 0)) > idle_timeout():
+    idle = now - int(request.session.get(LAST_SEEN, 0)) > idle_timeout()
+    if idle or now - int(request.session.get(PENDING_SINCE, 0)) > pending_timeout():
         request.session.flush()
         return None
     request.session[LAST_SEEN] = now
@@ -304,7 +314,7 @@ def login_required(
             if account.password_change_due():
                 request.session.pop(ACCOUNT_KEY, None)
                 request.session[PENDING_KEY] = account.account_key
-                request.session[LAST_SEEN] = int(time.time())
+                request.session[LAST_SEEN] = request.session[PENDING_SINCE] = int(time.time())
                 request.session[PENDING_TOTP_OK] = True
                 return HttpResponseRedirect(reverse(f"{namespace}:password_change"))
             request.account = account  # type: ignore[attr-defined]
@@ -351,18 +361,47 @@ def login_attempt(
     if throttle_blocked(address_key) or throttle_blocked(id_key):
         _record(actor, "login", request, outcome="denied", reason="locked")
         return LoginOutcome(None, LOCKED, 429)
+    # The attempt counts before the password is checked: concurrent attempts
+    # each take their own place in the count, so exactly LOCKOUT_FAILURES of
+    # them are checked, however many arrive at once.
+    within = [_lockout_hit(address_key), _lockout_hit(id_key)]
+    if not all(within):
+        _record(actor, "login", request, outcome="denied", reason="locked")
+        return LoginOutcome(None, LOCKED, 429)
     if account is None:
         make_password(password)  # the same work as a real check: no timing oracle
     elif account.check_password(password):
         throttle_clear(id_key)
+        throttle_release(address_key, limit=LOCKOUT_FAILURES)
         # Audited as "login" once the second factor and any change are done.
         return LoginOutcome(account)
     _record(actor, "login", request, outcome="failure")
-    throttle_hit(address_key, limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT)
-    throttle_hit(id_key, limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT)
     if account is not None and throttle_blocked(id_key):
         _record(actor, "account.lockout", request, outcome="denied")
     return LoginOutcome(None, BAD_CREDENTIALS, 401)
+
+
+def _lockout_hit(key: str) -> bool:
+    return throttle_hit(key, limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT)
+
+
+def second_factor_attempt(
+    request: HttpRequest, *, account: AbstractAccount, code: str
+) -> bool | None:
+    """Check a TOTP or recovery code of a login under way. Wrong codes count
+    toward the account's lockout with its wrong passwords (10 in 30 minutes,
+    PCI DSS 8.3.4); None once it is locked, whatever the code."""
+    id_key = _id_throttle(account.account_kind, account.login_id)
+    if throttle_blocked(id_key) or not _lockout_hit(id_key):
+        _record(account.account_key, "login.totp", request, outcome="denied", reason="locked")
+        return None
+    if account_totp_verify(account=account, code=code, request=request):
+        throttle_clear(id_key)
+        return True
+    _record(account.account_key, "login.totp", request, outcome="failure")
+    if throttle_blocked(id_key):
+        _record(account.account_key, "account.lockout", request, outcome="denied")
+    return False
 
 
 def login_next_step(request: HttpRequest, account: AbstractAccount, namespace: str) -> str:
@@ -370,6 +409,7 @@ def login_next_step(request: HttpRequest, account: AbstractAccount, namespace: s
     (and audits it) when nothing is owed."""
     request.session[PENDING_KEY] = account.account_key
     request.session[LAST_SEEN] = int(time.time())
+    request.session.setdefault(PENDING_SINCE, request.session[LAST_SEEN])
     totp_ok = bool(request.session.get(PENDING_TOTP_OK))
     if account.totp_secret and not totp_ok:
         return reverse(f"{namespace}:totp")

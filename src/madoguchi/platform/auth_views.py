@@ -11,16 +11,19 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from .accounts import (
+    LOCKED,
+    PENDING_SINCE,
     PENDING_TOTP_OK,
     AbstractAccount,
     account_change_password,
     account_totp_confirm,
-    account_totp_verify,
     login_attempt,
     login_next_step,
     pending_account,
+    second_factor_attempt,
     session_account,
     session_logout,
 )
@@ -76,6 +79,7 @@ class AuthViews:
                     # A new session for the half-login too (no fixation).
                     request.session.cycle_key()
                     request.session.pop(PENDING_TOTP_OK, None)
+                    request.session.pop(PENDING_SINCE, None)
                     request.session[NEXT] = request.GET.get("next", "")
                     return self._go_on(request, outcome.account)
                 return render(
@@ -83,7 +87,9 @@ class AuthViews:
                 )
             return render(request, self.login_template, {"error": ""})
 
-        # GET too: the layouts link to it. Logging out is harmless to force.
+        # POST only (with the CSRF token): a link or an image elsewhere must
+        # not be able to end someone's session.
+        @require_POST
         def logout(request: HttpRequest) -> HttpResponse:
             account = session_account(request, self.model)
             if account is not None:
@@ -142,17 +148,17 @@ class AuthViews:
                 return HttpResponseRedirect(reverse(f"{self.namespace}:login"))
             error = ""
             if request.method == "POST":
-                if account_totp_verify(
-                    account=account, code=request.POST.get("code", ""), request=request
-                ):
+                verified = second_factor_attempt(
+                    request, account=account, code=request.POST.get("code", "")
+                )
+                if verified is None:  # locked: the login starts again, later
+                    request.session.flush()
+                    return render(request, self.login_template, {"error": LOCKED}, status=429)
+                if verified:
+                    # A change of privilege: a new session key.
+                    request.session.cycle_key()
                     request.session[PENDING_TOTP_OK] = True
                     return self._go_on(request, account)
-                audit_record(
-                    actor=account.account_key,
-                    event="login.totp",
-                    outcome="failure",
-                    request=request,
-                )
                 error = "確認コードが正しくありません。"
             return self._page(request, "totp.html", {"error": error}, status=401 if error else 200)
 

@@ -52,6 +52,8 @@ def enqueue_later(task: Task[Any, Any], delay: timedelta, *args: Any, **kwargs: 
 # Sweeps every service runs whatever its own MADOGUCHI_PERIODIC says.
 PLATFORM_PERIODIC: list[tuple[str, float]] = [
     ("madoguchi.platform.throttle.throttle_sweep", 3600.0),
+    # Expired sessions may hold a citizen's unfinished answers (docs/privacy.md).
+    ("madoguchi.platform.sessions.store.sessions_sweep", 900.0),
 ]
 
 

@@ -51,6 +51,15 @@ def throttle_hit(
         return row.count <= limit
 
 
+def throttle_release(key: str, *, limit: int) -> None:
+    """Give back one event counted by ``throttle_hit`` before the outcome was
+    known (an attempt that turned out right); lifts a block that event set."""
+    Throttle.objects.filter(key=key, count__gt=0).update(
+        count=F("count") - 1,
+        blocked_until=Case(When(count__lte=limit, then=Value(None)), default=F("blocked_until")),
+    )
+
+
 def throttle_clear(key: str) -> None:
     Throttle.objects.filter(key=key).delete()
 

@@ -47,6 +47,9 @@ def _granted(request: HttpRequest, reference: str) -> Application:
 
 
 def _grant(request: HttpRequest, application: Application) -> None:
+    # A change of privilege (the citizen proved 整理番号 and password, or just
+    # submitted): a new session key, so a key planted before is worth nothing.
+    request.session.cycle_key()
     granted = [r for r in request.session.get(GRANTS, []) if r != application.reference]
     request.session[GRANTS] = ([*granted, application.reference])[-10:]
 
