@@ -11,4 +11,4 @@ ALLOWED_HOSTS = list(MADOGUCHI_SURFACE_HOSTS)
 SHINSEI_PUBLIC_URL = "http://shinsei.test"
 SHINSEI_KESSAI_API_URL = "http://kessai.test/api"
 # Agencies' credentials come from their rows in tests unless a test overrides this.
-SHINSEI_AGENCY_CREDENTIALS: dict[str, dict[str, object]] = {}
+SHINSEI_AGENCY_CREDENTIALS = {}

@@ -96,6 +96,7 @@ def test_the_session_key_changes_when_a_citizen_proves_the_inquiry(
     victim = Client(HTTP_HOST="shinsei.test")
     planted = SessionStore()
     planted.create()  # a key an attacker obtained and planted in the victim's browser
+    assert planted.session_key is not None
     victim.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
 
     response = victim.post("/inquiry", {"reference": application.reference, "password": password})

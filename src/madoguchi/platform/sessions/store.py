@@ -30,7 +30,7 @@ class SessionStore(DBStore):
         return obj
 
     def save(self, must_create: bool = False) -> None:
-        if EXPIRY_KEY not in self._get_session():
+        if self.get(EXPIRY_KEY) is None:
             self._start_lifetime()
         super().save(must_create=must_create)
 
