@@ -18,4 +18,8 @@ INSTALLED_APPS = list(dict.fromkeys(_shinsei.INSTALLED_APPS + _kessai.INSTALLED_
 MADOGUCHI_SURFACES = {**_shinsei.MADOGUCHI_SURFACES, **_kessai.MADOGUCHI_SURFACES}
 MADOGUCHI_SURFACE_HOSTS = {**_shinsei.MADOGUCHI_SURFACE_HOSTS, **_kessai.MADOGUCHI_SURFACE_HOSTS}
 ALLOWED_HOSTS = list(MADOGUCHI_SURFACE_HOSTS)
+# One process, two user models: Django's AUTH_USER_MODEL can name only one
+# (Shinsei's here), but sessions find their account through the backend they
+# were made with, so both listeners' logins work (tests/kessai has Kessai's).
+AUTHENTICATION_BACKENDS = [*_shinsei.AUTHENTICATION_BACKENDS, *_kessai.AUTHENTICATION_BACKENDS]
 MADOGUCHI_PERIODIC = _shinsei.MADOGUCHI_PERIODIC + _kessai.MADOGUCHI_PERIODIC

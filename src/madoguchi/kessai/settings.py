@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "madoguchi.kessai.statistics",
     "madoguchi.kessai.history",
 ]
+AUTH_USER_MODEL = "kessai_console.ConsoleAccount"
+AUTHENTICATION_BACKENDS = ["madoguchi.kessai.console.backends.ConsoleBackend"]
 
 KESSAI_PUBLIC_URL = env("KESSAI_PUBLIC_URL", "http://127.0.0.1:8100")
 KESSAI_ACQUIRER_URL = env("KESSAI_ACQUIRER_URL", "http://127.0.0.1:8200")

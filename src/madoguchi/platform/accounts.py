@@ -1,9 +1,11 @@
 """Accounts for staff (Shinsei) and administrators (Kessai): the generic part.
 
-Each service has its own concrete account model; both share this base, the
-Argon2id hashing, the password policy, lockout, TOTP and the session binding.
-Django's ``contrib.auth`` is not used because the two services must never
-share a user table.
+Each service has its own user model (its ``AUTH_USER_MODEL``) on Django's
+``AbstractBaseUser`` and ``PermissionsMixin``; both share this base, the
+password history and expiry, the lockout, TOTP and the login state machine.
+Sessions are Django's: ``django.contrib.auth.login`` (a new session key),
+``get_user`` (which checks the session auth hash, so a password change or a
+transfer ends every other session) and ``logout``.
 
 Login is a small state machine kept in the session: after the password, the
 account may still owe a TOTP code, a password change (first login, expiry,
@@ -18,17 +20,23 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib import auth
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import PermissionsMixin
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from .passwords import HISTORY, max_age, password_problems
 from .sessions.store import ACCOUNT_KEY, PENDING_KEY, revoke_sessions
 from .throttle import throttle_blocked, throttle_clear, throttle_hit, throttle_release
 from .totp import recovery_code_hash, recovery_codes_new, totp_match
 
+# Django's own session keys of a logged-in user.
+AUTH_KEYS = (auth.SESSION_KEY, auth.BACKEND_SESSION_KEY, auth.HASH_SESSION_KEY)
 LAST_SEEN = "_last_seen"
 PENDING_TOTP_OK = "_pending_totp_ok"
 # When the password of a login under way was accepted: the rest (second
@@ -47,7 +55,15 @@ def pending_timeout() -> int:
     return int(getattr(settings, "MADOGUCHI_PENDING_LOGIN_SECONDS", 10 * 60))
 
 
-class AbstractAccount(models.Model):
+class AccountManager[A: "AbstractAccount"](BaseUserManager[A]):
+    def create_user(self, login_id: str, password: str | None = None, **fields: Any) -> A:
+        account = self.model(login_id=login_id, **fields)
+        account.set_password(password)
+        account.save(using=self._db)
+        return account
+
+
+class AbstractAccount(AbstractBaseUser, PermissionsMixin):
     login_id = models.CharField("ログインID", max_length=64, unique=True)
     display_name = models.CharField("氏名", max_length=100)
     password = models.CharField(max_length=200)
@@ -64,11 +80,15 @@ class AbstractAccount(models.Model):
     totp_last_step = models.BigIntegerField(default=0)
     # SHA-256 of the unused recovery codes.
     recovery_codes = models.JSONField(default=list, blank=True)
-    last_login_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    USERNAME_FIELD = "login_id"
+    REQUIRED_FIELDS = ["display_name"]
 
     # Distinguishes the services' accounts inside session rows, e.g. "staff".
     account_kind: str = "account"
+    # Dotted path of the service's authentication backend (one per service).
+    auth_backend: str = ""
 
     class Meta:
         abstract = True
@@ -80,15 +100,28 @@ class AbstractAccount(models.Model):
     def account_key(self) -> str:
         return f"{self.account_kind}:{self.pk}"
 
-    def set_password(self, raw_password: str) -> None:
+    def set_password(self, raw_password: str | None) -> None:
         """Set without the policy (seeding, tests); people use ``account_change_password``."""
         if self.password:
             self.password_history = [self.password, *self.password_history][: HISTORY - 1]
         self.password = make_password(raw_password)
+        self._password = raw_password
         self.password_changed_at = timezone.now()
 
-    def check_password(self, raw_password: str) -> bool:
-        return check_password(raw_password, self.password)
+    def session_binding(self) -> str:
+        """What else a session depends on besides the password (the services
+        add department and role, so that a transfer ends every session)."""
+        return ""
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django's session auth hash covers the password hash only; ours also
+        # covers ``session_binding()``.
+        return salted_hmac(
+            "madoguchi.platform.accounts.AbstractAccount.session_auth_hash",
+            f"{self.password}|{self.session_binding()}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def password_expired(self) -> bool:
         return self.password_changed_at + max_age() <= timezone.now()
@@ -99,6 +132,20 @@ class AbstractAccount(models.Model):
     def totp_required(self) -> bool:
         """Whether this account must use a second factor; services override."""
         return True
+
+
+class AccountBackend[A: AbstractAccount]:
+    """The authentication backend of one service's accounts: Django's
+    ``get_user`` asks it for the account a session names. Passwords are
+    checked by ``login_attempt`` (with the lockout), not here."""
+
+    model: type[A]
+
+    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
+        return None
+
+    def get_user(self, user_id: int) -> A | None:
+        return self.model._default_manager.filter(pk=user_id, is_active=True).first()
 
 
 # --- services -------------------------------------------------------------
@@ -242,20 +289,19 @@ def account_totp_verify(
 
 
 def session_login(request: HttpRequest, account: AbstractAccount) -> None:
-    """The account is fully authenticated: bind the session to it."""
-    # A fresh session key on login defeats session fixation.
-    request.session.cycle_key()
-    request.session.pop(PENDING_KEY, None)
-    request.session.pop(PENDING_TOTP_OK, None)
-    request.session.pop(PENDING_SINCE, None)
+    """The account is fully authenticated: Django's ``login`` binds the
+    session to it under a new session key (no fixation)."""
+    for key in (PENDING_KEY, PENDING_TOTP_OK, PENDING_SINCE, *AUTH_KEYS):
+        request.session.pop(key, None)
+    # (The type checker reads the combined test settings' AUTH_USER_MODEL.)
+    auth.login(request, account, backend=account.auth_backend)  # type: ignore[arg-type]
+    # The session row carries the account too (``revoke_sessions``).
     request.session[ACCOUNT_KEY] = account.account_key
     request.session[LAST_SEEN] = int(time.time())
-    account.last_login_at = timezone.now()
-    type(account)._default_manager.filter(pk=account.pk).update(last_login_at=account.last_login_at)
 
 
 def session_logout(request: HttpRequest) -> None:
-    request.session.flush()
+    auth.logout(request)
 
 
 def _account_from_key[A: AbstractAccount](key: str, model: type[A]) -> A | None:
@@ -266,16 +312,19 @@ def _account_from_key[A: AbstractAccount](key: str, model: type[A]) -> A | None:
 
 
 def session_account[A: AbstractAccount](request: HttpRequest, model: type[A]) -> A | None:
-    """The logged-in account, or None; ends a session idle for too long."""
-    key = request.session.get(ACCOUNT_KEY, "")
-    if not key:
+    """The logged-in account, or None; ends a session idle for too long, and
+    (Django's ``get_user``) one whose password or binding has changed."""
+    if not request.session.get(ACCOUNT_KEY, ""):
         return None
     now = int(time.time())
     if now - int(request.session.get(LAST_SEEN, 0)) > idle_timeout():
         request.session.flush()
         return None
+    account = auth.get_user(request)
+    if not isinstance(account, model):
+        return None
     request.session[LAST_SEEN] = now
-    return _account_from_key(key, model)
+    return account
 
 
 def pending_account[A: AbstractAccount](request: HttpRequest, model: type[A]) -> A | None:
@@ -312,7 +361,8 @@ def login_required(
             if account is None:
                 return HttpResponseRedirect(f"{reverse(login_url_name)}?next={request.path}")
             if account.password_change_due():
-                request.session.pop(ACCOUNT_KEY, None)
+                for key in (ACCOUNT_KEY, *AUTH_KEYS):
+                    request.session.pop(key, None)
                 request.session[PENDING_KEY] = account.account_key
                 request.session[LAST_SEEN] = request.session[PENDING_SINCE] = int(time.time())
                 request.session[PENDING_TOTP_OK] = True

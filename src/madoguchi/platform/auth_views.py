@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from .accounts import (
+    AUTH_KEYS,
     LOCKED,
     PENDING_SINCE,
     PENDING_TOTP_OK,
@@ -107,7 +108,8 @@ class AuthViews:
             if pending is not None and pending.totp_secret and owes_totp:
                 # The second factor comes first: a password alone changes nothing.
                 return HttpResponseRedirect(reverse(f"{self.namespace}:totp"))
-            account = pending or session_account(request, self.model)
+            logged_in = session_account(request, self.model) if pending is None else None
+            account = pending or logged_in
             if account is None:
                 return HttpResponseRedirect(reverse(f"{self.namespace}:login"))
             errors: list[str] = []
@@ -123,9 +125,9 @@ class AuthViews:
                     )
                 if not errors:
                     # Every session was ended: carry on in a fresh one.
-                    totp_ok = bool(request.session.get(PENDING_TOTP_OK)) or bool(
-                        session_account(request, self.model)
-                    )
+                    totp_ok = bool(request.session.get(PENDING_TOTP_OK)) or logged_in is not None
+                    for key in AUTH_KEYS:
+                        request.session.pop(key, None)
                     request.session.cycle_key()
                     request.session[PENDING_TOTP_OK] = totp_ok
                     account.refresh_from_db()

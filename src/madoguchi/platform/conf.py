@@ -58,6 +58,18 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
 
+# The account policy (platform/passwords.py), as Django password validators.
+PASSWORD_VALIDATORS = [
+    {"NAME": f"madoguchi.platform.passwords.{name}"}
+    for name in (
+        "LengthValidator",
+        "LettersAndDigitsValidator",
+        "CommonValidator",
+        "IdentityValidator",
+        "HistoryValidator",
+    )
+]
+
 STRICT_CSP = {
     "default-src": [CSP.NONE],
     "script-src": [CSP.SELF],
@@ -82,6 +94,8 @@ COMMON_MIDDLEWARE = [
 ]
 
 COMMON_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.staticfiles",
     "django_tasks_db",

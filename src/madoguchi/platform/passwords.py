@@ -1,11 +1,10 @@
-"""The password policy of both services' accounts (seed 2(6)ア(イ), PCI DSS 8.3).
-
-At least 12 characters with letters and digits, none of the last four
-passwords, none from Django's list of 20,000 common passwords (its
-``CommonPasswordValidator`` reads a file shipped with Django and works without
-``django.contrib.auth`` installed), not close to the login ID or name and
-not containing either (``staff-shimin`` repeated, or the name with a year,
-is not "similar" by Django's ratio but is just as guessable).
+"""The password policy of both services' accounts (seed 2(6)ア(イ), PCI DSS 8.3),
+as Django password validators (``AUTH_PASSWORD_VALIDATORS`` in
+settings_base): at least 12 characters with letters and digits, none of the
+last four passwords, none from Django's list of 20,000 common passwords, not
+close to the login ID or name and not containing either (``staff-shimin``
+repeated, or the name with a year, is not "similar" by Django's ratio but is
+just as guessable). Messages are the policy's own Japanese sentences.
 """
 
 from datetime import timedelta
@@ -17,6 +16,7 @@ from django.contrib.auth.password_validation import (
     CommonPasswordValidator,
     MinimumLengthValidator,
     UserAttributeSimilarityValidator,
+    validate_password,
 )
 from django.core.exceptions import ValidationError
 
@@ -28,13 +28,62 @@ def max_age() -> timedelta:
     return timedelta(days=int(getattr(settings, "MADOGUCHI_PASSWORD_MAX_AGE_DAYS", 365)))
 
 
+class LengthValidator(MinimumLengthValidator):
+    def __init__(self, min_length: int = MIN_LENGTH) -> None:
+        super().__init__(min_length)
+
+    def get_error_message(self) -> str:
+        return f"パスワードは{self.min_length}文字以上にしてください。"
+
+
+class LettersAndDigitsValidator:
+    def validate(self, password: str, user: Any = None) -> None:
+        if not (any(c.isalpha() for c in password) and any(c.isdigit() for c in password)):
+            raise ValidationError("パスワードには英字と数字の両方を含めてください。")
+
+    def get_help_text(self) -> str:
+        return "英字と数字の両方を含めてください。"
+
+
+class CommonValidator(CommonPasswordValidator):
+    def get_error_message(self) -> str:
+        return "よく使われるパスワードは使えません。"
+
+
+class IdentityValidator(UserAttributeSimilarityValidator):
+    """Django's similarity check on the login ID and name, then containment:
+    the login ID, the whole name or a part of it (3+ letters; 2+ for Japanese
+    names, whose parts are short)."""
+
+    def __init__(self) -> None:
+        super().__init__(user_attributes=("login_id", "display_name"))
+
+    def validate(self, password: str, user: Any = None) -> None:
+        try:
+            super().validate(password, user)
+        except ValidationError:
+            raise ValidationError("ログインIDや氏名に似たパスワードは使えません。") from None
+        if user is not None and _contains_identity(password, user):
+            raise ValidationError("ログインIDや氏名を含むパスワードは使えません。")
+
+
+class HistoryValidator:
+    def validate(self, password: str, user: Any = None) -> None:
+        if user is None:
+            return
+        recent = [user.password, *user.password_history][:HISTORY]
+        if any(encoded and check_password(password, encoded) for encoded in recent):
+            raise ValidationError(f"直近{HISTORY}回に使ったパスワードは使えません。")
+
+    def get_help_text(self) -> str:
+        return f"直近{HISTORY}回に使ったパスワードは使えません。"
+
+
 def _folded(text: str) -> str:
     return "".join(c for c in text.casefold() if c.isalnum())
 
 
 def _contains_identity(raw: str, account: Any) -> bool:
-    """The login ID, the whole name or a part of it (3+ letters; 2+ for
-    Japanese names, whose parts are short) inside the password."""
     password = _folded(raw)
     name = str(getattr(account, "display_name", "") or "")
     pieces = [str(getattr(account, "login_id", "") or ""), name, *name.split()]
@@ -46,28 +95,10 @@ def _contains_identity(raw: str, account: Any) -> bool:
 
 
 def password_problems(raw: str, *, account: Any) -> list[str]:
-    """Every rule ``raw`` breaks, in Japanese, empty if it is acceptable."""
-    problems: list[str] = []
+    """Every rule ``raw`` breaks, in Japanese, empty if it is acceptable
+    (Django's ``validate_password`` with the configured validators)."""
     try:
-        MinimumLengthValidator(MIN_LENGTH).validate(raw)
-    except ValidationError:
-        problems.append(f"パスワードは{MIN_LENGTH}文字以上にしてください。")
-    if not (any(c.isalpha() for c in raw) and any(c.isdigit() for c in raw)):
-        problems.append("パスワードには英字と数字の両方を含めてください。")
-    try:
-        CommonPasswordValidator().validate(raw)
-    except ValidationError:
-        problems.append("よく使われるパスワードは使えません。")
-    try:
-        UserAttributeSimilarityValidator(user_attributes=("login_id", "display_name")).validate(
-            raw, account
-        )
-    except ValidationError:
-        problems.append("ログインIDや氏名に似たパスワードは使えません。")
-    else:
-        if _contains_identity(raw, account):
-            problems.append("ログインIDや氏名を含むパスワードは使えません。")
-    recent = [account.password, *account.password_history][:HISTORY]
-    if any(encoded and check_password(raw, encoded) for encoded in recent):
-        problems.append(f"直近{HISTORY}回に使ったパスワードは使えません。")
-    return problems
+        validate_password(raw, user=account)
+    except ValidationError as error:
+        return list(error.messages)
+    return []

@@ -5,6 +5,7 @@ from madoguchi.platform.conf import (
     COMMON_APPS,
     COMMON_MIDDLEWARE,
     PASSWORD_HASHERS,
+    PASSWORD_VALIDATORS,
     STRICT_CSP,
     env,
     env_bool,
@@ -23,6 +24,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 TEMPLATES = templates(debug=DEBUG)
 PASSWORD_HASHERS = PASSWORD_HASHERS
+# The policy of platform/passwords.py: 12+ characters, letters and digits,
+# not common, not the login ID or name, none of the last four.
+AUTH_PASSWORD_VALIDATORS = PASSWORD_VALIDATORS
 
 SESSION_ENGINE = "madoguchi.platform.sessions.store"
 SESSION_COOKIE_HTTPONLY = True

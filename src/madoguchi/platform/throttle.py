@@ -29,13 +29,15 @@ def throttle_hit(
     the current window. When the count reaches ``limit`` and ``block_for`` is
     given, the key is blocked for that long (a lockout)."""
     now = timezone.now()
-    expired = Q(window_start__lte=now - window)
+    # A window that has passed, or a block that has been served, starts afresh.
+    expired = Q(window_start__lte=now - window) | Q(blocked_until__lte=now)
     with transaction.atomic():
         # One conditional UPDATE counts the event, starting a new window if
         # the last one has passed; concurrent processes cannot lose a count.
         updated = Throttle.objects.filter(key=key).update(
             count=Case(When(expired, then=Value(1)), default=F("count") + 1),
             window_start=Case(When(expired, then=Value(now)), default=F("window_start")),
+            blocked_until=Case(When(expired, then=Value(None)), default=F("blocked_until")),
         )
         if not updated:
             try:

@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "madoguchi.shinsei.applications",
 ]
 
+AUTH_USER_MODEL = "shinsei_staff.StaffAccount"
+AUTHENTICATION_BACKENDS = ["madoguchi.shinsei.staff.backends.StaffBackend"]
+
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
 MIDDLEWARE = [
     *MIDDLEWARE,  # noqa: F405

@@ -274,7 +274,7 @@ def accounts(request: HttpRequest) -> HttpResponse:
         created = {"login_id": account.login_id, "password": password}
         form = AccountForm()
     rows = ConsoleAccount.objects.order_by("pk").values(
-        "login_id", "display_name", "role", "is_active", "last_login_at"
+        "login_id", "display_name", "role", "is_active", "last_login"
     )
     return render(
         request,

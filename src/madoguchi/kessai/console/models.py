@@ -1,6 +1,6 @@
 from django.db import models
 
-from madoguchi.platform.accounts import AbstractAccount
+from madoguchi.platform.accounts import AbstractAccount, AccountManager
 
 
 class ConsoleAccount(AbstractAccount):
@@ -12,7 +12,14 @@ class ConsoleAccount(AbstractAccount):
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
 
+    objects = AccountManager["ConsoleAccount"]()
+
     account_kind = "console"
+    auth_backend = "madoguchi.kessai.console.backends.ConsoleBackend"
+
+    def session_binding(self) -> str:
+        # A change of role ends every session.
+        return self.role
 
     def totp_required(self) -> bool:
         # Always: payment administrators use a second factor (PCI DSS 8.4).

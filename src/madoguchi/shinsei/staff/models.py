@@ -1,6 +1,6 @@
 from django.db import models
 
-from madoguchi.platform.accounts import AbstractAccount
+from madoguchi.platform.accounts import AbstractAccount, AccountManager
 from madoguchi.shinsei.procedures.models import Department
 
 
@@ -15,7 +15,15 @@ class StaffAccount(AbstractAccount):
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="staff")
     role = models.CharField("権限", max_length=16, choices=Role.choices, default=Role.STAFF)
 
+    objects = AccountManager["StaffAccount"]()
+
     account_kind = "staff"
+    auth_backend = "madoguchi.shinsei.staff.backends.StaffBackend"
+    REQUIRED_FIELDS = ["display_name", "department"]
+
+    def session_binding(self) -> str:
+        # A transfer (異動) to another department or role ends every session.
+        return f"{self.department_id}:{self.role}"
 
     def totp_required(self) -> bool:
         # Per agency (実施機関): each decides whether its staff need a second factor.

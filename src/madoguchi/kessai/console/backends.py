@@ -1,0 +1,7 @@
+from madoguchi.platform.accounts import AccountBackend
+
+from .models import ConsoleAccount
+
+
+class ConsoleBackend(AccountBackend[ConsoleAccount]):
+    model = ConsoleAccount

@@ -1,0 +1,7 @@
+from madoguchi.platform.accounts import AccountBackend
+
+from .models import StaffAccount
+
+
+class StaffBackend(AccountBackend[StaffAccount]):
+    model = StaffAccount
