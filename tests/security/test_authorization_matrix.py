@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -386,6 +387,50 @@ MATRIX: dict[tuple[str, str], Checks] = {
     ("kessai_console", "healthz"): [("GET", OPEN)],
     ("kessai_console", "logout"): [("POST", {"*": 302})],
 }
+# The operators' admin (Django's, read-only) on the two internal listeners:
+# its routes follow from the models registered, so their entries are made
+# here by shape; a route of a shape not listed fails the test.
+OPS_ROLES = {
+    "shinsei_staff": ("staff_admin", ("staff_owner", "staff_other", "staff_reviewer")),
+    "kessai_console": ("console_admin", ("console_viewer",)),
+}
+
+
+def _ops_checks(route: str, allowed: str, refused_roles: tuple[str, ...]) -> Checks:
+    """Not logged in here: the admin's login, which sends to the listener's
+    own; logged in with another role: 403 (audited); the allowed role:
+    lists and records (200), redirects to the record or to the listener's
+    own password page (302), and logout only by POST (405 for GET)."""
+    refused: Expect = {"*": 302, **dict.fromkeys(refused_roles, 403)}
+    tail = route.removeprefix("ops/")
+    if tail == "login/":
+        return [("GET", {"*": 302})]
+    if tail == "logout/":
+        return [("GET", {**refused, allowed: 405})]
+    if tail in ("password_change/", "password_change/done/") or tail.endswith("<path:object_id>/"):
+        return [("GET", {**refused, allowed: 302})]
+    known = tail in ("", "jsi18n/") or tail.startswith("^(?P<app_label>")
+    known = known or tail.endswith(("/<path:object_id>/change/", "/<path:object_id>/history/"))
+    known = known or tail.count("/") == 2  # a model's list
+    assert known, f"decide who may use {route} in the authorization matrix"
+    return [("GET", {**refused, allowed: 200})]
+
+
+def _with_operator_admin(matrix: dict[tuple[str, str], Checks]) -> dict[tuple[str, str], Checks]:
+    ops = {
+        (surface, route): _ops_checks(route, *OPS_ROLES[surface])
+        for surface in OPS_ROLES
+        for route in url_patterns(URLCONFS[surface])
+        if route.startswith("ops/")
+    }
+    # Logout stays last in each listener: it ends the role's session.
+    logouts = {key: checks for key, checks in matrix.items() if key[1] == "logout"}
+    rest = {key: checks for key, checks in matrix.items() if key[1] != "logout"}
+    return {**rest, **ops, **logouts}
+
+
+MATRIX = _with_operator_admin(MATRIX)
+
 # Request bodies (JSON), where an empty request would stop at validation
 # before the check that matters.
 BODIES: dict[tuple[str, str, str], dict[str, Any]] = {
@@ -496,9 +541,28 @@ def world(
 def _path(route: str, values: dict[str, str]) -> str:
     import re
 
+    if route.startswith("ops/"):
+        return _ops_path(route)
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], route).replace(
         "{", ""
     ).replace("}", "")
+
+
+def _ops_path(route: str) -> str:
+    """An admin route with a real record of its model (A's application for
+    Shinsei's staff listener: the first one made) or its first app label."""
+    import re
+
+    app_index = re.match(r"ops/\^\(\?P<app_label>([\w|]+)\)/\$$", route)
+    if app_index:
+        return f"/ops/{app_index.group(1).split('|')[0]}/"
+    if "<path:object_id>" in route:
+        _, app_label, model_name, *_ = route.split("/")
+        model = apps.get_model(app_label, model_name)
+        first = model._default_manager.order_by("pk").first()
+        assert first is not None, f"the matrix's world has no {model_name}"
+        route = route.replace("<path:object_id>", str(first.pk))
+    return "/" + route
 
 
 def test_every_url_pattern_of_every_listener_is_in_the_matrix() -> None:

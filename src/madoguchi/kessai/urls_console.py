@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from .console import auth_views as auth
 from .console import manage_views, pages
+from .console.admin import site as admin_site
 from .payments.views import healthz
 
 patterns = [
@@ -51,4 +52,9 @@ patterns = [
 ]
 
 # Namespaced so names stay unambiguous where a test process serves every surface.
-urlpatterns = [path("", include((patterns, "console")))]
+urlpatterns = [
+    path("", include((patterns, "console"))),
+    # The operators' admin (read-only, this listener only), in Django's
+    # "admin" namespace.
+    path("ops/", admin_site.urls),
+]

@@ -88,6 +88,10 @@ COMMON_MIDDLEWARE = [
     # Office-network allowlist: refuses before sessions, CSRF or any view.
     "madoguchi.platform.network.AllowlistMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # request.user for the operators' admin (sessions find their account
+    # through the service's backend); its messages.
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -97,6 +101,10 @@ COMMON_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
+    "django.contrib.messages",
+    # The operators' admin on the internal listeners (no autodiscovery: each
+    # service registers on its own site).
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.staticfiles",
     "django_tasks_db",
     "madoguchi.platform.sessions",
@@ -117,6 +125,8 @@ def templates(*, debug: bool) -> list[dict[str, Any]]:
                     "django.template.context_processors.request",
                     "django.template.context_processors.csrf",
                     "django.template.context_processors.csp",
+                    "django.contrib.auth.context_processors.auth",
+                    "django.contrib.messages.context_processors.messages",
                 ],
             },
         }

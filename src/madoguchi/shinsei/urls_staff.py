@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from .applications import views_staff as views
+from .applications.admin import site as admin_site
 from .applications.views_public import healthz
 from .procedures import views_admin
 from .staff import views as auth
@@ -39,4 +40,9 @@ patterns = [
 ]
 
 # Namespaced so names stay unambiguous where a test process serves every surface.
-urlpatterns = [path("", include((patterns, "staff")))]
+urlpatterns = [
+    path("", include((patterns, "staff"))),
+    # The operators' admin (read-only, this listener only), in Django's
+    # "admin" namespace.
+    path("ops/", admin_site.urls),
+]
