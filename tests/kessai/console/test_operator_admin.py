@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from madoguchi.kessai.console.admin import site
+from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.kessai.payments.models import Attempt, Payment
 from madoguchi.platform.audit.models import AuditRecord
 from tests.conftest import CARD_OK, console_client
@@ -70,7 +71,7 @@ def test_nothing_can_be_added_changed_or_deleted(demo: dict[str, Any]) -> None:
 
 def test_an_attempt_shows_no_card_data(demo: dict[str, Any], api_client: Client) -> None:
     payment = Payment.objects.create(
-        merchant_id=1, reference="R-1", amount=300, return_url="http://shinsei.test/r"
+        merchant=Merchant.objects.get(code="mayor"), reference="R-1", amount=300, return_url="http://shinsei.test/r"
     )
     attempt = Attempt.objects.create(
         payment=payment, method="card", card_brand="visa", card_last4=CARD_OK[-4:]
