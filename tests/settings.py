@@ -23,6 +23,7 @@ MADOGUCHI_SURFACES = {
     **kessai.MADOGUCHI_SURFACES,
     "simulators": "madoguchi.simulators.urls",
     "paypay_simulator": "madoguchi.simulators.urls_paypay",
+    "sbps_simulator": "madoguchi.simulators.urls_sbps",
 }
 MADOGUCHI_SURFACE_HOSTS = {
     "shinsei.test": "shinsei_public",
@@ -31,6 +32,7 @@ MADOGUCHI_SURFACE_HOSTS = {
     "console.kessai.test": "kessai_console",
     "acquirer.test": "simulators",
     "paypay.test": "paypay_simulator",
+    "sbps.test": "sbps_simulator",
 }
 ALLOWED_HOSTS = list(MADOGUCHI_SURFACE_HOSTS)
 MADOGUCHI_PERIODIC = shinsei.MADOGUCHI_PERIODIC + kessai.MADOGUCHI_PERIODIC
@@ -63,6 +65,8 @@ KESSAI_PAYPAY_API_KEY = PAYPAY_API_KEY = "paypay_test_key"
 KESSAI_PAYPAY_API_SECRET = PAYPAY_API_SECRET = "paypay-test-secret"
 KESSAI_PAYPAY_MERCHANT_ID = PAYPAY_MERCHANT_ID = "test-merchant"
 PAYPAY_WEBHOOK_URL = "http://kessai.test/paypay/webhook"
+SHINSEI_SBPS_PURCHASE_URL = "http://sbps.test/f01/FepBuyInfoReceive.do"
+SHINSEI_SBPS_API_URL = KESSAI_SBPS_API_URL = "http://sbps.test"
 
 DATABASES = {
     "default": database_from_url(

@@ -160,14 +160,25 @@ def agency_credentials_from_env(environ: dict[str, str] | None = None) -> dict[s
     environ = dict(os.environ) if environ is None else environ
     credentials: dict[str, dict[str, Any]] = {}
     for name, value in environ.items():
-        for prefix, field in (
-            ("SHINSEI_KESSAI_API_KEY__", "api_key"),
-            ("SHINSEI_KESSAI_NOTIFICATION_SECRETS__", "notification_secrets"),
-        ):
+        for prefix, field in AGENCY_SETTINGS_FROM_ENV:
             if name.startswith(prefix) and value:
                 code = name.removeprefix(prefix).lower().replace("_", "-")
                 parsed: Any = [s.strip() for s in value.split(",") if s.strip()]
                 credentials.setdefault(code, {})[field] = (
-                    parsed[0] if field == "api_key" else parsed
+                    parsed if field == "notification_secrets" else value.strip()
                 )
     return credentials
+
+
+# Environment prefix -> per-agency setting. The payment gateway is ``kessai``
+# (contract v1) or ``sbps_link`` (SBPS's link type, with SBPS's merchant id,
+# service id, hash key and the hash's character set).
+AGENCY_SETTINGS_FROM_ENV = (
+    ("SHINSEI_KESSAI_API_KEY__", "api_key"),
+    ("SHINSEI_KESSAI_NOTIFICATION_SECRETS__", "notification_secrets"),
+    ("SHINSEI_PAYMENT_GATEWAY__", "payment_gateway"),
+    ("SHINSEI_SBPS_MERCHANT_ID__", "sbps_merchant_id"),
+    ("SHINSEI_SBPS_SERVICE_ID__", "sbps_service_id"),
+    ("SHINSEI_SBPS_HASH_KEY__", "sbps_hash_key"),
+    ("SHINSEI_SBPS_HASH_ENCODING__", "sbps_hash_encoding"),
+)
