@@ -13,6 +13,12 @@ os.environ.setdefault("KESSAI_SECRET_KEY", "test-kessai-secret-key")
 
 from madoguchi.kessai import settings as kessai
 from madoguchi.platform.conf import database_from_url, env
+from madoguchi.platform.demo import (
+    DEMO_SBPS_API_SERVICE_ID,
+    DEMO_SBPS_LINK_SERVICE_ID,
+    DEMO_SBPS_MERCHANT_ID,
+    demo_sbps_hash_key,
+)
 from madoguchi.shinsei import settings as shinsei
 from madoguchi.shinsei.settings import *  # noqa: F403
 from madoguchi.simulators.applepay import ensure_demo_pki
@@ -67,6 +73,11 @@ KESSAI_PAYPAY_MERCHANT_ID = PAYPAY_MERCHANT_ID = "test-merchant"
 PAYPAY_WEBHOOK_URL = "http://kessai.test/paypay/webhook"
 SHINSEI_SBPS_PURCHASE_URL = "http://sbps.test/f01/FepBuyInfoReceive.do"
 SHINSEI_SBPS_API_URL = KESSAI_SBPS_API_URL = "http://sbps.test"
+_SBPS_KEY = demo_sbps_hash_key()
+SBPS_SIMULATOR_MERCHANTS = (
+    f"{DEMO_SBPS_MERCHANT_ID}:{DEMO_SBPS_LINK_SERVICE_ID}:{_SBPS_KEY}:Shift_JIS;"
+    f"{DEMO_SBPS_MERCHANT_ID}:{DEMO_SBPS_API_SERVICE_ID}:{_SBPS_KEY}:Shift_JIS"
+)
 
 DATABASES = {
     "default": database_from_url(

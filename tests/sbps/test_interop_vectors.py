@@ -133,14 +133,16 @@ def test_recorded_authorisation_request_byte_for_byte() -> None:
 
 
 @pytest.mark.parametrize(
-    ("request_id", "processing", "request_date", "expected"),
+    ("processing", "request_date", "expected"),
     [
-        (api.COMMIT, "20150819164410", "20150819164410", "dc595ed2fcfadbb034d813503cc5d59c0ac3136c"),
-        (api.REFUND, "20150819164410", "20150819164411", "cd393c24025362ccab188f4c488cee022c86a925"),
+        # 売上 (ST02-00101-101)
+        ("20150819164410", "20150819164410", "dc595ed2fcfadbb034d813503cc5d59c0ac3136c"),
+        # 返金 (ST02-00303-101)
+        ("20150819164410", "20150819164411", "cd393c24025362ccab188f4c488cee022c86a925"),
     ],
-)  # fmt: skip
+)
 def test_recorded_commit_and_refund_hashes(
-    request_id: str, processing: str, request_date: str, expected: str
+    processing: str, request_date: str, expected: str
 ) -> None:
     values = ["30132", "002", TRANSACTION, TRACKING, processing, request_date]
 
@@ -230,4 +232,6 @@ def test_purchase_request_fields_in_order_with_hash() -> None:
 def test_notification_answers() -> None:
     assert link.notification_answer(accepted=True) == b"OK,"
     assert link.notification_answer(accepted=False, reason="hash") == b"NG,hash"
-    assert link.notification_answer(accepted=False, reason="不一致") == "NG,不一致".encode("shift_jis")
+    assert link.notification_answer(accepted=False, reason="不一致") == "NG,不一致".encode(
+        "shift_jis"
+    )

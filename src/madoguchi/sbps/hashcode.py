@@ -22,9 +22,7 @@ def sps_hashcode(values: Iterable[str], hash_key: str, *, encoding: str) -> str:
     return hashlib.sha1(text.encode(codec(encoding)), usedforsecurity=False).hexdigest()
 
 
-def hashcode_matches(
-    values: Iterable[str], hash_key: str, received: str, *, encoding: str
-) -> bool:
+def hashcode_matches(values: Iterable[str], hash_key: str, received: str, *, encoding: str) -> bool:
     """SBPS sends the hash in either case (the samples have both)."""
     expected = sps_hashcode(values, hash_key, encoding=encoding)
     return hmac.compare_digest(expected, received.strip().lower())

@@ -174,9 +174,7 @@ class PurchaseResult:
         return self.fields.get("sps_hashcode", "").lower()
 
 
-def purchase_result_verify(
-    fields: dict[str, str], credentials: LinkCredentials
-) -> PurchaseResult:
+def purchase_result_verify(fields: dict[str, str], credentials: LinkCredentials) -> PurchaseResult:
     """Check the result's hash and that it is addressed to this merchant."""
     values = hashed_values(fields, PURCHASE_RESULT_FIELDS)
     if not hashcode_matches(

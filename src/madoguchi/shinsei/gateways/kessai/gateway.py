@@ -13,7 +13,11 @@ from madoguchi.shinsei.applications.models import Application
 
 from ..base import GatewayPayment, PaymentGateway
 
-LIVE = (schemas.PaymentStatus.CREATED, schemas.PaymentStatus.STARTED, schemas.PaymentStatus.SUCCEEDED)
+LIVE = (
+    schemas.PaymentStatus.CREATED,
+    schemas.PaymentStatus.STARTED,
+    schemas.PaymentStatus.SUCCEEDED,
+)
 
 
 def from_contract(payment: schemas.Payment) -> GatewayPayment:

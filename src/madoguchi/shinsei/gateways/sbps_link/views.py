@@ -57,7 +57,9 @@ def browser_return(request: HttpRequest, reference: str, outcome: str) -> HttpRe
     if application is not None and request.method == "POST" and request.body:
         agency = get_object_or_404(Agency, pk=application.procedure.department.agency_id)
         try:
-            sbps_result_receive(agency=agency, fields=link.parse_form(request.body), source="return")
+            sbps_result_receive(
+                agency=agency, fields=link.parse_form(request.body), source="return"
+            )
         except (NotificationRejected, link.InvalidHashcode, UnicodeError, ValueError) as exc:
             logger.info("SBPS return for %s without a usable result: %s", reference, exc)
     # A GET of Shinsei's own return page, which asks SBPS (the browser's copy is
