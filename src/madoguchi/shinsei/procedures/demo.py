@@ -171,7 +171,7 @@ PROCEDURES: list[dict[str, Any]] = [
                 "name": "room",
                 "label": "使用する部屋",
                 "type": "select",
-                "choices": ["第1会議室", "第2会議室", "ホール"],
+                "choices": ["第1会議室", "第2会議室", "大会議室"],
                 "step": "使用の内容",
             },
         ],
