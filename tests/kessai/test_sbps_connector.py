@@ -27,7 +27,7 @@ def _fresh_sbps() -> None:
 
 @pytest.fixture
 def payment(demo: dict[str, Any]) -> Payment:
-    merchant = Merchant.objects.get(code="kyoiku")
+    merchant = Merchant.objects.get(code="kyoiku-iinkai")
     assert merchant.card_connector == "sbps_api"
     return services.payment_create(
         merchant=merchant,
@@ -154,7 +154,7 @@ def test_lost_authorisation_answer_charges_nothing(payer: Client, payment: Payme
 
 
 def test_wrong_hash_key_is_refused_by_sbps(payer: Client, payment: Payment) -> None:
-    Merchant.objects.filter(code="kyoiku").update(sbps_hash_key="not-the-key")
+    Merchant.objects.filter(code="kyoiku-iinkai").update(sbps_hash_key="not-the-key")
     path = open_page(payer, payment)
 
     response = pay_by_card(payer, path, CARD_OK)

@@ -259,7 +259,7 @@ def test_notification_with_a_wrong_hash_is_answered_ng(
     forged = [(k, "9" * 40 if k == "sps_hashcode" else v) for k, v in fields]
 
     response = Client(HTTP_HOST="shinsei.test").post(
-        "/sbps/notifications/kyoiku",
+        "/sbps/notifications/kyoiku-iinkai",
         urlencode(forged, encoding="shift_jis"),
         content_type="application/x-www-form-urlencoded",
     )
@@ -268,7 +268,7 @@ def test_notification_with_a_wrong_hash_is_answered_ng(
     application.refresh_from_db()
     assert application.payment_status == Application.PaymentStatus.UNPAID
     genuine = Client(HTTP_HOST="shinsei.test").post(
-        "/sbps/notifications/kyoiku",
+        "/sbps/notifications/kyoiku-iinkai",
         urlencode(fields, encoding="shift_jis"),
         content_type="application/x-www-form-urlencoded",
     )

@@ -11,7 +11,7 @@ DEMO_AGENCIES = [
     ("agri-committee", "藤沢市農業委員会"),
     # An SBPS customer (issue #13): Shinsei collects its fees through SBPS's
     # link type, and its card payments in Kessai go through SBPS's API.
-    ("kyoiku", "藤沢市教育委員会"),
+    ("kyoiku-iinkai", "藤沢市教育委員会"),
 ]
 
 # The SBPS simulator's demo merchant: one merchant id, a service per interface.

@@ -15,7 +15,7 @@ from .models import Merchant
 from .services import merchant_create
 
 # Merchants whose card payments go through SBPS's API type in the demo.
-SBPS_API_MERCHANTS = {"kyoiku"}
+SBPS_API_MERCHANTS = {"kyoiku-iinkai"}
 
 
 @transaction.atomic

@@ -80,10 +80,10 @@ DEPARTMENTS = [
     ("mayor", "shimin", "市民課"),
     ("mayor", "shiminzei", "市民税課"),
     ("agri-committee", "nougyou-jimukyoku", "農業委員会事務局"),
-    ("kyoiku", "shougai-gakushu", "生涯学習課"),
+    ("kyoiku-iinkai", "shougai-gakushu", "生涯学習課"),
 ]
 # Agencies whose fees Shinsei collects through SBPS's link type, not Kessai.
-SBPS_LINK_AGENCIES = {"kyoiku"}
+SBPS_LINK_AGENCIES = {"kyoiku-iinkai"}
 
 PROCEDURES: list[dict[str, Any]] = [
     {
