@@ -412,7 +412,8 @@ def _record(url: str, result: dict[str, str], *, answer: str) -> None:
     with STATE.lock:
         STATE.notifications.append(
             {"url": url, "order_id": result["order_id"], "res_result": result["res_result"],
-             "res_tracking_id": result["res_tracking_id"], "answer": answer, "result": result}
+             "res_tracking_id": result["res_tracking_id"],
+            "res_payment_date": result["res_payment_date"], "answer": answer, "result": result}
         )  # fmt: skip
 
 
