@@ -161,3 +161,15 @@ def test_wrong_hash_key_is_refused_by_sbps(payer: Client, payment: Payment) -> N
 
     assert response.status_code == 503  # no usable answer: Basic auth refused
     assert books() == []
+
+
+def test_contract_end_deletes_the_sbps_hash_key(demo: dict[str, Any]) -> None:
+    from madoguchi.kessai.merchants.lifecycle import merchant_contract_end
+
+    merchant = Merchant.objects.get(code="kyoiku-iinkai")
+
+    report = merchant_contract_end(merchant=merchant, ended_by="console:1")
+
+    merchant.refresh_from_db()
+    assert merchant.sbps_hash_key == ""
+    assert report.deleted["kessai_merchant.sbps_hash_key"] == 1

@@ -291,3 +291,15 @@ def test_cancel_returns_unpaid(
     application.refresh_from_db()
     assert application.payment_status == Application.PaymentStatus.UNPAID
     assert not simulator.STATE.notifications
+
+
+def test_the_page_to_sbps_speaks_english_when_chosen(
+    demo: dict[str, Any], citizen: Client, run_tasks: Any
+) -> None:
+    application = accepted_application(demo, citizen, run_tasks)
+    citizen.get("/language/en?next=/")
+
+    page = citizen.post(f"/applications/{application.reference}/pay").content.decode()
+
+    assert "Continue to the payment page" in page
+    assert "お支払いページへ進む" not in page
