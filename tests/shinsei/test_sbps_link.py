@@ -4,12 +4,14 @@ the application paid once, whatever is resent; a lost notification is
 recovered by the inquiry. The SBPS simulator answers in process."""
 
 import re
+from datetime import timedelta
 from html import unescape
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from madoguchi.sbps import link
 from madoguchi.shinsei.applications import services
@@ -303,3 +305,22 @@ def test_the_page_to_sbps_speaks_english_when_chosen(
 
     assert "Continue to the payment page" in page
     assert "お支払いページへ進む" not in page
+
+
+def test_unpaid_past_the_due_date_expires_and_a_late_success_still_counts(
+    demo: dict[str, Any], citizen: Client, sbps: Client, run_tasks: Any
+) -> None:
+    application = accepted_application(demo, citizen, run_tasks)
+    page = post_purchase(sbps, press_pay(citizen, application)[1])  # opened before the end
+    Application.objects.filter(pk=application.pk).update(
+        payment_due_at=timezone.now() - timedelta(minutes=1)
+    )
+
+    assert services.payments_reconcile() == 1
+    application.refresh_from_db()
+    assert application.payment_status == Application.PaymentStatus.EXPIRED
+    assert citizen.post(f"/applications/{application.reference}/pay").status_code == 302
+
+    pay_on_sbps(sbps, page)  # SBPS's result arrives after all
+    application.refresh_from_db()
+    assert application.payment_status == Application.PaymentStatus.PAID
