@@ -111,19 +111,13 @@ def test_whole_refund_uses_the_refund_request(payer: Client, payment: Payment) -
 
 def test_lost_sale_answer_is_settled_by_inquiry(payer: Client, payment: Payment) -> None:
     # The authorisation answers; the sale is made but its answer is lost.
-    simulator.STATE.lose_next_answer = 0
     path = open_page(payer, payment)
-    original = simulator._commit
+    Client(HTTP_HOST="sbps.test").post(
+        "/_sim/sbps/control", {"lose_answer_of": "ST02-00101-101"}, content_type="application/json"
+    )
 
-    def commit_then_lose(*args: Any) -> Any:
-        simulator.STATE.lose_next_answer = 1
-        return original(*args)
+    response = pay_by_card(payer, path, CARD_OK)
 
-    simulator._API_HANDLERS["ST02-00101-101"] = commit_then_lose
-    try:
-        response = pay_by_card(payer, path, CARD_OK)
-    finally:
-        simulator._API_HANDLERS["ST02-00101-101"] = original
     assert response.status_code == 503
     attempt = Attempt.objects.get()
     assert attempt.status == "unknown"

@@ -22,11 +22,13 @@ Shift_JIS: 与信 ``ST01-00111-101``, 売上 ``ST02-00101-101``, 与信取消
 
 Test control (``POST /_sim/sbps/control``, JSON): ``{"notification":
 "deliver" | "drop" | "duplicate", "decline_next": true, "error_next": true,
-"lose_next_answer": n}`` — ``drop`` loses the next notification,
-``duplicate`` sends it twice, ``error_next`` ends the next link payment at the
-error URL with an NG result, ``lose_next_answer`` processes the next n API
-requests and then answers HTTP 504 (a timeout: the outcome is unknown to the
-caller). ``GET /_sim/sbps/books`` lists transactions and notifications.
+"lose_next_answer": n, "lose_answer_of": request id}`` — ``drop`` loses the
+next notification, ``duplicate`` sends it twice, ``error_next`` ends the next
+link payment at the error URL with an NG result, ``lose_next_answer``
+processes the next n API requests and then answers HTTP 504 (a timeout: the
+outcome is unknown to the caller), ``lose_answer_of`` does so for the next
+request of that id (say the sale after an answered authorisation).
+``GET /_sim/sbps/books`` lists transactions and notifications;
 ``POST /_sim/sbps/reset`` forgets everything.
 
 Card numbers are looked at in memory and never kept (last four only).
@@ -132,6 +134,7 @@ class SbpsState:
     decline_next: bool = False
     error_next: bool = False
     lose_next_answer: int = 0
+    lose_answer_of: set[str] = field(default_factory=set)  # request ids
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -141,6 +144,7 @@ class SbpsState:
             self.notifications.clear()
             self.notification, self.decline_next, self.error_next = "deliver", False, False
             self.lose_next_answer = 0
+            self.lose_answer_of.clear()
 
 
 STATE = SbpsState()
@@ -554,9 +558,10 @@ def xml_api(request: HttpRequest) -> HttpResponse:
         return _ng(request_id, "10110023")  # リクエスト有効期限エラー
     with STATE.lock:
         answer = _API_HANDLERS[request_id](request_id, decoded, values["merchant_id"])
-        lose = STATE.lose_next_answer > 0
-        if lose:
+        lose = STATE.lose_next_answer > 0 or request_id in STATE.lose_answer_of
+        if STATE.lose_next_answer > 0:
             STATE.lose_next_answer -= 1
+        STATE.lose_answer_of.discard(request_id)
     if lose:
         # Processed, but the answer never reaches the caller (a timeout).
         return HttpResponse("Gateway Timeout", status=504)
@@ -721,6 +726,8 @@ def control(request: HttpRequest) -> HttpResponse:
             STATE.error_next = bool(body["error_next"])
         if "lose_next_answer" in body:
             STATE.lose_next_answer = int(body["lose_next_answer"])
+        if "lose_answer_of" in body:
+            STATE.lose_answer_of.add(str(body["lose_answer_of"]))
     return JsonResponse({"ok": True})
 
 
