@@ -105,6 +105,8 @@ def test_purchase_request_carries_no_personal_data(
     application = accepted_application(demo, citizen, run_tasks)
     assert application.payment_gateway == "sbps_link"
     assert application.payment_status == Application.PaymentStatus.UNPAID
+    status = citizen.get(f"/applications/{application.reference}/").content.decode()
+    assert "決済代行会社（SBペイメントサービス）のお支払いページに移動します。" in status
 
     action, fields = press_pay(citizen, application)
 
