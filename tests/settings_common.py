@@ -14,6 +14,12 @@ os.environ.setdefault("SHINSEI_SECRET_KEY", "test-shinsei-secret-key")
 os.environ.setdefault("KESSAI_SECRET_KEY", "test-kessai-secret-key")
 
 from madoguchi.platform.conf import database_from_url, env
+from madoguchi.platform.demo import (
+    DEMO_SBPS_API_SERVICE_ID,
+    DEMO_SBPS_LINK_SERVICE_ID,
+    DEMO_SBPS_MERCHANT_ID,
+    demo_sbps_hash_key,
+)
 
 DATABASES = {
     "default": database_from_url(
@@ -28,5 +34,16 @@ MADOGUCHI_HTTP_TRANSPORT = "tests.support.transport.InProcessTransport"
 SIMULATOR_SURFACES = {
     "simulators": "madoguchi.simulators.urls",
     "paypay_simulator": "madoguchi.simulators.urls_paypay",
+    "sbps_simulator": "madoguchi.simulators.urls_sbps",
 }
-SIMULATOR_HOSTS = {"acquirer.test": "simulators", "paypay.test": "paypay_simulator"}
+SIMULATOR_HOSTS = {
+    "acquirer.test": "simulators",
+    "paypay.test": "paypay_simulator",
+    "sbps.test": "sbps_simulator",
+}
+# SBPS's simulator knows the demo merchant's two services (link type, API type).
+_SBPS_KEY = demo_sbps_hash_key()
+SBPS_SIMULATOR_MERCHANTS = (
+    f"{DEMO_SBPS_MERCHANT_ID}:{DEMO_SBPS_LINK_SERVICE_ID}:{_SBPS_KEY}:Shift_JIS;"
+    f"{DEMO_SBPS_MERCHANT_ID}:{DEMO_SBPS_API_SERVICE_ID}:{_SBPS_KEY}:Shift_JIS"
+)

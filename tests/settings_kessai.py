@@ -42,3 +42,5 @@ KESSAI_PAYPAY_API_KEY = PAYPAY_API_KEY = "paypay_test_key"
 KESSAI_PAYPAY_API_SECRET = PAYPAY_API_SECRET = "paypay-test-secret"
 KESSAI_PAYPAY_MERCHANT_ID = PAYPAY_MERCHANT_ID = "test-merchant"
 PAYPAY_WEBHOOK_URL = "http://kessai.test/paypay/webhook"
+KESSAI_SBPS_API_URL = "http://sbps.test"
+KESSAI_MERCHANT_SETTINGS = {}

@@ -414,7 +414,10 @@ def login_attempt(
     # The attempt counts before the password is checked: concurrent attempts
     # each take their own place in the count, so exactly LOCKOUT_FAILURES of
     # them are checked, however many arrive at once.
-    within = [_lockout_hit(address_key), _lockout_hit(id_key)]
+    # Both counts in one transaction, always address first: the row locks
+    # serialise concurrent attempts on both counters alike.
+    with transaction.atomic():
+        within = [_lockout_hit(address_key), _lockout_hit(id_key)]
     if not all(within):
         _record(actor, "login", request, outcome="denied", reason="locked")
         return LoginOutcome(None, LOCKED, 429)

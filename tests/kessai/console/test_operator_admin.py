@@ -71,7 +71,10 @@ def test_nothing_can_be_added_changed_or_deleted(demo: dict[str, Any]) -> None:
 
 def test_an_attempt_shows_no_card_data(demo: dict[str, Any], api_client: Client) -> None:
     payment = Payment.objects.create(
-        merchant=Merchant.objects.get(code="mayor"), reference="R-1", amount=300, return_url="http://shinsei.test/r"
+        merchant=Merchant.objects.get(code="mayor"),
+        reference="R-1",
+        amount=300,
+        return_url="http://shinsei.test/r",
     )
     attempt = Attempt.objects.create(
         payment=payment, method="card", card_brand="visa", card_last4=CARD_OK[-4:]
