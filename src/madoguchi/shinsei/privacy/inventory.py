@@ -21,6 +21,7 @@ KEY = "データ鍵（鍵暗号化鍵でラップ）"
 STAFF = "職員の情報"
 SECRET = "認証情報（ハッシュ・秘密）"  # noqa: S105 - a label, not a password
 PSEUDONYM = "整理番号（単独では個人を識別しない）"
+ADDRESS = "接続元IPアドレスまたはログインID"
 
 RETENTION_APPLICATION = "手続ごとの保存期間（申請の終了から）経過後に削除または匿名化"
 WHO_STAFF = "所管課の職員、同じ実施機関の審査担当・管理者"
@@ -244,7 +245,7 @@ REGISTRY: dict[str, Table] = {
         purpose="ログイン試行・アップロード数の制限",
         retention="1日",
         access="なし（システムのみ）",
-        fields={**_none("id", "window_start", "count", "blocked_until"), "key": STAFF},
+        fields={**_none("id", "window_start", "count", "blocked_until"), "key": ADDRESS},
     ),
 }
 
