@@ -35,7 +35,7 @@ def citizen_mail_send(*, mail_id: int) -> bool:
     alone, so a retried task never mails twice after a success."""
     with transaction.atomic():
         mail = (
-            CitizenMail.objects.select_for_update()
+            CitizenMail.objects.select_for_update(of=("self",))
             .select_related("application__procedure__department", "application__form_version")
             .filter(pk=mail_id, sent_at__isnull=True)
             .first()
