@@ -35,7 +35,7 @@ def fill_application(page: Any, postal_code: str = "251-8601") -> None:
     page.get_by_label("住所（都道府県）").select_option("神奈川県")
     page.get_by_label("住所（市区町村・番地）").fill(ADDRESS)
     page.get_by_label("電話番号").fill("0466-98-7654")
-    page.get_by_label("メールアドレス", exact=True).fill(EMAIL)
+    page.locator("#id_email").fill(EMAIL)
 
 
 def pay_by_card(page: Any, number: str) -> None:
