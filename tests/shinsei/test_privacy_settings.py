@@ -205,8 +205,8 @@ def test_the_data_migration_seals_rows_stored_in_clear(
 ) -> None:
     # Given the schema before encryption at rest, with an application, a note
     # and a file stored in clear
-    before = [("shinsei_applications", "0003_merge_20261126_2240")]
-    after = [("shinsei_applications", "0004_sealed_data")]
+    before = [("shinsei_applications", "0004_application_payment_gateway")]
+    after = [("shinsei_applications", "0005_sealed_data")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps

@@ -62,7 +62,7 @@ REGISTRY: dict[str, Table] = {
             **_none("submitted_at", "resubmitted_at", "accepted_at", "decided_at"),
             **_none("payment_status", "payment_due_at", "payment_requested_at"),
             **_none("payment_checked_at", "kessai_payment_id", "payment_method", "paid_at"),
-            **_none("updated_at", "legal_hold_at", "anonymised_at"),
+            **_none("updated_at", "legal_hold_at", "anonymised_at", "payment_gateway"),
             "reference": PSEUDONYM,
             "data_key": KEY,
             "answers_sealed": SEALED,
@@ -138,9 +138,22 @@ REGISTRY: dict[str, Table] = {
         retention="無期限",
         access=WHO_ADMIN,
         fields={
-            **_none("id", "code", "name", "staff_totp_required"),
+            **_none("id", "code", "name", "staff_totp_required", "payment_gateway"),
+            **_none("sbps_merchant_id", "sbps_service_id", "sbps_hash_encoding"),
+            "sbps_hash_key": SECRET,
             "kessai_api_key": SECRET,
             "kessai_notification_secrets": SECRET,
+        },
+    ),
+    "shinsei_sbps_link.SbpsResult": Table(
+        purpose="SBPS（リンク型）の購入結果の記録と重複排除",
+        retention="申請と同じ（申請の削除で削除）",
+        access="なし（システムのみ）",
+        fields={
+            **_none("id", "application_id", "source", "hashcode", "res_result"),
+            **_none("res_pay_method", "res_tracking_id", "res_payment_date", "res_err_code"),
+            **_none("received_at"),
+            "order_id": PSEUDONYM,
         },
     ),
     "shinsei_procedures.Department": Table(
@@ -279,6 +292,10 @@ _KESSAI: dict[str, list[str]] = {
         "previous_notification_secret",
         "is_active",
         "created_at",
+        "card_connector",
+        "sbps_merchant_id",
+        "sbps_service_id",
+        "sbps_hash_key",
     ],
     "kessai_merchants.ApiKey": [
         "id",

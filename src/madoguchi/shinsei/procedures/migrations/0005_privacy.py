@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shinsei_procedures', '0003_merge_20261126_2234'),
+        ('shinsei_procedures', '0004_agency_payment_gateway_agency_sbps_hash_encoding_and_more'),
     ]
 
     operations = [

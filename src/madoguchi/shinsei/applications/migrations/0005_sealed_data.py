@@ -62,7 +62,7 @@ def _seal_existing(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shinsei_applications', '0003_merge_20261126_2240'),
+        ('shinsei_applications', '0004_application_payment_gateway'),
     ]
 
     operations = [
