@@ -35,8 +35,14 @@ class ApplicationAdmin(AuditedReadOnlyAdmin):
     list_filter = ("status", "payment_status", "procedure__department")
     search_fields = ("reference",)
     date_hierarchy = "submitted_at"
-    # The inquiry password's hash is nobody's business, even read-only.
+    # The inquiry password's hash is nobody's business, even read-only; the
+    # answers are shown opened (they are stored sealed).
     exclude = ("inquiry_password",)
+    readonly_fields = ("answers_opened",)
+
+    @admin.display(description="回答")
+    def answers_opened(self, obj: Application) -> str:
+        return "、".join(f"{name}: {value}" for name, value in obj.answers.items())
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
         return applications_for_staff(staff=request.user)  # type: ignore[arg-type]
