@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -27,6 +27,8 @@ from .errors import (
     AttemptInProgress,
     CheckoutLinkInvalid,
     IdempotencyConflict,
+    IdempotencyInProgress,
+    KessaiServiceError,
     PaymentNotCancellable,
     PaymentNotPayable,
     PaymentNotRefundable,
@@ -74,6 +76,57 @@ def request_fingerprint(operation: str, body: bytes) -> str:
     return hashlib.sha256(f"{operation}\n{canonical}".encode()).hexdigest()
 
 
+class _KeyTaken(Exception):
+    """A live record holds the key: roll this run back and replay it."""
+
+
+def _idempotency_claim(
+    *, merchant: Merchant, key: str, fingerprint: str, status: int, body: dict[str, Any]
+) -> bool:
+    """Store the answer under (merchant, key) in one statement: INSERT, or take
+    over a record of the same key whose 24 hours have passed. False when a
+    live record holds the key; if another transaction is writing it at this
+    moment, the unique index makes this one wait for it to commit first."""
+    now = timezone.now()
+    meta = IdempotencyRecord._meta
+    field = meta.get_field
+    quote = connection.ops.quote_name
+    columns = ["merchant_id", "key", "request_hash", "response_status", "response_body"]
+    names = ", ".join(quote(c) for c in [*columns, "created_at"])
+    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in [*columns[2:], "created_at"])
+    table = quote(meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({names}) VALUES (%s, %s, %s, %s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({quote('merchant_id')}, {quote('key')}) DO UPDATE SET {updates} "
+        f"WHERE {table}.{quote('created_at')} < %s RETURNING {quote('id')}"
+    )
+    params = [
+        merchant.pk,
+        key,
+        fingerprint,
+        status,
+        field("response_body").get_db_prep_value(body, connection),
+        field("created_at").get_db_prep_value(now, connection),
+        field("created_at").get_db_prep_value(now - IDEMPOTENCY_WINDOW, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
+
+
+def _idempotency_replay(
+    *, merchant: Merchant, key: str, fingerprint: str
+) -> tuple[int, dict[str, Any]] | None:
+    record = IdempotencyRecord.objects.filter(
+        merchant=merchant, key=key, created_at__gte=timezone.now() - IDEMPOTENCY_WINDOW
+    ).first()
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise IdempotencyConflict()
+    return record.response_status, record.response_body
+
+
 def idempotent(
     *,
     merchant: Merchant,
@@ -83,41 +136,43 @@ def idempotent(
 ) -> tuple[int, dict[str, Any]]:
     """Run ``operation`` once per (merchant, key); replay its answer after.
 
-    The record is written in the operation's own transaction, so a crash leaves
-    neither; a concurrent duplicate waits on the unique index, then replays.
+    One transaction: the operation, then its answer stored under the key. A
+    repeat (sequential or concurrent) finds the key taken when it tries to
+    store its own answer, or fails the operation itself (the reference is in
+    use, the payment already cancelled); either way its work is rolled back
+    and the first answer is replayed, so one key and body always get one
+    answer. A different body under the key is 409 ``idempotency_key_reused``.
+    No look-up before the work: the first request, by far the common one,
+    pays for nothing but its writes.
     """
-
-    def replay() -> tuple[int, dict[str, Any]] | None:
-        record = IdempotencyRecord.objects.filter(
-            merchant=merchant, key=key, created_at__gte=timezone.now() - IDEMPOTENCY_WINDOW
-        ).first()
-        if record is None:
-            return None
-        if record.request_hash != fingerprint:
-            raise IdempotencyConflict()
-        return record.response_status, record.response_body
-
-    if (previous := replay()) is not None:
-        return previous
-    # An expired record with the same key may linger until pruned: drop it.
-    IdempotencyRecord.objects.filter(
-        merchant=merchant, key=key, created_at__lt=timezone.now() - IDEMPOTENCY_WINDOW
-    ).delete()
     try:
         with transaction.atomic():
             status, body = operation()
-            IdempotencyRecord.objects.create(
-                merchant=merchant,
-                key=key,
-                request_hash=fingerprint,
-                response_status=status,
-                response_body=body,
-            )
+            if not _idempotency_claim(
+                merchant=merchant, key=key, fingerprint=fingerprint, status=status, body=body
+            ):
+                raise _KeyTaken()
             return status, body
-    except IntegrityError:
-        if (previous := replay()) is not None:
+    except (_KeyTaken, KessaiServiceError, IntegrityError) as exc:
+        previous = _idempotency_replay(merchant=merchant, key=key, fingerprint=fingerprint)
+        if previous is not None:
             return previous
+        if isinstance(exc, _KeyTaken):  # its record expired in between: rare
+            raise IdempotencyInProgress() from exc
         raise
+
+
+def idempotency_sweep(*, batch: int = 5000) -> int:
+    """Delete records whose 24 hours have passed (periodic; the request path
+    only takes over an expired record when its own key is reused)."""
+    cutoff = timezone.now() - IDEMPOTENCY_WINDOW
+    ids = list(
+        IdempotencyRecord.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[
+            :batch
+        ]
+    )
+    deleted, _ = IdempotencyRecord.objects.filter(id__in=ids).delete()
+    return deleted
 
 
 # --- payments ----------------------------------------------------------------
@@ -129,7 +184,9 @@ def _event(payment: Payment, type: str, **data: Any) -> None:
 
 def payment_create(*, merchant: Merchant, request: schemas.PaymentCreateRequest) -> Payment:
     try:
-        with transaction.atomic():
+        # No savepoint of its own: inside the API's transaction a conflict
+        # ends that transaction anyway (and is replayed if its key was used).
+        with transaction.atomic(savepoint=False):
             payment = Payment.objects.create(
                 merchant=merchant,
                 reference=request.reference,

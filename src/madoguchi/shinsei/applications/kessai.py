@@ -18,9 +18,12 @@ def agency_notification_secrets(agency: Agency) -> list[str]:
     return list(configured.get("notification_secrets") or agency.kessai_notification_secrets)
 
 
-def kessai_client(agency: Agency) -> KessaiClient:
+def kessai_client(agency: Agency, *, client_class: str = "background") -> KessaiClient:
+    """``client_class="interactive"`` for calls a citizen's request makes, so
+    that they draw on their own rate budget at Kessai, apart from the worker's."""
     return KessaiClient(
         base_url=settings.SHINSEI_KESSAI_API_URL,
         api_key=agency_api_key(agency),
         transport=transport(),
+        client_class=client_class,
     )

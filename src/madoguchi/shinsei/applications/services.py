@@ -482,12 +482,14 @@ def payment_status_apply(*, application: Application, payment: schemas.Payment) 
     return bool(changed)
 
 
-def payment_status_refresh(*, application: Application) -> Application:
+def payment_status_refresh(
+    *, application: Application, client_class: str = "interactive"
+) -> Application:
     """Ask Kessai for the payment's status (the browser's return is not trusted)."""
     if not application.kessai_payment_id:
         return application
     agency = application.procedure.department.agency
-    with kessai_client(agency) as client:
+    with kessai_client(agency, client_class=client_class) as client:
         payment = client.get_payment(application.kessai_payment_id)
     payment_status_apply(application=application, payment=payment)
     return application
@@ -497,7 +499,7 @@ def checkout_link_create(*, application: Application) -> str:
     if application.payment_status != PaymentStatus.UNPAID:
         raise PaymentNotReady()
     agency = application.procedure.department.agency
-    with kessai_client(agency) as client:
+    with kessai_client(agency, client_class="interactive") as client:
         # A fresh key per press: every press deserves its own single-use link.
         link = client.create_checkout(
             application.kessai_payment_id, idempotency_key=f"shinsei-checkout-{uuid.uuid4()}"
@@ -589,7 +591,7 @@ def payments_reconcile(*, batch: int = 50) -> int:
             continue
         try:
             before = application.payment_status
-            payment_status_refresh(application=application)
+            payment_status_refresh(application=application, client_class="background")
             changed += application.payment_status != before
         except (httpx.HTTPError, KessaiError) as exc:
             # Kessai unreachable: try again at the next round.
