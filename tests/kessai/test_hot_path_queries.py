@@ -9,8 +9,8 @@ import httpx
 import pytest
 from django.test import Client
 
-from madoguchi.kessai.payments.models import Notification
 from madoguchi.kessai.payments import tasks
+from madoguchi.kessai.payments.models import Notification
 from tests.conftest import CARD_OK
 from tests.support.queries import Counted, counted
 

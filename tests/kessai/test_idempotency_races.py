@@ -60,7 +60,11 @@ def test_one_key_sent_at_once_creates_one_payment_and_gets_one_answer(demo: Any)
     api_key = demo["merchants"]["mayor"]["api_key"]
     for round_ in range(ROUNDS):
         reference = f"77000000000{round_}"
-        answers = at_once(lambda client, _: create(client, api_key, reference, f"same-{round_}"))
+        answers = at_once(
+            lambda client, _, reference=reference, key=f"same-{round_}": create(
+                client, api_key, reference, key
+            )
+        )
 
         assert {status for status, _ in answers} == {201}, answers
         assert len({json.dumps(body, sort_keys=True) for _, body in answers}) == 1

@@ -11,8 +11,8 @@ from ninja.params.functions import Header, Query
 from ninja.security import HttpBearer
 
 from madoguchi.contract import schemas
-from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.contract.client import CLIENT_CLASS_HEADER
+from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.kessai.merchants.services import (
     api_address_within_failure_rate,
     api_key_authenticate,
@@ -43,7 +43,9 @@ class ApiKeyAuth(HttpBearer):
                 raise HttpError(429, "Too many requests with invalid API keys; retry in a minute.")
             return None
         # Per API key and declared caller class (docs/api.md#rate-limits).
-        if not api_key_within_rate(token, client_class=request.headers.get(CLIENT_CLASS_HEADER, "")):
+        if not api_key_within_rate(
+            token, client_class=request.headers.get(CLIENT_CLASS_HEADER, "")
+        ):
             raise HttpError(429, "Too many requests for this API key; retry in a minute.")
         return merchant
 

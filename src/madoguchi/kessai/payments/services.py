@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -89,7 +89,8 @@ def _idempotency_claim(
     moment, the unique index makes this one wait for it to commit first."""
     now = timezone.now()
     meta = IdempotencyRecord._meta
-    field = meta.get_field
+    body_field = models.JSONField()
+    created_field = models.DateTimeField()
     quote = connection.ops.quote_name
     columns = ["merchant_id", "key", "request_hash", "response_status", "response_body"]
     names = ", ".join(quote(c) for c in [*columns, "created_at"])
@@ -105,9 +106,9 @@ def _idempotency_claim(
         key,
         fingerprint,
         status,
-        field("response_body").get_db_prep_value(body, connection),
-        field("created_at").get_db_prep_value(now, connection),
-        field("created_at").get_db_prep_value(now - IDEMPOTENCY_WINDOW, connection),
+        body_field.get_db_prep_value(body, connection),
+        created_field.get_db_prep_value(now, connection),
+        created_field.get_db_prep_value(now - IDEMPOTENCY_WINDOW, connection),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -167,9 +168,7 @@ def idempotency_sweep(*, batch: int = 5000) -> int:
     only takes over an expired record when its own key is reused)."""
     cutoff = timezone.now() - IDEMPOTENCY_WINDOW
     ids = list(
-        IdempotencyRecord.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[
-            :batch
-        ]
+        IdempotencyRecord.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:batch]
     )
     deleted, _ = IdempotencyRecord.objects.filter(id__in=ids).delete()
     return deleted

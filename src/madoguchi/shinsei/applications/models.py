@@ -32,7 +32,7 @@ class Application(models.Model):
         FormVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reference = models.CharField("整理番号", max_length=20, unique=True)
-    inquiry_password = models.CharField(max_length=200)  # Argon2id hash
+    inquiry_password = models.CharField(max_length=200)  # keyed hash (older: Argon2id)
     answers = models.JSONField("回答")
     applicant_email = models.EmailField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
