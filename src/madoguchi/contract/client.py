@@ -1,5 +1,6 @@
 """Kessai merchant API client, used by Shinsei (and by anyone integrating)."""
 
+import ssl
 from typing import Any
 
 import httpx
@@ -47,6 +48,7 @@ class KessaiClient:
         transport: httpx.BaseTransport | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         client_class: str = "background",
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         if client_class not in CLIENT_CLASSES:
             raise ValueError(f"client_class must be one of {CLIENT_CLASSES}")
@@ -55,6 +57,8 @@ class KessaiClient:
             headers={"Authorization": f"Bearer {api_key}", CLIENT_CLASS_HEADER: client_class},
             transport=transport,
             timeout=timeout,
+            # Pass a shared context: httpx makes a new one per client otherwise.
+            verify=verify,
         )
 
     def close(self) -> None:

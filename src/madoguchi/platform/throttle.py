@@ -51,19 +51,22 @@ def throttle_hit(
     cache = _cache()
     seconds = max(1, int(window.total_seconds()))
     counter = f"throttle:{key}"
-    # The first event of a window creates the counter with the window as its
-    # lifetime (add() does nothing if it exists); incr() keeps that lifetime
-    # and is atomic in Redis and under the local-memory cache's lock.
-    count = 1 if cache.add(counter, 1, timeout=seconds) else None
-    if count is None:
-        try:
-            count = cache.incr(counter)
-        except ValueError:  # the window ended between add() and incr()
-            cache.add(counter, 0, timeout=seconds)
-            count = cache.incr(counter)
+    # Counting a running window is one incr() (atomic in Redis and under the
+    # local-memory cache's lock; it keeps the counter's lifetime). The first
+    # event of a window creates the counter with the window as its lifetime;
+    # add() does nothing if a concurrent request created it first.
+    try:
+        count = cache.incr(counter)
+    except ValueError:
+        count = 1 if cache.add(counter, 1, timeout=seconds) else cache.incr(counter)
+    else:
+        if count == 1:  # it expired between Redis's EXISTS and INCR: give it a lifetime
+            cache.touch(counter, timeout=seconds)
+    if block_for is None:  # a rate limit: nothing is ever blocked
+        return bool(count <= limit)
     if throttle_blocked(key):
         return False
-    if count >= limit and block_for is not None:
+    if count >= limit:
         block_seconds = block_for.total_seconds()
         cache.set(_block_key(key), _now() + block_seconds, timeout=int(block_seconds) + 1)
     return bool(count <= limit)

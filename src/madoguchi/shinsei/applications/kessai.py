@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from madoguchi.contract.client import KessaiClient
-from madoguchi.platform.http import transport
+from madoguchi.platform.http import ssl_context, transport
 from madoguchi.shinsei.procedures.models import Agency
 
 
@@ -26,4 +26,5 @@ def kessai_client(agency: Agency, *, client_class: str = "background") -> Kessai
         api_key=agency_api_key(agency),
         transport=transport(),
         client_class=client_class,
+        verify=ssl_context(),
     )
