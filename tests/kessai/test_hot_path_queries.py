@@ -99,9 +99,10 @@ def test_opening_the_payment_page_and_paying_by_card(
         )
     assert response.status_code == 302
     # Session and payment; the attempt begins (committed before the acquirer
-    # is called); the answer: attempt, payment, event, daily summary (the
-    # first of the day inserts it), notification and its delivery task.
-    assert_cost(pay, queries=16, transactions=3)
+    # is called); the merchant's card connector is looked up by the attempt;
+    # the answer: attempt, payment, event, daily summary (the first of the
+    # day inserts it), notification and its delivery task.
+    assert_cost(pay, queries=17, transactions=3)
 
 
 def test_delivering_a_notification(
