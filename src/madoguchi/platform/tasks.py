@@ -49,10 +49,9 @@ def enqueue_later(task: Task[Any, Any], delay: timedelta, *args: Any, **kwargs: 
     task.using(run_after=timezone.now() + delay).enqueue(*args, **kwargs)
 
 
-# Sweeps every service runs whatever its own MADOGUCHI_PERIODIC says.
-PLATFORM_PERIODIC: list[tuple[str, float]] = [
-    ("madoguchi.platform.throttle.throttle_sweep", 3600.0),
-]
+# Sweeps every service runs whatever its own MADOGUCHI_PERIODIC says (rate
+# limits and lockouts expire in the cache by themselves: nothing to sweep).
+PLATFORM_PERIODIC: list[tuple[str, float]] = []
 
 
 def run_periodic(last_run: dict[str, float], now: float | None = None) -> None:

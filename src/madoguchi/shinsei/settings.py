@@ -5,6 +5,7 @@ from django.utils.csp import CSP
 from madoguchi.platform.conf import (
     COMMON_APPS,
     agency_credentials_from_env,
+    caches_from_env,
     data_keyring_from_env,
     database_from_env,
     env,
@@ -25,6 +26,7 @@ MADOGUCHI_SURFACE = surface_from_env(MADOGUCHI_SURFACES)
 ROOT_URLCONF = MADOGUCHI_SURFACES[MADOGUCHI_SURFACE]
 SECRET_KEY = secret_key_from_env("shinsei")
 DATABASES = {"default": database_from_env("shinsei")}
+CACHES = caches_from_env("shinsei")
 STATIC_ROOT = static_root("shinsei")
 SESSION_COOKIE_NAME = f"{MADOGUCHI_SURFACE}_session"
 CSRF_COOKIE_NAME = f"{MADOGUCHI_SURFACE}_csrf"

@@ -11,8 +11,14 @@ from ninja.params.functions import Header, Query
 from ninja.security import HttpBearer
 
 from madoguchi.contract import schemas
+from madoguchi.contract.client import CLIENT_CLASS_HEADER
 from madoguchi.kessai.merchants.models import Merchant
-from madoguchi.kessai.merchants.services import api_key_authenticate, api_key_within_rate
+from madoguchi.kessai.merchants.services import (
+    api_address_within_failure_rate,
+    api_key_authenticate,
+    api_key_within_rate,
+)
+from madoguchi.platform.network import client_address
 
 from . import services
 from .errors import KessaiServiceError
@@ -30,8 +36,16 @@ from .selectors import (
 class ApiKeyAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Merchant | None:
         merchant = api_key_authenticate(token)
-        # Per API key; counted only for valid keys (guessing one is hopeless).
-        if merchant is not None and not api_key_within_rate(token):
+        if merchant is None:
+            # Per address for wrong keys (guessing one is hopeless, but each
+            # guess costs a look-up).
+            if not api_address_within_failure_rate(client_address(request)):
+                raise HttpError(429, "Too many requests with invalid API keys; retry in a minute.")
+            return None
+        # Per API key and declared caller class (docs/api.md#rate-limits).
+        if not api_key_within_rate(
+            token, client_class=request.headers.get(CLIENT_CLASS_HEADER, "")
+        ):
             raise HttpError(429, "Too many requests for this API key; retry in a minute.")
         return merchant
 

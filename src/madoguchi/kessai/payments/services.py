@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -27,6 +27,8 @@ from .errors import (
     AttemptInProgress,
     CheckoutLinkInvalid,
     IdempotencyConflict,
+    IdempotencyInProgress,
+    KessaiServiceError,
     PaymentNotCancellable,
     PaymentNotPayable,
     PaymentNotRefundable,
@@ -74,6 +76,58 @@ def request_fingerprint(operation: str, body: bytes) -> str:
     return hashlib.sha256(f"{operation}\n{canonical}".encode()).hexdigest()
 
 
+class _KeyTaken(Exception):
+    """A live record holds the key: roll this run back and replay it."""
+
+
+def _idempotency_claim(
+    *, merchant: Merchant, key: str, fingerprint: str, status: int, body: dict[str, Any]
+) -> bool:
+    """Store the answer under (merchant, key) in one statement: INSERT, or take
+    over a record of the same key whose 24 hours have passed. False when a
+    live record holds the key; if another transaction is writing it at this
+    moment, the unique index makes this one wait for it to commit first."""
+    now = timezone.now()
+    meta = IdempotencyRecord._meta
+    body_field = models.JSONField()
+    created_field = models.DateTimeField()
+    quote = connection.ops.quote_name
+    columns = ["merchant_id", "key", "request_hash", "response_status", "response_body"]
+    names = ", ".join(quote(c) for c in [*columns, "created_at"])
+    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in [*columns[2:], "created_at"])
+    table = quote(meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({names}) VALUES (%s, %s, %s, %s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({quote('merchant_id')}, {quote('key')}) DO UPDATE SET {updates} "
+        f"WHERE {table}.{quote('created_at')} < %s RETURNING {quote('id')}"
+    )
+    params = [
+        merchant.pk,
+        key,
+        fingerprint,
+        status,
+        body_field.get_db_prep_value(body, connection),
+        created_field.get_db_prep_value(now, connection),
+        created_field.get_db_prep_value(now - IDEMPOTENCY_WINDOW, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
+
+
+def _idempotency_replay(
+    *, merchant: Merchant, key: str, fingerprint: str
+) -> tuple[int, dict[str, Any]] | None:
+    record = IdempotencyRecord.objects.filter(
+        merchant=merchant, key=key, created_at__gte=timezone.now() - IDEMPOTENCY_WINDOW
+    ).first()
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise IdempotencyConflict()
+    return record.response_status, record.response_body
+
+
 def idempotent(
     *,
     merchant: Merchant,
@@ -83,41 +137,41 @@ def idempotent(
 ) -> tuple[int, dict[str, Any]]:
     """Run ``operation`` once per (merchant, key); replay its answer after.
 
-    The record is written in the operation's own transaction, so a crash leaves
-    neither; a concurrent duplicate waits on the unique index, then replays.
+    One transaction: the operation, then its answer stored under the key. A
+    repeat (sequential or concurrent) finds the key taken when it tries to
+    store its own answer, or fails the operation itself (the reference is in
+    use, the payment already cancelled); either way its work is rolled back
+    and the first answer is replayed, so one key and body always get one
+    answer. A different body under the key is 409 ``idempotency_key_reused``.
+    No look-up before the work: the first request, by far the common one,
+    pays for nothing but its writes.
     """
-
-    def replay() -> tuple[int, dict[str, Any]] | None:
-        record = IdempotencyRecord.objects.filter(
-            merchant=merchant, key=key, created_at__gte=timezone.now() - IDEMPOTENCY_WINDOW
-        ).first()
-        if record is None:
-            return None
-        if record.request_hash != fingerprint:
-            raise IdempotencyConflict()
-        return record.response_status, record.response_body
-
-    if (previous := replay()) is not None:
-        return previous
-    # An expired record with the same key may linger until pruned: drop it.
-    IdempotencyRecord.objects.filter(
-        merchant=merchant, key=key, created_at__lt=timezone.now() - IDEMPOTENCY_WINDOW
-    ).delete()
     try:
         with transaction.atomic():
             status, body = operation()
-            IdempotencyRecord.objects.create(
-                merchant=merchant,
-                key=key,
-                request_hash=fingerprint,
-                response_status=status,
-                response_body=body,
-            )
+            if not _idempotency_claim(
+                merchant=merchant, key=key, fingerprint=fingerprint, status=status, body=body
+            ):
+                raise _KeyTaken()
             return status, body
-    except IntegrityError:
-        if (previous := replay()) is not None:
+    except (_KeyTaken, KessaiServiceError, IntegrityError) as exc:
+        previous = _idempotency_replay(merchant=merchant, key=key, fingerprint=fingerprint)
+        if previous is not None:
             return previous
+        if isinstance(exc, _KeyTaken):  # its record expired in between: rare
+            raise IdempotencyInProgress() from exc
         raise
+
+
+def idempotency_sweep(*, batch: int = 5000) -> int:
+    """Delete records whose 24 hours have passed (periodic; the request path
+    only takes over an expired record when its own key is reused)."""
+    cutoff = timezone.now() - IDEMPOTENCY_WINDOW
+    ids = list(
+        IdempotencyRecord.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:batch]
+    )
+    deleted, _ = IdempotencyRecord.objects.filter(id__in=ids).delete()
+    return deleted
 
 
 # --- payments ----------------------------------------------------------------
@@ -129,7 +183,9 @@ def _event(payment: Payment, type: str, **data: Any) -> None:
 
 def payment_create(*, merchant: Merchant, request: schemas.PaymentCreateRequest) -> Payment:
     try:
-        with transaction.atomic():
+        # No savepoint of its own: inside the API's transaction a conflict
+        # ends that transaction anyway (and is replayed if its key was used).
+        with transaction.atomic(savepoint=False):
             payment = Payment.objects.create(
                 merchant=merchant,
                 reference=request.reference,
@@ -164,25 +220,41 @@ def checkout_token_redeem(*, raw_token: str) -> Payment:
     """Use a checkout link once; return its payment."""
     token_hash = hashlib.sha256(raw_token.encode()).hexdigest()
     now = timezone.now()
-    with transaction.atomic():
-        used = CheckoutToken.objects.filter(
-            token_hash=token_hash, used_at__isnull=True, expires_at__gt=now
-        ).update(used_at=now)
-        if not used:
-            raise CheckoutLinkInvalid()
-        token = CheckoutToken.objects.select_related("payment__merchant").get(token_hash=token_hash)
-        return token.payment
+    # Two statements, no transaction: the conditional UPDATE alone decides
+    # which request uses the link.
+    token = (
+        CheckoutToken.objects.select_related("payment__merchant")
+        .filter(token_hash=token_hash, used_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if token is None or not (
+        CheckoutToken.objects.filter(pk=token.pk, used_at__isnull=True).update(used_at=now)
+    ):
+        raise CheckoutLinkInvalid()
+    return token.payment
 
 
 def _transition(
-    payment: Payment, *, to: PaymentStatus, allowed_from: list[PaymentStatus], **fields: Any
+    payment: Payment,
+    *,
+    to: PaymentStatus,
+    allowed_from: list[PaymentStatus],
+    locked: bool = False,
+    **fields: Any,
 ) -> bool:
-    """Conditional UPDATE: move ``payment`` only if it is still in ``allowed_from``."""
-    changed = Payment.objects.filter(pk=payment.pk, status__in=allowed_from).update(
-        status=to, updated_at=timezone.now(), **fields
-    )
+    """Conditional UPDATE: move ``payment`` only if it is still in ``allowed_from``.
+
+    ``locked``: the caller holds the row lock (``select_for_update``), so the
+    instance is the row and the new values are set on it without reading the
+    row back (one query fewer on the hot path)."""
+    values = {"status": to, "updated_at": timezone.now(), **fields}
+    changed = Payment.objects.filter(pk=payment.pk, status__in=allowed_from).update(**values)
     if changed:
-        payment.refresh_from_db()
+        if locked and not any(hasattr(v, "resolve_expression") for v in values.values()):
+            for name, value in values.items():
+                setattr(payment, name, value)
+        else:
+            payment.refresh_from_db()
     return bool(changed)
 
 
@@ -226,7 +298,9 @@ def _attempt_begin(
         attempt = Attempt.objects.create(
             payment=locked, method=method, card_brand=card_brand, card_last4=card_last4
         )
-        _transition(locked, to=PaymentStatus.STARTED, allowed_from=[PaymentStatus.CREATED])
+        _transition(
+            locked, to=PaymentStatus.STARTED, allowed_from=[PaymentStatus.CREATED], locked=True
+        )
         _event(locked, "attempt.started", attempt=attempt.pk, method=method.value)
         return attempt
 
@@ -241,19 +315,24 @@ def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
         return attempt_require_action(attempt=attempt, result=result)
     with transaction.atomic():
         new_status = Attempt.Status.SUCCEEDED if result.succeeded else Attempt.Status.DECLINED
+        outcome = {
+            "status": new_status,
+            "decline_code": result.decline_code,
+            "provider_reference": result.provider_reference or attempt.provider_reference,
+            "card_brand": result.card_brand or attempt.card_brand,
+            "card_last4": result.card_last4 or attempt.card_last4,
+            "eci": result.eci,
+            "three_ds": result.three_ds or attempt.three_ds,
+            "finished_at": timezone.now(),
+        }
         changed = Attempt.objects.filter(pk=attempt.pk, status__in=OPEN_ATTEMPT_STATUSES).update(
-            status=new_status,
-            decline_code=result.decline_code,
-            provider_reference=result.provider_reference or attempt.provider_reference,
-            card_brand=result.card_brand or attempt.card_brand,
-            card_last4=result.card_last4 or attempt.card_last4,
-            eci=result.eci,
-            three_ds=result.three_ds or attempt.three_ds,
-            finished_at=timezone.now(),
+            **outcome
         )
-        attempt.refresh_from_db()
-        if not changed:
+        if not changed:  # answered already: return what was recorded
+            attempt.refresh_from_db()
             return attempt
+        for name, value in outcome.items():  # this UPDATE decided the row
+            setattr(attempt, name, value)
         payment = (
             Payment.objects.select_for_update()
             .select_related("merchant")
@@ -265,6 +344,7 @@ def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
                 payment,
                 to=PaymentStatus.SUCCEEDED,
                 allowed_from=PAYABLE_STATUSES,
+                locked=True,
                 method=attempt.method,
                 paid_at=paid_at,
             )

@@ -75,7 +75,7 @@ class Application(Sealed):
         FormVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reference = models.CharField("整理番号", max_length=20, unique=True)
-    inquiry_password = models.CharField(max_length=200)  # Argon2id hash
+    inquiry_password = models.CharField(max_length=200)  # keyed hash (older: Argon2id)
     # The answers as JSON, sealed under this application's data key (read
     # ``answers``; write with ``answers_seal``).
     answers_sealed = models.BinaryField("回答（暗号化）", default=b"")

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
@@ -24,7 +24,8 @@ from madoguchi.shinsei.gateways.kessai.gateway import from_contract
 from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
 from madoguchi.shinsei.staff.models import StaffAccount
 
-from .kessai import agency_notification_secrets
+from .kessai import agency_notification_secrets, kessai_client_class
+from .keyed_hash import PREFIX, keyed_hash, secret_hash, secret_matches
 from .models import (
     Application,
     ApplicationEvent,
@@ -102,6 +103,11 @@ def _payment_request_fields(now: Any) -> dict[str, Any]:
     }
 
 
+# Purposes of the keyed hash (each binds the key to one kind of secret).
+INQUIRY_PASSWORD = "inquiry-password"  # noqa: S105 - a purpose label, not a password
+DRAFT_LINK = "draft-link"
+
+
 def application_submit(
     *, procedure: Procedure, form_version: FormVersion, answers: dict[str, Any]
 ) -> tuple[Application, str]:
@@ -127,7 +133,7 @@ def application_submit(
                     procedure=procedure,
                     form_version=form_version,
                     reference=_new_reference(),
-                    inquiry_password=make_password(password),
+                    inquiry_password=secret_hash(password, purpose=INQUIRY_PASSWORD),
                     fee_amount=fee,
                     **fields,
                 )
@@ -151,13 +157,15 @@ def application_authenticate(*, reference: str, password: str) -> Application | 
     application = (
         Application.objects.select_related("procedure").filter(reference=reference).first()
     )
+    typed = password.strip().upper()
     if application is None:
-        # Spend the same time as a real check so timing does not reveal references.
-        make_password(password)
+        # The same work as a real check, so timing does not reveal references.
+        secret_matches(typed, PREFIX, purpose=INQUIRY_PASSWORD)
         return None
-    if not check_password(password.strip().upper(), application.inquiry_password):
-        return None
-    return application
+    matches = secret_matches(typed, application.inquiry_password, purpose=INQUIRY_PASSWORD)
+    if matches is None:  # stored as Argon2id before the keyed hash
+        matches = check_password(typed, application.inquiry_password)
+    return application if matches else None
 
 
 def in_scope(staff: StaffAccount, application: Application) -> bool:
@@ -356,7 +364,7 @@ def draft_save(
     """一時保存; returns the draft and its secret token (shown once, as a link)."""
     token = secrets.token_urlsafe(24)
     draft = Draft(
-        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        token_hash=keyed_hash(token, purpose=DRAFT_LINK),
         procedure=procedure,
         form_version=form_version,
         expires_at=timezone.now() + timedelta(days=settings.SHINSEI_DRAFT_DAYS),
@@ -377,7 +385,12 @@ def draft_open(*, token: str) -> Draft | None:
     return (
         Draft.objects.select_related("procedure", "form_version")
         .filter(
-            token_hash=hashlib.sha256(token.encode()).hexdigest(), expires_at__gt=timezone.now()
+            # Links saved before the keyed hash were stored as plain SHA-256.
+            token_hash__in=[
+                keyed_hash(token, purpose=DRAFT_LINK),
+                hashlib.sha256(token.encode()).hexdigest(),
+            ],
+            expires_at__gt=timezone.now(),
         )
         .first()
     )
@@ -459,13 +472,17 @@ def payment_status_apply(*, application: Application, payment: GatewayPayment) -
     return bool(changed)
 
 
-def payment_status_refresh(*, application: Application) -> Application:
-    """Ask the gateway for the payment's status (the browser's return is not trusted)."""
+def payment_status_refresh(
+    *, application: Application, client_class: str = "interactive"
+) -> Application:
+    """Ask the gateway for the payment's status (the browser's return is not trusted).
+    ``client_class``: whose call this is, for Kessai's rate budgets."""
     from madoguchi.shinsei.gateways.registry import gateway_for
 
     if not application.kessai_payment_id:
         return application
-    payment = gateway_for(application).payment_fetch(application=application)
+    with kessai_client_class(client_class):
+        payment = gateway_for(application).payment_fetch(application=application)
     if payment is not None:
         payment_status_apply(application=application, payment=payment)
     return application
@@ -564,7 +581,7 @@ def payments_reconcile(*, batch: int = 50) -> int:
             continue
         try:
             before = application.payment_status
-            payment_status_refresh(application=application)
+            payment_status_refresh(application=application, client_class="background")
             changed += application.payment_status != before
         except (httpx.HTTPError, KessaiError, GatewayUnavailable) as exc:
             # The gateway unreachable: try again at the next round.

@@ -254,12 +254,6 @@ REGISTRY: dict[str, Table] = {
             "detail": PSEUDONYM,
         },
     ),
-    "madoguchi_platform.Throttle": Table(
-        purpose="ログイン試行・アップロード数の制限",
-        retention="1日",
-        access="なし（システムのみ）",
-        fields={**_none("id", "window_start", "count", "blocked_until"), "key": ADDRESS},
-    ),
 }
 
 # The file stores outside the database.
