@@ -56,8 +56,9 @@ def citizen_mail_send(*, mail_id: int) -> bool:
                 "status_url": f"{base}/applications/{application.reference}/",
             },
         )
+        subject = (SUBJECTS_EN if english else SUBJECTS)[kind]
         message = EmailMessage(
-            subject=f"【{application.procedure.name}】{(SUBJECTS_EN if english else SUBJECTS)[kind]}",
+            subject=f"【{application.procedure.name}】{subject}",
             body=body,
             from_email=settings.SHINSEI_MAIL_FROM,
             to=[application.applicant_email],
