@@ -273,8 +273,17 @@ def test_refund_register_lists_refunds_of_the_period_with_csv(
     # and the day's figures count the refund by method and agency
     summary = DailySummary.objects.get(merchant__code="mayor", method="card")
     assert (summary.refunded_count, summary.refunded_amount) == (1, 200)
-    dashboard = admin.get("/dashboard").content.decode()
-    assert "200" in dashboard
+    for url in ("/dashboard", "/dashboard/month"):
+        response = admin.get(url)
+        board = response.context["board"]
+        by_method = dict(board.method_rows())["クレジットカード"]
+        by_agency = dict(board.merchant_rows())[payment.merchant.display_name]
+        for figures in (by_method, by_agency):
+            assert (figures.refunded_count, figures.refunded_amount) == (1, 200)
+        # and the screen shows them: a method row with 1 refund of 200円
+        html = re.sub(r"\s+", " ", response.content.decode())
+        assert re.search(r"クレジットカード</th>(<td[^>]*>[^<]*</td>){2}<td class=\"num\">1</td>"
+                         r"<td class=\"num\">[^<]*200", html), url  # fmt: skip
 
 
 def test_viewers_may_read_but_not_act(
