@@ -258,7 +258,8 @@ def test_refund_register_lists_refunds_of_the_period_with_csv(
     page = admin.get("/refunds").content.decode()
     assert refund.public_id in page
     assert application.reference in page
-    csv_body = b"".join(admin.get("/refunds.csv").streaming_content).decode("utf-8-sig")
+    response = admin.get("/refunds.csv")
+    csv_body = b"".join(response.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
     header, row = csv_body.splitlines()
     assert header.startswith("返金日時,加盟店,整理番号")
     assert f"{application.reference},{payment.public_id},{refund.public_id}" in row
