@@ -303,3 +303,69 @@ def test_staff_csv_carries_refunds(
     assert header.endswith("返金額,返金日")
     assert ",一部返金,," not in row
     assert row.split(",")[-2] == "200"
+
+
+def test_sweep_sends_an_approved_refund_whose_task_was_lost(
+    demo: dict[str, Any], citizen: Client, payer: Client, run_tasks: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from madoguchi.shinsei.applications.refunds import refunds_sweep
+
+    application = paid_application(demo, citizen, payer, run_tasks)
+    # An approval whose send task a crash dropped (no task row)
+    refund = RefundRequest.objects.create(
+        application=application,
+        amount=100,
+        reason="overpaid",
+        status="approved",
+        expected_refundable_amount=600,
+    )
+    assert refunds_sweep() == 0  # not yet overdue
+    RefundRequest.objects.filter(pk=refund.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=6)
+    )
+    assert refunds_sweep() == 1
+    assert refunds_sweep() == 0  # claimed: nudged once
+    run_tasks()
+    refund.refresh_from_db()
+    assert refund.status == "succeeded"
+    assert Refund.objects.get().amount == 100
+
+
+def test_sweep_settles_a_refund_kessai_answered_pending(
+    demo: dict[str, Any], citizen: Client, payer: Client, run_tasks: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from madoguchi.kessai.payments.services import refunds_settle_pending
+    from madoguchi.shinsei.applications.refunds import refunds_sweep
+
+    application = paid_application(demo, citizen, payer, run_tasks)
+    request_refund(staff_client(demo, "shimin"), application, 100)
+    refund = RefundRequest.objects.get()
+    acquirer.STATE.lose_next = 1  # the acquirer's answer is lost: Kessai says pending
+    _staff(demo, "reviewer-mayor").post(
+        f"/applications/{application.reference}/refunds/{refund.pk}/approve"
+    )
+    run_tasks()
+    refund.refresh_from_db()
+    assert refund.status == "pending"
+    # Kessai's janitor learns the outcome; its notification is lost too
+    Refund.objects.update(created_at=timezone.now() - timedelta(minutes=3))
+    from madoguchi.kessai.payments.models import Notification
+
+    refunds_settle_pending()
+    Notification.objects.filter(type="payment.refunded").delete()
+    RefundRequest.objects.update(updated_at=timezone.now() - timedelta(minutes=6))
+
+    refunds_sweep()
+
+    refund.refresh_from_db()
+    assert refund.status == "succeeded"
+    application.refresh_from_db()
+    assert (application.payment_status, application.refunded_amount) == ("partially_refunded", 100)

@@ -88,4 +88,5 @@ MADOGUCHI_PERIODIC = [
     ("madoguchi.shinsei.applications.services.applications_sweep", 60.0),
     ("madoguchi.shinsei.applications.services.payments_reconcile_periodic", 60.0),
     ("madoguchi.shinsei.applications.services.leftovers_sweep", 3600.0),
+    ("madoguchi.shinsei.applications.refunds.refunds_sweep", 60.0),
 ]

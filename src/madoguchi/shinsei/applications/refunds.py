@@ -10,8 +10,10 @@ Every status change goes through ``_refund_move`` and the table below.
 """
 
 import logging
+from datetime import timedelta
 from typing import Any
 
+import httpx
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -438,3 +440,66 @@ def refund_for_staff(*, application: Application, refund_id: int) -> RefundReque
         .filter(application=application, pk=refund_id)
         .first()
     )
+
+
+SWEEP_AFTER = timedelta(minutes=5)
+
+
+def refunds_sweep() -> int:
+    """Periodic, driven by the domain state rather than by task rows: re-queue
+    approved refunds never sent and cancellations a crash dropped, and ask
+    Kessai about refunds it answered ``pending``. Each row is claimed by a
+    conditional update first, so it is nudged at most once per five minutes
+    whatever the number of workers. Returns the rows nudged."""
+    from .tasks import cancel_payment, send_refund
+
+    now = timezone.now()
+    cutoff = now - SWEEP_AFTER
+    nudged = 0
+    unsent = RefundRequest.objects.filter(
+        status=Status.APPROVED, kessai_refund_id="", updated_at__lt=cutoff
+    ).values_list("pk", "updated_at")[:100]
+    for refund_id, seen in unsent:
+        with transaction.atomic():
+            if RefundRequest.objects.filter(pk=refund_id, updated_at=seen).update(updated_at=now):
+                send_refund.enqueue(refund_id=refund_id)
+                nudged += 1
+    for refund in RefundRequest.objects.select_related(
+        "application__procedure__department__agency"
+    ).filter(status=Status.PENDING, updated_at__lt=cutoff)[:50]:
+        if not RefundRequest.objects.filter(pk=refund.pk, updated_at=refund.updated_at).update(
+            updated_at=now
+        ):
+            continue
+        nudged += 1
+        try:
+            refund_refresh(refund=refund)
+        except (httpx.HTTPError, KessaiError) as exc:
+            logger.warning("refund %s: Kessai not reachable: %s", refund.pk, exc)
+    ended = Application.objects.filter(
+        status__in=ENDED,
+        payment_status__in=[PaymentStatus.PREPARING, PaymentStatus.UNPAID],
+        updated_at__lt=cutoff,
+    ).values_list("pk", "updated_at")[:100]
+    for application_id, seen in ended:
+        with transaction.atomic():
+            if Application.objects.filter(pk=application_id, updated_at=seen).update(
+                updated_at=now
+            ):
+                cancel_payment.enqueue(application_id=application_id)
+                nudged += 1
+    return nudged
+
+
+def refund_refresh(*, refund: RefundRequest) -> RefundRequest:
+    """Ask Kessai about a refund it answered ``pending``."""
+    application = refund.application
+    agency = application.procedure.department.agency
+    with kessai_client(agency) as client:
+        answer = client.get_refund(application.kessai_payment_id, refund.kessai_refund_id)
+        payment = client.get_payment(application.kessai_payment_id)
+    refund_result_apply(
+        refund=refund, refund_id=answer.id, status=answer.status, at=answer.succeeded_at
+    )
+    refunds_apply(application=application, payment=payment)
+    return refund
