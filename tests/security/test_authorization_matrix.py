@@ -391,6 +391,32 @@ MATRIX: dict[tuple[str, str], Checks] = {
     ("kessai_console", "reports"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
     ("kessai_console", "reports/<int:pk>"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
     ("kessai_console", "reports/<int:pk>.csv"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    # Payment operations (issue #14): administrators only, each with a reason;
+    # an empty POST (no reason) is a 400 form error before anything changes.
+    # The failed deliveries and the refund register are for every account.
+    ("kessai_console", "transactions/<str:public_id>/cancel"): [
+        ("POST", only_console_admin(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_console", "transactions/<str:public_id>/refund"): [
+        ("POST", only_console_admin(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_console", "transactions/<str:public_id>/attempts/<int:attempt_id>/inquire"): [
+        ("POST", only_console_admin(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_console", "notifications/failed"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    ("kessai_console", "notifications/<int:notification_id>/resend"): [
+        ("POST", only_console_admin(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_console", "merchants/<slug:code>/resend-given-up"): [
+        ("POST", only_console_admin(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_console", "refunds"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    ("kessai_console", "refunds.csv"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
     # Console accounts: administrators only; an empty POST creates nobody (400).
     ("kessai_console", "accounts"): [
         ("GET", only_console_admin(200)),
@@ -515,6 +541,8 @@ def world(
         "refund_id": str(refund.pk),
         "code": "mayor",  # A's merchant
         "pk": str(report.pk),
+        "attempt_id": "1",
+        "notification_id": "1",
     }
     return {"browsers": browsers, "values": values}
 

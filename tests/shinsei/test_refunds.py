@@ -14,7 +14,12 @@ from madoguchi.shinsei.applications.models import Application, RefundRequest
 from madoguchi.shinsei.procedures.models import Procedure
 from madoguchi.simulators import acquirer
 from tests.conftest import CARD_OK, login, staff_client
-from tests.support.journey import accept, open_payment_page, pay_by_card, submit_application
+from tests.support.journey import (
+    open_payment_page,
+    paid_by_card,
+    pay_by_card,
+    submit_application,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +34,7 @@ def _staff(demo: dict[str, Any], login_id: str) -> Client:
 def paid_application(
     demo: dict[str, Any], citizen: Client, payer: Client, run_tasks: Any
 ) -> Application:
-    application, _ = submit_application(citizen)
-    accept(staff_client(demo, "shimin"), application)
-    run_tasks()
-    pay_by_card(payer, open_payment_page(citizen, payer, application), CARD_OK)
-    run_tasks()
-    application.refresh_from_db()
+    application = paid_by_card(demo, citizen, payer, run_tasks, CARD_OK)
     assert application.payment_status == "paid"
     return application
 
@@ -247,6 +247,8 @@ def test_withdraw_after_payment_opens_a_refund_request(
     pay_by_card(payer, open_payment_page(citizen, payer, application), CARD_OK)
     run_tasks()
 
+    confirm = citizen.get(f"/applications/{application.reference}/withdraw").content.decode()
+    assert "お支払い済みの手数料は、担当課が確認した後" in confirm
     citizen.post(f"/applications/{application.reference}/withdraw")
     run_tasks()
 

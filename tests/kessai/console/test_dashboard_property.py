@@ -73,7 +73,8 @@ def rate_on(method: str, day: datetime.date) -> tuple[Decimal, int] | None:
 def recompute() -> dict[tuple[datetime.date, int, str], list[int]]:
     """Independent of the summary table: the raw payments and refunds."""
     cells: dict[tuple[datetime.date, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for p in Payment.objects.filter(status="succeeded"):
+    # A payment refunded in full still succeeded on its day.
+    for p in Payment.objects.filter(status__in=["succeeded", "refunded"]):
         assert p.paid_at is not None
         cell = cells[(p.paid_at.astimezone(JST).date(), p.merchant_id, p.method)]
         cell[0] += 1

@@ -20,18 +20,19 @@ from madoguchi.platform.audit.models import AuditRecord
 from madoguchi.shinsei.applications.models import Application, CitizenMail, ReceivedEvent
 from madoguchi.simulators import acquirer
 from tests.conftest import CARD_OK, staff_client
-from tests.support.journey import accept, open_payment_page, pay_by_card, submit_application
+from tests.support.journey import (
+    accept,
+    open_payment_page,
+    paid_by_card,
+    pay_by_card,
+    submit_application,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def paid(demo: dict[str, Any], citizen: Client, payer: Client, run_tasks: Any) -> Application:
-    application, _ = submit_application(citizen)
-    accept(staff_client(demo, "shimin"), application)
-    run_tasks()
-    pay_by_card(payer, open_payment_page(citizen, payer, application), CARD_OK)
-    run_tasks()
-    application.refresh_from_db()
+    application = paid_by_card(demo, citizen, payer, run_tasks, CARD_OK)
     assert application.payment_status == "paid"
     return application
 
