@@ -188,5 +188,4 @@ def transaction_forms(
                 initial={"expected_refundable_amount": detail.refundable_amount},
             ),
         ),
-        "reason_form": OperationReasonForm(prefix="op"),
     }

@@ -150,7 +150,6 @@ def _failed_context(request: HttpRequest) -> dict[str, Any]:
         "notifications": selectors.notifications_failed(merchant_id=merchant_id),
         "merchants": Merchant.objects.order_by("pk").values("pk", "code", "display_name"),
         "merchant_id": merchant_id,
-        "reason_form": OperationReasonForm(prefix="op"),
         "message": request.session.pop("console_message", ""),
     }
 
