@@ -191,6 +191,8 @@ def test_refund_email_in_english_for_an_english_applicant(
     sent = [m for m in mail.outbox if "refunded" in m.subject]
     assert len(sent) == 1
     assert "This refund: 600 yen" in sent[0].body
+    page = citizen.get(f"/applications/{application.reference}/").content.decode()
+    assert "Refunded on" in page
 
 
 def _at_submission(citizen: Client, run_tasks: Any) -> Application:
@@ -371,3 +373,19 @@ def test_sweep_settles_a_refund_kessai_answered_pending(
     assert refund.status == "succeeded"
     application.refresh_from_db()
     assert (application.payment_status, application.refunded_amount) == ("partially_refunded", 100)
+
+
+def test_reject_after_payment_opens_a_refund_request(
+    demo: dict[str, Any], citizen: Client, payer: Client, run_tasks: Any
+) -> None:
+    application = _at_submission(citizen, run_tasks)
+    pay_by_card(payer, open_payment_page(citizen, payer, application), CARD_OK)
+    run_tasks()
+    staff_client(demo, "shimin").post(
+        f"/applications/{application.reference}/reject", {"reject-reason": "対象外の証明"}
+    )
+    run_tasks()
+    refund = RefundRequest.objects.get(application=application)
+    assert (refund.status, refund.reason, refund.amount) == ("requested", "rejected", 600)
+    assert Refund.objects.count() == 0
+    assert Payment.objects.get(reference=application.reference).status == "succeeded"
