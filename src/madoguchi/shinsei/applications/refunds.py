@@ -252,11 +252,17 @@ def refund_send(*, refund_id: int) -> RefundRequest:
                 raise
             refund_result_apply(refund=refund, refund_id="", status="failed", code=exc.error.code)
             return refund
+        payment = (
+            client.get_payment(application.kessai_payment_id)
+            if answer.status == schemas.RefundStatus.SUCCEEDED
+            else None
+        )
+    # One transaction: nobody sees the refund 返金済 on an application that
+    # does not yet read 一部返金 / 返金済.
+    with transaction.atomic():
         refund_result_apply(refund=refund, refund_id=answer.id, status=answer.status)
-        if answer.status == schemas.RefundStatus.SUCCEEDED:
-            payment = client.get_payment(application.kessai_payment_id)
-    if answer.status == schemas.RefundStatus.SUCCEEDED:
-        refunds_apply(application=application, payment=payment)
+        if payment is not None:
+            refunds_apply(application=application, payment=payment)
     return refund
 
 
@@ -498,8 +504,9 @@ def refund_refresh(*, refund: RefundRequest) -> RefundRequest:
     with kessai_client(agency) as client:
         answer = client.get_refund(application.kessai_payment_id, refund.kessai_refund_id)
         payment = client.get_payment(application.kessai_payment_id)
-    refund_result_apply(
-        refund=refund, refund_id=answer.id, status=answer.status, at=answer.succeeded_at
-    )
-    refunds_apply(application=application, payment=payment)
+    with transaction.atomic():
+        refund_result_apply(
+            refund=refund, refund_id=answer.id, status=answer.status, at=answer.succeeded_at
+        )
+        refunds_apply(application=application, payment=payment)
     return refund
