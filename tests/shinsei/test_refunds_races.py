@@ -45,7 +45,7 @@ def test_two_approvers_at_once_approve_once(demo: dict[str, Any]) -> None:
             procedure=Procedure.objects.get(slug="juminhyo"),
             reference=f"7700000000{round_:02d}",
             inquiry_password="x",
-            answers={},
+            answers_sealed=b"",
             fee_amount=600,
             status="accepted",
             payment_status="paid",

@@ -21,6 +21,7 @@ from django.utils import timezone
 from madoguchi.contract import schemas
 from madoguchi.contract.client import KessaiError
 from madoguchi.platform.audit.services import audit_record
+from madoguchi.shinsei.gateways.kessai.gateway import from_contract
 from madoguchi.shinsei.staff.models import StaffAccount
 
 from .kessai import kessai_client
@@ -90,8 +91,10 @@ def _audit(actor: str, event: str, refund: RefundRequest, **detail: Any) -> None
 
 
 def refundable_amount(*, application: Application) -> int:
-    """What may still be asked for: the fee less refunds done and requests open."""
-    if application.payment_status not in REFUNDABLE_PAYMENT:
+    """What may still be asked for: the fee less refunds done and requests open.
+    Refunds go through Kessai's API: applications paid at another gateway
+    (SBPS) are refunded there, not here."""
+    if application.payment_status not in REFUNDABLE_PAYMENT or not _through_kessai(application):
         return 0
     open_amount = (
         application.refund_requests.filter(status__in=OPEN_REFUND_STATUSES).aggregate(
@@ -100,6 +103,10 @@ def refundable_amount(*, application: Application) -> int:
         or 0
     )
     return max(0, application.fee_amount - application.refunded_amount - open_amount)
+
+
+def _through_kessai(application: Application) -> bool:
+    return application.payment_gateway in ("", "kessai")
 
 
 def _open_request(
@@ -262,7 +269,7 @@ def refund_send(*, refund_id: int) -> RefundRequest:
     with transaction.atomic():
         refund_result_apply(refund=refund, refund_id=answer.id, status=answer.status)
         if payment is not None:
-            refunds_apply(application=application, payment=payment)
+            refunds_apply(application=application, refunded_amount=payment.refunded_amount)
     return refund
 
 
@@ -297,37 +304,35 @@ def refund_result_apply(
                 _mail(refund.application_id, CitizenMail.Kind.REFUNDED)
 
 
-def refunds_apply(*, application: Application, payment: schemas.Payment) -> bool:
+def refunds_apply(*, application: Application, refunded_amount: int) -> bool:
     """Apply Kessai's refunded total monotonically: 一部返金 or 返金済."""
-    if payment.refunded_amount <= 0:
+    if refunded_amount <= 0:
         return False
     target = (
         PaymentStatus.REFUNDED
-        if payment.refunded_amount >= payment.amount
+        if refunded_amount >= application.fee_amount
         else PaymentStatus.PARTIALLY_REFUNDED
     )
     allowed = [PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED]
     changed = Application.objects.filter(
         pk=application.pk,
         payment_status__in=allowed,
-        refunded_amount__lt=payment.refunded_amount,
+        refunded_amount__lt=refunded_amount,
     ).update(
         payment_status=target,
-        refunded_amount=payment.refunded_amount,
+        refunded_amount=refunded_amount,
         refunded_at=timezone.now(),
         updated_at=timezone.now(),
     )
     if changed:
         application.refresh_from_db()
-        _event(application.pk, f"payment_{target}", "kessai", amount=payment.refunded_amount)
+        _event(application.pk, f"payment_{target}", "kessai", amount=refunded_amount)
     return bool(changed)
 
 
-def refund_notification_apply(
-    *, application: Application, payment: schemas.Payment, refund: schemas.Refund | None
-) -> None:
-    """A ``payment.refunded`` event: the request it answers (if Shinsei sent
-    it) succeeds, and the application's refunded total follows Kessai's."""
+def refund_notification_apply(*, application: Application, refund: schemas.Refund | None) -> None:
+    """A ``payment.refunded`` event (its payment already applied, with the
+    refunded total): the request it answers, if Shinsei sent it, succeeds."""
     if refund is not None:
         ours = RefundRequest.objects.filter(
             application=application, kessai_refund_id=refund.id
@@ -336,7 +341,6 @@ def refund_notification_apply(
             refund_result_apply(
                 refund=ours, refund_id=refund.id, status=refund.status, at=refund.succeeded_at
             )
-    refunds_apply(application=application, payment=payment)
 
 
 # --- the payment follows the application ---------------------------------------
@@ -403,6 +407,9 @@ def payment_cancel_send(*, application_id: int) -> bool:
     )
     if application.status not in ENDED:
         return False
+    if not _through_kessai(application):
+        logger.warning("application %s: cancel it at its gateway by hand", application.reference)
+        return False
     agency = application.procedure.department.agency
     with kessai_client(agency) as client:
         payment_id = application.kessai_payment_id
@@ -436,7 +443,7 @@ def payment_cancel_send(*, application_id: int) -> bool:
             if exc.error.code not in CANCEL_FINAL_ERRORS:
                 raise  # attempt in progress, outage: the task retries
             payment = client.get_payment(payment_id)
-    payment_status_apply(application=application, payment=payment)
+    payment_status_apply(application=application, payment=from_contract(payment))
     return True
 
 
@@ -508,5 +515,5 @@ def refund_refresh(*, refund: RefundRequest) -> RefundRequest:
         refund_result_apply(
             refund=refund, refund_id=answer.id, status=answer.status, at=answer.succeeded_at
         )
-        refunds_apply(application=application, payment=payment)
+        refunds_apply(application=application, refunded_amount=payment.refunded_amount)
     return refund

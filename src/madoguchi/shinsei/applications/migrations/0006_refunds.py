@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shinsei_applications', '0003_merge_20261126_2240'),
+        ('shinsei_applications', '0005_sealed_data'),
         ('shinsei_staff', '0003_merge_0002_account_security_0002_staff_role'),
     ]
 
@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
                 ('failure_code', models.CharField(blank=True, max_length=40)),
                 ('succeeded_at', models.DateTimeField(blank=True, null=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='refund_requests', to='shinsei_applications.application')),
+                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='refund_requests', to='shinsei_applications.application')),
                 ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='shinsei_staff.staffaccount')),
                 ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='shinsei_staff.staffaccount')),
             ],
