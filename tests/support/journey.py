@@ -75,3 +75,19 @@ def pay_by_card(payer: Client, pay_path: str, number: str, cvc: str = "123") -> 
             "security_code": cvc,
         },
     )
+
+
+def paid_by_card(
+    demo: dict[str, Any], citizen: Client, payer: Client, run_tasks: Any, number: str
+) -> Application:
+    """An application of 住民票 (2 copies, 600円) filed, accepted by 市民課 and
+    paid by card with ``number``."""
+    from tests.conftest import staff_client
+
+    application, _ = submit_application(citizen)
+    accept(staff_client(demo, "shimin"), application)
+    run_tasks()
+    pay_by_card(payer, open_payment_page(citizen, payer, application), number)
+    run_tasks()
+    application.refresh_from_db()
+    return application

@@ -127,4 +127,5 @@ MADOGUCHI_PERIODIC = [
     ("madoguchi.shinsei.applications.services.payments_reconcile_periodic", 60.0),
     ("madoguchi.shinsei.applications.services.leftovers_sweep", 900.0),
     ("madoguchi.shinsei.privacy.services.retention_sweep_periodic", 86400.0),
+    ("madoguchi.shinsei.applications.refunds.refunds_sweep", 60.0),
 ]

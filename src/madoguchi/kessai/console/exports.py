@@ -169,3 +169,34 @@ def _month_rows(
             fee,
             s_amount - r_amount - fee,
         ]
+
+
+REFUND_REGISTER_HEADER = [
+    "返金日時",
+    "加盟店",
+    "整理番号",
+    "決済ID",
+    "返金ID",
+    "決済方法",
+    "決済金額",
+    "返金額",
+    "経路",
+    "依頼文書",
+]
+ORIGIN_LABELS = {"api": "加盟店（API）", "console": "管理画面（依頼文書）"}
+
+
+def refund_register_rows(rows: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
+    for r in rows:
+        yield [
+            jst_text(r["succeeded_at"]),
+            r["payment__merchant__display_name"],
+            r["payment__reference"],
+            r["payment__public_id"],
+            r["public_id"],
+            method_label(r["payment__method"]),
+            r["payment__amount"],
+            r["amount"],
+            ORIGIN_LABELS.get(r["origin"], r["origin"]),
+            r["written_request"],
+        ]

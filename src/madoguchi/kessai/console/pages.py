@@ -12,7 +12,7 @@ from madoguchi.kessai.statistics.fees import FeeSchedule
 from madoguchi.platform.audit.services import audit_record
 
 from . import charts, exports, selectors
-from .forms import DayForm, SummaryExportForm, TransactionSearchForm, parse_month
+from .forms import DayForm, SummaryExportForm, TransactionSearchForm, parse_month, transaction_forms
 from .permissions import is_administrator
 from .views import console_login_required
 
@@ -159,7 +159,16 @@ def transaction_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     detail = selectors.transaction_detail(public_id)
     if detail is None:
         raise Http404
-    return render(request, "console/transaction_detail.html", page_context(request, detail=detail))
+    return render(
+        request,
+        "console/transaction_detail.html",
+        page_context(
+            request,
+            detail=detail,
+            message=request.session.pop("console_message", ""),
+            **transaction_forms(detail),
+        ),
+    )
 
 
 def _csv_response(

@@ -538,7 +538,6 @@ def attempt_for_provider_key(*, key: str) -> Attempt | None:
 def attempts_settle_unknown() -> int:
     """Janitor: ask the provider about attempts whose outcome we never learnt."""
     now = timezone.now()
-    settled = 0
     stale = Attempt.objects.select_related("payment").filter(
         Q(
             status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN],
@@ -551,30 +550,35 @@ def attempts_settle_unknown() -> int:
             action_expires_at__lt=now - ATTEMPT_STALE_AFTER,
         )
     )
-    for attempt in stale[:100]:
-        provider = get_registry().get(attempt.method)
+    return sum(attempt_settle(attempt=attempt) for attempt in stale[:100])
+
+
+def attempt_settle(*, attempt: Attempt) -> bool:
+    """Ask the provider about one attempt whose outcome is open and record its
+    answer (the janitor's step, also an administrator's "ask now"). True if
+    the attempt is settled now; False when the provider cannot say yet."""
+    provider = get_registry().get(attempt.method)
+    try:
+        result = provider.inquire(attempt_key=attempt_key(attempt))
+    except ProviderUnavailable:
+        return False
+    if result is not None and result.requires_action:
+        if attempt.status != Attempt.Status.REQUIRES_ACTION:
+            return False
+        # The window has passed (a PayPay code past its expiry still reads
+        # CREATED): end it at the provider, then read the final state.
         try:
+            provider.cancel_action(attempt_key=attempt_key(attempt))
             result = provider.inquire(attempt_key=attempt_key(attempt))
         except ProviderUnavailable:
-            continue
+            return False
         if result is not None and result.requires_action:
-            if attempt.status != Attempt.Status.REQUIRES_ACTION:
-                continue
-            # The window has passed (a PayPay code past its expiry still reads
-            # CREATED): end it at the provider, then read the final state.
-            try:
-                provider.cancel_action(attempt_key=attempt_key(attempt))
-                result = provider.inquire(attempt_key=attempt_key(attempt))
-            except ProviderUnavailable:
-                continue
-            if result is not None and result.requires_action:
-                continue
-        if result is None:
-            # The provider never received it: nothing was charged.
-            result = ProviderResult(succeeded=False, decline_code="not_received")
-        attempt_finish(attempt=attempt, result=result)
-        settled += 1
-    return settled
+            return False
+    if result is None:
+        # The provider never received it: nothing was charged.
+        result = ProviderResult(succeeded=False, decline_code="not_received")
+    attempt_finish(attempt=attempt, result=result)
+    return True
 
 
 def payments_expire_due() -> int:
@@ -637,7 +641,14 @@ def payment_cancel(*, payment: Payment) -> Payment:
 REFUND_STALE_AFTER = timedelta(minutes=2)
 
 
-def refund_create(*, payment: Payment, amount: int, expected_refundable_amount: int) -> Refund:
+def refund_create(
+    *,
+    payment: Payment,
+    amount: int,
+    expected_refundable_amount: int,
+    origin: str = "api",
+    written_request: str = "",
+) -> Refund:
     """Refund part or all of a succeeded payment.
 
     The amount is reserved (``refund_pending_amount``) under the payment's row
@@ -661,12 +672,18 @@ def refund_create(*, payment: Payment, amount: int, expected_refundable_amount: 
         attempt = locked.attempts.filter(status=Attempt.Status.SUCCEEDED).order_by("-id").first()
         if attempt is None:  # pragma: no cover - a succeeded payment has its attempt
             raise PaymentNotRefundable()
-        refund = Refund.objects.create(payment=locked, attempt=attempt, amount=amount)
+        refund = Refund.objects.create(
+            payment=locked,
+            attempt=attempt,
+            amount=amount,
+            origin=origin,
+            written_request=written_request,
+        )
         Payment.objects.filter(pk=locked.pk).update(
             refund_pending_amount=locked.refund_pending_amount + amount,
             updated_at=timezone.now(),
         )
-        _event(locked, "refund.requested", refund=refund.public_id, amount=amount)
+        _event(locked, "refund.requested", refund=refund.public_id, amount=amount, origin=origin)
     return refund
 
 

@@ -7,7 +7,7 @@ from django import forms
 
 from madoguchi.shinsei.procedures.models import Procedure
 
-from .models import Application
+from .models import Application, RefundRequest
 from .selectors import InboxFilter
 
 
@@ -75,4 +75,37 @@ class NoteForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "メモを入力してください。"},
+    )
+
+
+class RefundForm(forms.Form):
+    amount = forms.IntegerField(
+        label="返金額（円）",
+        min_value=1,
+        max_value=9_999_999,
+        error_messages={
+            "required": "返金額を入力してください。",
+            "invalid": "返金額は半角数字で入力してください。",
+            "min_value": "返金額は1円以上で入力してください。",
+        },
+    )
+    reason = forms.ChoiceField(
+        label="返金の理由",
+        choices=[("", "選んでください"), *RefundRequest.Reason.choices],
+        error_messages={"required": "返金の理由を選んでください。"},
+    )
+    reason_text = forms.CharField(
+        label="理由の詳細",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RefundDecisionForm(forms.Form):
+    note = forms.CharField(
+        label="決裁のメモ",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

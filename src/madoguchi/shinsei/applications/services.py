@@ -109,7 +109,11 @@ DRAFT_LINK = "draft-link"
 
 
 def application_submit(
-    *, procedure: Procedure, form_version: FormVersion, answers: dict[str, Any]
+    *,
+    procedure: Procedure,
+    form_version: FormVersion,
+    answers: dict[str, Any],
+    language: str = "ja",
 ) -> tuple[Application, str]:
     """File an application; return it with the inquiry password (shown once)."""
     from .tasks import request_payment
@@ -135,6 +139,7 @@ def application_submit(
                     reference=_new_reference(),
                     inquiry_password=secret_hash(password, purpose=INQUIRY_PASSWORD),
                     fee_amount=fee,
+                    language=language if language in ("ja", "en") else "ja",
                     **fields,
                 )
                 # A data key of its own, stored wrapped in the same row: no
@@ -248,7 +253,11 @@ def _decide(
             raise InvalidTransition()
         _event(application.pk, target, staff.account_key, reason=reason)
         _mail(application.pk, mail)
-    application.refresh_from_db()
+        application.refresh_from_db()
+        if target == Application.Status.REJECTED:
+            from .refunds import payment_follow_end
+
+            payment_follow_end(application=application, actor=staff.account_key)
     return application
 
 
@@ -288,7 +297,11 @@ def application_complete(*, application: Application, staff: StaffAccount) -> Ap
         changed = Application.objects.filter(
             pk=application.pk,
             status=Application.Status.ACCEPTED,
-            payment_status__in=[PaymentStatus.NOT_REQUIRED, PaymentStatus.PAID],
+            payment_status__in=[
+                PaymentStatus.NOT_REQUIRED,
+                PaymentStatus.PAID,
+                PaymentStatus.PARTIALLY_REFUNDED,
+            ],
         ).update(
             status=Application.Status.COMPLETED, decided_at=now, decided_by=staff, updated_at=now
         )
@@ -327,7 +340,10 @@ def application_withdraw(*, application: Application) -> Application:
                 gettext_noop("受理された申請は取り下げできません。窓口にお問い合わせください。")
             )
         _event(application.pk, "withdrawn", "citizen")
-    application.refresh_from_db()
+        application.refresh_from_db()
+        from .refunds import payment_follow_end
+
+        payment_follow_end(application=application, actor="citizen")
     return application
 
 
@@ -408,11 +424,17 @@ def payment_request_send(*, application_id: int) -> bool:
         return True
     gateway = gateway_for(application)
     payment = gateway.payment_create(application=application)
-    Application.objects.filter(pk=application.pk, kessai_payment_id="").update(
-        kessai_payment_id=payment.id, payment_gateway=gateway.code, updated_at=timezone.now()
-    )
-    application.refresh_from_db()
-    payment_status_apply(application=application, payment=payment)
+    with transaction.atomic():
+        Application.objects.filter(pk=application.pk, kessai_payment_id="").update(
+            kessai_payment_id=payment.id, payment_gateway=gateway.code, updated_at=timezone.now()
+        )
+        application.refresh_from_db()
+        payment_status_apply(application=application, payment=payment)
+        if application.status in (Application.Status.WITHDRAWN, Application.Status.REJECTED):
+            # Ended while the request was on its way: cancel what was created.
+            from .tasks import cancel_payment
+
+            cancel_payment.enqueue(application_id=application.pk)
     return True
 
 
@@ -440,7 +462,10 @@ _PAYMENT_TRANSITIONS: dict[schemas.PaymentStatus, tuple[str, list[str]]] = {
         [PaymentStatus.PREPARING, PaymentStatus.UNPAID],
     ),
     # Refunded in full: only after paid, and nothing ever replaces it.
-    schemas.PaymentStatus.REFUNDED: (PaymentStatus.REFUNDED, [PaymentStatus.PAID]),
+    schemas.PaymentStatus.REFUNDED: (
+        PaymentStatus.REFUNDED,
+        [PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED],
+    ),
 }
 
 
@@ -453,6 +478,8 @@ def payment_status_apply(*, application: Application, payment: GatewayPayment) -
     fields: dict[str, Any] = {"payment_status": target, "updated_at": timezone.now()}
     if target == PaymentStatus.PAID:
         fields.update(payment_method=payment.method, paid_at=payment.paid_at)
+    if target == PaymentStatus.REFUNDED:
+        fields.update(refunded_amount=payment.refunded_amount, refunded_at=timezone.now())
     with transaction.atomic():
         changed = Application.objects.filter(
             pk=application.pk, payment_status__in=allowed_from
@@ -462,6 +489,13 @@ def payment_status_apply(*, application: Application, payment: GatewayPayment) -
             if target == PaymentStatus.PAID:
                 _event(application.pk, "paid", actor, method=fields["payment_method"])
                 _mail(application.pk, CitizenMail.Kind.PAID)
+                if application.status in (
+                    Application.Status.WITHDRAWN,
+                    Application.Status.REJECTED,
+                ):
+                    from .refunds import payment_paid_after_end
+
+                    payment_paid_after_end(application=application)
             elif (
                 target == PaymentStatus.UNPAID and application.status == Application.Status.ACCEPTED
             ):
@@ -469,6 +503,12 @@ def payment_status_apply(*, application: Application, payment: GatewayPayment) -
                 _mail(application.pk, CitizenMail.Kind.ACCEPTED)
             else:
                 _event(application.pk, f"payment_{target}", actor)
+        if payment.refunded_amount and target != PaymentStatus.REFUNDED:
+            from .refunds import refunds_apply
+
+            changed += refunds_apply(
+                application=application, refunded_amount=payment.refunded_amount
+            )
     return bool(changed)
 
 
@@ -532,6 +572,10 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
             Application.objects.filter(pk=application.pk).update(kessai_payment_id=payment.id)
             application.refresh_from_db()
         payment_status_apply(application=application, payment=from_contract(payment))
+        if event.type == schemas.EventType.PAYMENT_REFUNDED:
+            from .refunds import refund_notification_apply
+
+            refund_notification_apply(application=application, refund=event.data.refund)
     return True
 
 

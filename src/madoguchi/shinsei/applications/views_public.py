@@ -295,7 +295,7 @@ def procedure_check(request: HttpRequest, slug: str) -> HttpResponse:
             Flow.clear(request.session, procedure)
             return HttpResponseRedirect(reverse("shinsei:status", args=[application.reference]))
         application, password = services.application_submit(
-            procedure=procedure, form_version=version, answers=answers
+            procedure=procedure, form_version=version, answers=answers, language=get_language()
         )
         if flow.draft_id:
             Draft.objects.filter(pk=flow.draft_id).delete()

@@ -25,6 +25,8 @@ class GatewayPayment:
     status: PaymentStatus
     method: str = ""
     paid_at: datetime | None = None
+    # Yen returned so far (還付); the gateway's own figure.
+    refunded_amount: int = 0
 
 
 class GatewayUnavailable(Exception):

@@ -27,6 +27,7 @@ def from_contract(payment: schemas.Payment) -> GatewayPayment:
         status=payment.status,
         method=payment.method.value if payment.method else "",
         paid_at=payment.paid_at,
+        refunded_amount=payment.refunded_amount,
     )
 
 
