@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from madoguchi.kessai.payments.ledger import JST
+from madoguchi.platform.csv_cells import csv_row
 from madoguchi.kessai.payments.models import DailySummary
 from madoguchi.kessai.statistics.fees import FeeSchedule
 
@@ -21,13 +22,6 @@ class _Echo:
         return value
 
 
-def _cell(value: Any) -> Any:
-    # Spreadsheet formula injection: a text cell never starts a formula.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 def jst_text(moment: datetime.datetime | None) -> str:
     return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
@@ -40,10 +34,10 @@ def encode_csv(
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     codec = "cp932" if encoding == "shift_jis" else "utf-8"
     prefix = "" if codec == "cp932" else BOM
-    yield (prefix + writer.writerow(header)).encode(codec, errors="replace")
+    yield (prefix + writer.writerow(csv_row(header))).encode(codec, errors="replace")
     batch: list[str] = []
     for row in rows:
-        batch.append(writer.writerow([_cell(v) for v in row]))
+        batch.append(writer.writerow(csv_row(row)))
         if len(batch) >= BATCH:
             yield "".join(batch).encode(codec, errors="replace")
             batch.clear()
