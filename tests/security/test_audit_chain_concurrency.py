@@ -32,7 +32,7 @@ def test_concurrent_writers_never_fork_the_chain() -> None:
             barrier.wait()
             for n in range(RECORDS_EACH):
                 audit_record(actor=f"writer{index}", event="test.write", detail={"n": n})
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             failures.append(exc)
         finally:
             connections.close_all()

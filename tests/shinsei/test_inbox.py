@@ -121,12 +121,12 @@ def test_names_set_by_administrators_cannot_become_formulas(
 
     application, _ = submit_application(citizen, answers={**ANSWERS, "name": "＋81 3 0000"})
     procedure = Procedure.objects.get(pk=application.procedure_id)
-    Procedure.objects.filter(pk=procedure.pk).update(name="=HYPERLINK(\"http://x\")")
+    Procedure.objects.filter(pk=procedure.pk).update(name='=HYPERLINK("http://x")')
     type(procedure.department).objects.filter(pk=procedure.department_id).update(name="＠SUM(A1)")
     # When: staff export the list
     body = staff_client(demo, "shimin").get("/export.csv").content.decode("utf-8-sig")
     row = next(r for r in csv.reader(io.StringIO(body)) if r[0] == application.reference)
     # Then: every such cell is text
-    assert row[1] == "'=HYPERLINK(\"http://x\")"
+    assert row[1] == '\'=HYPERLINK("http://x")'
     assert row[2] == "'＠SUM(A1)"
     assert row[3] == "'＋81 3 0000"

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from madoguchi.kessai.payments.ledger import JST
-from madoguchi.platform.csv_cells import csv_row
 from madoguchi.kessai.payments.models import DailySummary
 from madoguchi.kessai.statistics.fees import FeeSchedule
+from madoguchi.platform.csv_cells import csv_row
 
 from .selectors import TransactionFilter, method_label, status_label, transaction_rows
 
