@@ -30,6 +30,7 @@ from .errors import (
     PaymentNotCancellable,
     PaymentNotPayable,
     PaymentNotRefundable,
+    PaymentPastDue,
     ReferenceInUse,
     RefundAmountMismatch,
     RefundAmountUnavailable,
@@ -144,9 +145,20 @@ def payment_create(*, merchant: Merchant, request: schemas.PaymentCreateRequest)
     return payment
 
 
-def checkout_token_create(*, payment: Payment) -> tuple[str, CheckoutToken]:
+def payment_past_due(payment: Payment) -> bool:
+    """Past its due date but not yet expired by the sweep: no attempt may start."""
+    return payment.due_at is not None and payment.due_at <= timezone.now()
+
+
+def _check_payable(payment: Payment) -> None:
     if payment.status not in PAYABLE_STATUSES:
         raise PaymentNotPayable()
+    if payment_past_due(payment):
+        raise PaymentPastDue()
+
+
+def checkout_token_create(*, payment: Payment) -> tuple[str, CheckoutToken]:
+    _check_payable(payment)
     raw = secrets.token_urlsafe(32)
     token = CheckoutToken.objects.create(
         payment=payment,
@@ -219,8 +231,8 @@ def _attempt_begin(
 ) -> Attempt:
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
-        if locked.status not in PAYABLE_STATUSES:
-            raise PaymentNotPayable()
+        # Every method starts here, so the due date is checked for all of them.
+        _check_payable(locked)
         if locked.attempts.filter(status__in=OPEN_ATTEMPT_STATUSES).exists():
             raise AttemptInProgress()
         attempt = Attempt.objects.create(

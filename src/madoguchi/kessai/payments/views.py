@@ -163,6 +163,8 @@ def _render_pay(
     request: HttpRequest, payment: Payment, form: CardForm, error: str = "", status: int = 200
 ) -> HttpResponse:
     open_attempt = services.attempt_open(payment=payment)
+    payable = payment.status in services.PAYABLE_STATUSES
+    past_due = payable and services.payment_past_due(payment)
     return render(
         request,
         "kessai/pay.html",
@@ -172,7 +174,8 @@ def _render_pay(
             "form": form,
             "error": error,
             "paid": payment.status == PaymentStatus.SUCCEEDED,
-            "payable": payment.status in services.PAYABLE_STATUSES,
+            "payable": payable and not past_due,
+            "past_due": past_due,
             "challenge": open_attempt
             if open_attempt
             and open_attempt.status == Attempt.Status.REQUIRES_ACTION
