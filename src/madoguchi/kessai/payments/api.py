@@ -129,8 +129,13 @@ def create_payment(
 
     def operation() -> tuple[int, dict[str, Any]]:
         payment = services.payment_create(merchant=merchant, request=payload)
-        raw_token, _ = services.checkout_token_create(payment=payment)
-        body = payment_to_contract(payment, next_url=services.checkout_url(raw_token))
+        next_url = None
+        if not services.payment_past_due(payment):
+            # Created with a due date already past: nothing to pay; the
+            # expiry sweep ends it and notifies.
+            raw_token, _ = services.checkout_token_create(payment=payment)
+            next_url = services.checkout_url(raw_token)
+        body = payment_to_contract(payment, next_url=next_url)
         return 201, body.model_dump(mode="json")
 
     return _idempotent(
