@@ -57,6 +57,10 @@ DECLINE_MESSAGES = {
         "もう一度お試しいただくか、別の方法をご利用ください。"
     ),
     "paypay_error": _("PayPayに接続できませんでした。時間をおいて再度お試しください。"),
+    # The connection never opened: nothing was sent, nothing charged.
+    "not_reached": _(
+        "決済サービスに接続できませんでした。請求は発生していません。もう一度お試しください。"
+    ),
 }
 APPLEPAY_REFUSED = _(
     "Apple Payでお支払いできませんでした。もう一度お試しいただくか、別の方法をご利用ください。"
