@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.params.functions import Header, Query
 from ninja.security import HttpBearer
 
@@ -36,6 +37,30 @@ class ApiKeyAuth(HttpBearer):
         return merchant
 
 
+class DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"The key {key!r} appears more than once.")
+        self.key = key
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+class StrictJsonParser(Parser):
+    """JSON bodies with a key given twice are refused, not read "last one
+    wins": two parsers could read such a body as two different requests."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(request.body, object_pairs_hook=_refuse_duplicate_keys)
+        return data
+
+
 api = NinjaAPI(
     title="Kessai merchant API",
     version="1.0.0",
@@ -48,6 +73,7 @@ api = NinjaAPI(
     urls_namespace="kessai_api",
     openapi_url="/openapi.json",
     docs_url=None,
+    parser=StrictJsonParser(),
 )
 
 ERRORS: dict[int, Any] = {
@@ -87,6 +113,12 @@ def on_service_error(request: HttpRequest, exc: KessaiServiceError) -> HttpRespo
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, DuplicateKey):
+        # Ninja wraps every body parser error in a 400; a duplicate key is a
+        # validation error of the body like any other.
+        return error_response(
+            422, "validation_error", "The request is not valid.", {"body": [str(exc.__cause__)]}
+        )
     return error_response(exc.status_code, "http_error", str(exc))
 
 
