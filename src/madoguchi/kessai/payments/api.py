@@ -119,7 +119,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return error_response(
             422, "validation_error", "The request is not valid.", {"body": [str(exc.__cause__)]}
         )
-    return error_response(exc.status_code, "http_error", str(exc))
+    response = error_response(exc.status_code, "http_error", str(exc))
+    if exc.status_code == 429 and not response.has_header("Retry-After"):
+        # The per-key window is a minute: say when to come back (clients such
+        # as Shinsei pause that long instead of spending the budget on refusals).
+        response["Retry-After"] = "60"
+    return response
 
 
 def _require_key(key: str | None) -> str:

@@ -12,7 +12,7 @@ import httpx
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -55,6 +55,21 @@ class InvalidTransition(ApplicationError):
 
 class PaymentNotReady(ApplicationError):
     message = gettext_noop("お支払いの準備中です。しばらくしてから再度お試しください。")
+
+
+class PaymentUnavailable(ApplicationError):
+    """Kessai is unreachable or asked us to wait: nothing was started."""
+
+    message = gettext_noop(
+        "ただいまお支払いの受付が一時的にできません。料金は請求されていません。"
+        "しばらくしてから、もう一度「支払う」を押してください。"
+    )
+
+
+class PaymentPastDue(ApplicationError):
+    message = gettext_noop(
+        "お支払い期限を過ぎたため、お支払いいただけません。手続の担当課にお問い合わせください。"
+    )
 
 
 class NotificationRejected(Exception):
@@ -482,6 +497,41 @@ def payment_status_apply(*, application: Application, payment: schemas.Payment) 
     return bool(changed)
 
 
+# The citizen's return from Kessai asks Kessai at most this often per application.
+RETURN_REFRESH_INTERVAL = timedelta(seconds=30)
+
+
+def payment_status_refresh_for_owner(*, application: Application) -> Application:
+    """The owner is back from Kessai's page: learn the outcome now rather than
+    at the next reconcile round, but at most once per
+    ``RETURN_REFRESH_INTERVAL`` per application (claimed with a conditional
+    update, so reloads and parallel tabs cost one call), never while Kessai
+    asked us to wait, and never failing the page: the notification and the
+    reconcile sweep bring the outcome anyway."""
+    from .kessai import kessai_backing_off
+
+    if application.payment_status not in UNFINISHED_PAYMENT or not application.kessai_payment_id:
+        return application
+    if kessai_backing_off(application.procedure.department.agency):
+        return application
+    now = timezone.now()
+    claimed = (
+        Application.objects.filter(pk=application.pk)
+        .filter(
+            Q(payment_checked_at__isnull=True)
+            | Q(payment_checked_at__lt=now - RETURN_REFRESH_INTERVAL)
+        )
+        .update(payment_checked_at=now)
+    )
+    if not claimed:
+        return application
+    try:
+        payment_status_refresh(application=application)
+    except (httpx.HTTPError, KessaiError) as exc:
+        logger.warning("payment check for %s failed: %s", application.reference, exc)
+    return application
+
+
 def payment_status_refresh(*, application: Application) -> Application:
     """Ask Kessai for the payment's status (the browser's return is not trusted)."""
     if not application.kessai_payment_id:
@@ -497,11 +547,27 @@ def checkout_link_create(*, application: Application) -> str:
     if application.payment_status != PaymentStatus.UNPAID:
         raise PaymentNotReady()
     agency = application.procedure.department.agency
-    with kessai_client(agency) as client:
-        # A fresh key per press: every press deserves its own single-use link.
-        link = client.create_checkout(
-            application.kessai_payment_id, idempotency_key=f"shinsei-checkout-{uuid.uuid4()}"
-        )
+    try:
+        with kessai_client(agency) as client:
+            # A fresh key per press: every press deserves its own single-use link.
+            link = client.create_checkout(
+                application.kessai_payment_id, idempotency_key=f"shinsei-checkout-{uuid.uuid4()}"
+            )
+    except httpx.HTTPError as exc:
+        # Unreachable, timed out, or backing off after a 429: nothing started.
+        logger.warning("checkout for %s: Kessai unavailable: %s", application.reference, exc)
+        raise PaymentUnavailable() from exc
+    except KessaiError as exc:
+        logger.warning("checkout for %s refused: %s", application.reference, exc)
+        if exc.error.code == "payment_past_due":
+            raise PaymentPastDue() from exc
+        if exc.is_retryable:
+            raise PaymentUnavailable() from exc
+        if exc.error.code == "payment_not_payable":
+            # Paid, cancelled or expired meanwhile: bring our status up to date
+            # (the notification does too); the status page shows the outcome.
+            payment_status_refresh_for_owner(application=application)
+        raise PaymentNotReady() from exc
     return link.url
 
 
