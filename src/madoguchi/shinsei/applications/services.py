@@ -468,10 +468,60 @@ _PAYMENT_TRANSITIONS: dict[schemas.PaymentStatus, tuple[str, list[str]]] = {
 }
 
 
-def payment_status_apply(*, application: Application, payment: schemas.Payment) -> bool:
-    """Apply Kessai's view of the payment monotonically. Returns True if changed."""
-    if payment.id != application.kessai_payment_id or payment.reference != application.reference:
+PAYMENT_MISMATCH = "payment_mismatch"
+
+
+def payment_mismatches(*, application: Application, payment: schemas.Payment) -> list[str]:
+    """What differs between the payment Kessai describes and the one we asked for."""
+    differs = []
+    if payment.reference != application.reference:
+        differs.append("reference")
+    if payment.amount != application.fee_amount:
+        differs.append("amount")
+    return differs
+
+
+def payment_mismatch_flag(
+    *, application: Application, payment: schemas.Payment, differs: list[str], source: str
+) -> None:
+    """Raise a payment that is not what we requested to staff (an event the
+    detail page shows as a warning); it changes no status."""
+    _event(
+        application.pk,
+        PAYMENT_MISMATCH,
+        "kessai",
+        source=source,
+        differs=",".join(differs),
+        payment=payment.id,
+        status=payment.status.value,
+        reference=payment.reference,
+        amount=payment.amount,
+        expected_amount=application.fee_amount,
+    )
+    logger.error(
+        "payment %s for application %s differs in %s (%s): not applied",
+        payment.id,
+        application.reference,
+        ",".join(differs),
+        source,
+    )
+
+
+def payment_status_apply(
+    *, application: Application, payment: schemas.Payment, source: str = "kessai"
+) -> bool:
+    """Apply Kessai's view of the payment monotonically. Returns True if changed.
+
+    A payment whose reference or amount is not what we requested is never
+    applied: it is raised to staff instead (``payment_mismatch_flag``)."""
+    if payment.id != application.kessai_payment_id:
         raise NotificationRejected("payment does not belong to this application")
+    if differs := payment_mismatches(application=application, payment=payment):
+        with transaction.atomic():
+            payment_mismatch_flag(
+                application=application, payment=payment, differs=differs, source=source
+            )
+        return False
     target, allowed_from = _PAYMENT_TRANSITIONS[payment.status]
     fields: dict[str, Any] = {"payment_status": target, "updated_at": timezone.now()}
     if target == PaymentStatus.PAID:
@@ -605,6 +655,19 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
                 raise NotificationRejected("unknown payment")
             Application.objects.filter(pk=application.pk).update(kessai_payment_id=payment.id)
             application.refresh_from_db()
+        if payment_mismatches(application=application, payment=payment):
+            # Signed, but not what we asked for: flag it and ask Kessai itself
+            # (the notification's word is not enough to mark anything paid).
+            from .tasks import check_payment
+
+            payment_mismatch_flag(
+                application=application,
+                payment=payment,
+                differs=payment_mismatches(application=application, payment=payment),
+                source="notification",
+            )
+            check_payment.enqueue(application_id=application.pk)
+            return False
         payment_status_apply(application=application, payment=payment)
     return True
 

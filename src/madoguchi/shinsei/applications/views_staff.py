@@ -156,6 +156,7 @@ def _render_detail(
             "rows": display_answers(application.questions, application.answers),
             "files": application.files.order_by("created_at"),
             "events": application.events.all(),
+            "payment_mismatches": application.events.filter(type=services.PAYMENT_MISMATCH),
             "notes": application.notes.select_related("author"),
             "message": request.session.pop("staff_message", ""),
             "accept_form": forms.get("accept", AcceptForm()),
