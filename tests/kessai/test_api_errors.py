@@ -75,12 +75,8 @@ def test_wrong_method_is_json_405(api_client: Client, mayor_key: str) -> None:
 
 def test_unexpected_error_is_json_500(mayor_key: str) -> None:
     client = Client(HTTP_HOST="kessai.test", raise_request_exception=False)
-    with mock.patch(
-        "madoguchi.kessai.payments.api.payment_list", side_effect=RuntimeError("bug")
-    ):
-        response = client.get(
-            "/api/v1/payments", headers={"Authorization": f"Bearer {mayor_key}"}
-        )
+    with mock.patch("madoguchi.kessai.payments.api.payment_list", side_effect=RuntimeError("bug")):
+        response = client.get("/api/v1/payments", headers={"Authorization": f"Bearer {mayor_key}"})
     assert response.status_code == 500
     assert _json_error(response)["code"] == "server_error"
 

@@ -33,9 +33,7 @@ def outbound_failing(exc: Exception) -> Iterator[None]:
     def handler(request: httpx.Request) -> httpx.Response:
         raise exc
 
-    with mock.patch(
-        "madoguchi.platform.http.transport", return_value=httpx.MockTransport(handler)
-    ):
+    with mock.patch("madoguchi.platform.http.transport", return_value=httpx.MockTransport(handler)):
         yield
 
 

@@ -110,9 +110,7 @@ def test_after_a_429_shinsei_pauses_for_retry_after(
     unpaid: Application, citizen: Client, kessai_calls: list[str]
 ) -> None:
     # Given: the agency's key has used up its budget at Kessai
-    with mock.patch(
-        "madoguchi.kessai.payments.api.api_key_within_rate", return_value=False
-    ):
+    with mock.patch("madoguchi.kessai.payments.api.api_key_within_rate", return_value=False):
         response = citizen.post(f"/applications/{unpaid.reference}/pay")
         # Then: the citizen gets the message, not a 500
         assert UNAVAILABLE in citizen.get(response["Location"]).content.decode()

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
+from pydantic import ValidationError
 
 from madoguchi.contract import schemas
 from madoguchi.contract.client import KessaiError
@@ -627,7 +628,12 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
         verify(signature, body, agency_notification_secrets(agency))
     except SignatureError as exc:
         raise NotificationRejected(str(exc)) from exc
-    event = schemas.Event.model_validate_json(body)
+    try:
+        event = schemas.Event.model_validate_json(body)
+    except ValidationError as exc:
+        # Signed, but not JSON or not an event of contract v1: refuse it
+        # clearly (Kessai keeps it for its operators), never a server error.
+        raise NotificationRejected(f"not a contract v1 event: {exc.error_count()} errors") from exc
     payment = event.data.payment
     with transaction.atomic():
         try:
