@@ -2,7 +2,6 @@
 coercion (300.0, "300", 1e3, true), no bare-number times, no duplicate keys.
 Each is 422 and nothing is created."""
 
-import json
 from typing import Any
 
 import pytest

@@ -53,14 +53,16 @@ def test_card_after_due_date_is_refused_with_a_clear_message(
 ) -> None:
     response = pay_by_card(payer, page, CARD_OK)
     text = response.content.decode()
-    assert "お支払い期限" in text and "を過ぎたため、お支払いいただけません" in text
+    assert "お支払い期限" in text
+    assert "を過ぎたため、お支払いいただけません" in text
     assert 'id="pay-button"' not in text
     _nothing_started(payment)
 
 
 def test_page_in_english_says_the_due_date_passed(payer: Client, page: str) -> None:
     text = payer.get(page + "?lang=en").content.decode()
-    assert "The due date" in text and "has passed" in text
+    assert "The due date" in text
+    assert "has passed" in text
 
 
 def test_paypay_after_due_date_is_refused(payer: Client, page: str, payment: Payment) -> None:

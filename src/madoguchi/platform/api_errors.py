@@ -69,4 +69,3 @@ class JsonApiErrorMiddleware:
             logger.error("database unavailable for %s %s", request.method, request.path)
             return _json_error(503)
         return None
-

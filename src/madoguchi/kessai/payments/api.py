@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.parser import Parser
 from ninja.params.functions import Header, Query
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from madoguchi.contract import schemas

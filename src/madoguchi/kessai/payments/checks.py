@@ -1,11 +1,12 @@
 """Kessai's production checks: no simulator, no demo credentials (see
 ``madoguchi.platform.production``)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error
+from django.core.checks import CheckMessage, Error
 
 from madoguchi.platform.production import is_production, is_simulator_url
 
@@ -32,10 +33,15 @@ def _enabled(name: str) -> bool:
     return any(f".providers.{name}." in path for path in settings.KESSAI_PROVIDERS)
 
 
-def kessai_fails_closed(app_configs: list[AppConfig] | None = None, **kwargs: Any) -> list[Error]:
+def kessai_fails_closed(
+    *,
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
     if not is_production():
         return []
-    errors: list[Error] = []
+    errors: list[CheckMessage] = []
     for provider, (url_setting, secret_settings) in PROVIDER_SETTINGS.items():
         if not _enabled(provider) and provider != "card":
             continue

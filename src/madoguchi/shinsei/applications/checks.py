@@ -1,18 +1,24 @@
 """Shinsei's production check: uploads need a real scanner (see
 ``madoguchi.platform.production``)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error
+from django.core.checks import CheckMessage, Error
 
 from madoguchi.platform.production import is_production
 
 BUILTIN_SCANNER = "madoguchi.shinsei.applications.files.scan_builtin"
 
 
-def shinsei_fails_closed(app_configs: list[AppConfig] | None = None, **kwargs: Any) -> list[Error]:
+def shinsei_fails_closed(
+    *,
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
     if not is_production() or settings.SHINSEI_FILE_SCANNER != BUILTIN_SCANNER:
         return []
     return [
