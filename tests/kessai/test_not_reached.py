@@ -123,3 +123,37 @@ def test_apple_pay_never_sent_fails_cleanly(demo: dict[str, Any], payer: Client)
     assert response.status_code == 402
     assert "請求は発生していません" in response.json()["error"]
     assert Attempt.objects.get().status == "failed"
+
+
+def _paid(payer: Client, page: str, payment: Payment) -> Payment:
+    assert pay_by_card(payer, page, CARD_OK).status_code == 302
+    payment.refresh_from_db()
+    assert payment.status == "succeeded"
+    return payment
+
+
+def test_refund_never_sent_fails_and_releases_its_reservation(
+    payer: Client, page: str, payment: Payment
+) -> None:
+    paid = _paid(payer, page, payment)
+    refund = services.refund_create(payment=paid, amount=700, expected_refundable_amount=700)
+    with outbound_failing(httpx.ConnectError("refused")):
+        refund = services.refund_submit(refund=refund)
+    assert (refund.status, refund.failure_code) == ("failed", "not_reached")
+    paid.refresh_from_db()
+    assert paid.refundable_amount == 700
+    # Asked again at once, it goes through.
+    again = services.refund_submit(
+        refund=services.refund_create(payment=paid, amount=700, expected_refundable_amount=700)
+    )
+    assert again.status == "succeeded"
+
+
+def test_refund_answer_lost_stays_pending(payer: Client, page: str, payment: Payment) -> None:
+    paid = _paid(payer, page, payment)
+    refund = services.refund_create(payment=paid, amount=700, expected_refundable_amount=700)
+    with outbound_failing(httpx.ReadTimeout("sent, no answer")):
+        refund = services.refund_submit(refund=refund)
+    assert refund.status == "pending"
+    paid.refresh_from_db()
+    assert paid.refundable_amount == 0

@@ -638,6 +638,13 @@ def refund_submit(*, refund: Refund) -> Refund:
             refund_key=refund_key(refund),
             amount=refund.amount,
         )
+    except ProviderNotReached:
+        # Nothing was sent: the refund fails at once and its reservation is
+        # released, so the merchant can ask again (with a new key) right away.
+        logger.warning("refund %s: provider not reached", refund.public_id)
+        return refund_finish(
+            refund=refund, result=RefundResult(succeeded=False, failure_code=NOT_REACHED)
+        )
     except ProviderUnavailable:
         # Left pending: the janitor asks again. The reservation keeps anyone
         # from refunding the same money meanwhile.
