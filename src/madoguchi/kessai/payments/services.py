@@ -638,16 +638,12 @@ def refund_submit(*, refund: Refund) -> Refund:
             refund_key=refund_key(refund),
             amount=refund.amount,
         )
-    except ProviderNotReached:
-        # Nothing was sent: the refund fails at once and its reservation is
-        # released, so the merchant can ask again (with a new key) right away.
-        logger.warning("refund %s: provider not reached", refund.public_id)
-        return refund_finish(
-            refund=refund, result=RefundResult(succeeded=False, failure_code=NOT_REACHED)
-        )
     except ProviderUnavailable:
-        # Left pending: the janitor asks again. The reservation keeps anyone
-        # from refunding the same money meanwhile.
+        # Left pending, even when nothing was sent (ProviderNotReached): unlike
+        # an attempt, nobody waits on it, and the janitor sends it once the
+        # provider is back, so the merchant's refund happens without being
+        # asked again. The reservation keeps anyone from refunding the same
+        # money meanwhile.
         logger.warning("refund %s: provider unavailable", refund.public_id)
         refund.refresh_from_db()
         return refund
