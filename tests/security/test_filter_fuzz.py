@@ -131,3 +131,15 @@ def test_console_month_out_of_range_is_explained(console: Client) -> None:
 def test_console_day_out_of_range_is_explained(console: Client) -> None:
     text = console.get("/dashboard", {"day": "0001-01-01"}).content.decode()
     assert "日付は2000-01-01から2099-12-31までの間で入力してください。" in text
+
+
+@pytest.mark.parametrize("birth_date", ["9999-12-31", "0001-01-01"])
+def test_extreme_dates_typed_by_a_citizen_never_fail(
+    demo: dict[str, Any], citizen: Client, staff: Client, birth_date: str
+) -> None:
+    from tests.support.journey import ANSWERS, submit_application
+
+    application, _ = submit_application(citizen, answers={**ANSWERS, "birth_date": birth_date})
+    assert citizen.get(f"/applications/{application.reference}/").status_code == 200
+    assert staff.get(f"/applications/{application.reference}/").status_code == 200
+    assert staff.get("/export.csv").status_code == 200
