@@ -5,6 +5,7 @@ from django.tasks import task
 
 from madoguchi.contract.client import KessaiError
 from madoguchi.platform.tasks import backoff_delay, enqueue_later
+from madoguchi.shinsei.gateways.base import GatewayUnavailable
 
 from . import services
 from .models import Application
@@ -38,7 +39,7 @@ def check_payment(application_id: int, attempt: int = 0) -> None:
     )
     try:
         services.payment_status_refresh(application=application)
-    except (httpx.HTTPError, KessaiError):
+    except (httpx.HTTPError, KessaiError, GatewayUnavailable):
         delay = backoff_delay(attempt)
         if delay is not None:
             enqueue_later(check_payment, delay, application_id=application_id, attempt=attempt + 1)

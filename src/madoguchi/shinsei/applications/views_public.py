@@ -1,5 +1,6 @@
 """Citizen pages (public listener). Thin: forms validate, services act."""
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,8 @@ from .files import FileRefused, file_store
 from .flow import Flow, _as_querydict, answers_upto, step_form
 from .forms import InquiryForm, display_answers, localised, show_answer
 from .models import Application, Draft
+
+logger = logging.getLogger(__name__)
 
 GRANTS = "granted_applications"
 
@@ -388,11 +391,10 @@ def application_correct(request: HttpRequest, reference: str) -> HttpResponse:
 def application_pay(request: HttpRequest, reference: str) -> HttpResponse:
     application = _granted(request, reference)
     try:
-        url = services.checkout_link_create(application=application)
+        return services.payment_checkout_start(application=application, request=request)
     except services.ApplicationError as exc:
         request.session["status_message"] = _(exc.message)
         return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
-    return HttpResponseRedirect(url)
 
 
 @never_cache
