@@ -91,4 +91,5 @@ PASSWORD_HASHERS = ["tests.support.hashers.FastArgon2PasswordHasher"]
 MADOGUCHI_AUDIT_APPEND_ONLY = False  # the guard tests install it; see platform/audit/guard.py
 # Agencies' credentials come from their rows in tests unless a test overrides this.
 SHINSEI_AGENCY_CREDENTIALS = {}
+MADOGUCHI_DEMO = True  # simulators and demo keys throughout the tests
 KESSAI_MERCHANT_SETTINGS: dict[str, dict[str, str]] = {}

@@ -98,6 +98,8 @@ def service_env(
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": SETTINGS[service],
+            # Simulators, demo keys and the built-in upload scanner are allowed.
+            "MADOGUCHI_DEMO": "1",
             "MADOGUCHI_VAR_DIR": str(var),
             "PYTHONUNBUFFERED": "1",
             "SHINSEI_SECRET_KEY": keys["shinsei_secret_key"],

@@ -77,6 +77,8 @@ STRICT_CSP = {
 }
 
 COMMON_MIDDLEWARE = [
+    # Outermost, so it sees every answer (handler500's included) of the JSON API.
+    "madoguchi.platform.api_errors.JsonApiErrorMiddleware",
     "madoguchi.platform.surfaces.SurfaceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

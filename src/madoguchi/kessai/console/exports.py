@@ -9,6 +9,7 @@ from typing import Any
 from madoguchi.kessai.payments.ledger import JST
 from madoguchi.kessai.payments.models import DailySummary
 from madoguchi.kessai.statistics.fees import FeeSchedule
+from madoguchi.platform.csv_cells import csv_row
 
 from .selectors import TransactionFilter, method_label, status_label, transaction_rows
 
@@ -19,13 +20,6 @@ BATCH = 500
 class _Echo:
     def write(self, value: str) -> str:
         return value
-
-
-def _cell(value: Any) -> Any:
-    # Spreadsheet formula injection: a text cell never starts a formula.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def jst_text(moment: datetime.datetime | None) -> str:
@@ -40,10 +34,10 @@ def encode_csv(
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     codec = "cp932" if encoding == "shift_jis" else "utf-8"
     prefix = "" if codec == "cp932" else BOM
-    yield (prefix + writer.writerow(header)).encode(codec, errors="replace")
+    yield (prefix + writer.writerow(csv_row(header))).encode(codec, errors="replace")
     batch: list[str] = []
     for row in rows:
-        batch.append(writer.writerow([_cell(v) for v in row]))
+        batch.append(writer.writerow(csv_row(row)))
         if len(batch) >= BATCH:
             yield "".join(batch).encode(codec, errors="replace")
             batch.clear()

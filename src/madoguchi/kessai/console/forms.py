@@ -8,6 +8,7 @@ from django import forms
 
 from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.kessai.statistics.models import FeeRate
+from madoguchi.platform.forms import FilterDateField, month_in_range
 
 from .models import ConsoleAccount
 from .selectors import METHOD_LABELS, STATUS_LABELS, TransactionDetail, TransactionFilter
@@ -25,8 +26,8 @@ def _merchant_choices() -> list[tuple[str, str]]:
 class TransactionSearchForm(forms.Form):
     reference = forms.CharField(label="整理番号", required=False, max_length=40)
     payment_id = forms.CharField(label="決済ID", required=False, max_length=32)
-    date_from = forms.DateField(label="期間（開始日）", required=False)
-    date_to = forms.DateField(label="期間（終了日）", required=False)
+    date_from = FilterDateField(label="期間（開始日）")
+    date_to = FilterDateField(label="期間（終了日）")
     date_basis = forms.ChoiceField(
         label="期間の基準",
         choices=[("created", "受付日"), ("paid", "決済日")],
@@ -61,7 +62,7 @@ class TransactionSearchForm(forms.Form):
 
 
 class DayForm(forms.Form):
-    day = forms.DateField(label="日付", required=False)
+    day = FilterDateField(label="日付")
     merchant = forms.ChoiceField(label="加盟店", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -76,16 +77,20 @@ class DayForm(forms.Form):
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
+MONTH_ERROR = "月は「2026-12」の形で、2000-01から2099-12までの間で入力してください。"
+
+
 def parse_month(value: str) -> datetime.date | None:
     match = _MONTH.match(value or "")
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        return None
-    return datetime.date(int(match.group(1)), int(match.group(2)), 1)
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
+        return None  # year 0 does not exist
+    month = datetime.date(int(match.group(1)), int(match.group(2)), 1)
+    return month if month_in_range(month) else None
 
 
 class SummaryExportForm(forms.Form):
-    date_from = forms.DateField(label="開始日", required=False)
-    date_to = forms.DateField(label="終了日", required=False)
+    date_from = FilterDateField(label="開始日")
+    date_to = FilterDateField(label="終了日")
     encoding = forms.ChoiceField(label="文字コード", required=False, choices=ENCODINGS)
 
 
@@ -93,6 +98,7 @@ class FeeRateForm(forms.ModelForm[FeeRate]):
     class Meta:
         model = FeeRate
         fields = ["method", "effective_from", "percent", "fixed_yen"]
+        field_classes = {"effective_from": FilterDateField}
 
 
 class MerchantForm(forms.Form):

@@ -42,6 +42,12 @@ class PaymentNotPayable(KessaiServiceError):
     message = "This payment can no longer be paid."
 
 
+class PaymentPastDue(PaymentNotPayable):
+    code = "payment_past_due"
+    http_status = 409
+    message = "The payment's due date (due_at) has passed; it can no longer be paid."
+
+
 class AttemptInProgress(KessaiServiceError):
     code = "attempt_in_progress"
     http_status = 409

@@ -19,7 +19,12 @@ from django.views.decorators.debug import sensitive_variables
 from madoguchi.contract import schemas
 from madoguchi.contract.schemas import EventType, PaymentMethod, PaymentStatus
 from madoguchi.kessai.merchants.models import Merchant
-from madoguchi.kessai.providers.base import ProviderResult, ProviderUnavailable, RefundResult
+from madoguchi.kessai.providers.base import (
+    ProviderNotReached,
+    ProviderResult,
+    ProviderUnavailable,
+    RefundResult,
+)
 from madoguchi.kessai.providers.card.cards import CardDetails, detect_brand
 from madoguchi.kessai.providers.registry import get_registry
 
@@ -32,6 +37,7 @@ from .errors import (
     PaymentNotCancellable,
     PaymentNotPayable,
     PaymentNotRefundable,
+    PaymentPastDue,
     ReferenceInUse,
     RefundAmountMismatch,
     RefundAmountUnavailable,
@@ -200,9 +206,20 @@ def payment_create(*, merchant: Merchant, request: schemas.PaymentCreateRequest)
     return payment
 
 
-def checkout_token_create(*, payment: Payment) -> tuple[str, CheckoutToken]:
+def payment_past_due(payment: Payment) -> bool:
+    """Past its due date but not yet expired by the sweep: no attempt may start."""
+    return payment.due_at is not None and payment.due_at <= timezone.now()
+
+
+def _check_payable(payment: Payment) -> None:
     if payment.status not in PAYABLE_STATUSES:
         raise PaymentNotPayable()
+    if payment_past_due(payment):
+        raise PaymentPastDue()
+
+
+def checkout_token_create(*, payment: Payment) -> tuple[str, CheckoutToken]:
+    _check_payable(payment)
     raw = secrets.token_urlsafe(32)
     token = CheckoutToken.objects.create(
         payment=payment,
@@ -291,8 +308,8 @@ def _attempt_begin(
 ) -> Attempt:
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
-        if locked.status not in PAYABLE_STATUSES:
-            raise PaymentNotPayable()
+        # Every method starts here, so the due date is checked for all of them.
+        _check_payable(locked)
         if locked.attempts.filter(status__in=OPEN_ATTEMPT_STATUSES).exists():
             raise AttemptInProgress()
         attempt = Attempt.objects.create(
@@ -423,10 +440,33 @@ def attempt_refresh(*, attempt: Attempt) -> Attempt:
     return attempt_finish(attempt=attempt, result=result)
 
 
-def _attempt_mark_unknown(attempt: Attempt) -> None:
-    Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.PENDING).update(
-        status=Attempt.Status.UNKNOWN
-    )
+NOT_REACHED = "not_reached"
+
+
+def _attempt_call(attempt: Attempt, call: Callable[[], ProviderResult]) -> Attempt:
+    """Send an attempt to its provider and record what that means.
+
+    A connection that never opened sent nothing: the attempt fails at once
+    (``not_reached``) and the citizen can try again. Only an answer lost after
+    the request left leaves it ``unknown`` for the janitor's inquiry.
+    """
+    try:
+        result = call()
+    except ProviderNotReached:
+        with transaction.atomic():
+            failed = Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.PENDING).update(
+                status=Attempt.Status.FAILED, decline_code=NOT_REACHED, finished_at=timezone.now()
+            )
+            if failed:
+                _event(attempt.payment, "attempt.failed", attempt=attempt.pk, code=NOT_REACHED)
+    except ProviderUnavailable:
+        Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.PENDING).update(
+            status=Attempt.Status.UNKNOWN
+        )
+    else:
+        return attempt_finish(attempt=attempt, result=result)
+    attempt.refresh_from_db()
+    return attempt
 
 
 @sensitive_variables("card")
@@ -441,18 +481,15 @@ def card_payment_pay(*, payment: Payment, card: CardDetails, return_url: str = "
         payment=payment, method=PaymentMethod.CARD, card_brand=card.brand, card_last4=card.last4
     )
     provider = get_registry().get(PaymentMethod.CARD)
-    try:
-        result = provider.authorize(  # type: ignore[attr-defined]
+    return _attempt_call(
+        attempt,
+        lambda: provider.authorize(  # type: ignore[attr-defined]
             attempt_key=attempt_key(attempt),
             amount=payment.amount,
             card=card,
             return_url=return_url,
-        )
-    except ProviderUnavailable:
-        _attempt_mark_unknown(attempt)
-        attempt.refresh_from_db()
-        return attempt
-    return attempt_finish(attempt=attempt, result=result)
+        ),
+    )
 
 
 def paypay_payment_start(*, payment: Payment, return_url: str) -> Attempt:
@@ -463,15 +500,12 @@ def paypay_payment_start(*, payment: Payment, return_url: str) -> Attempt:
     """
     attempt = _attempt_begin(payment=payment, method=PaymentMethod.PAYPAY)
     provider = get_registry().get(PaymentMethod.PAYPAY)
-    try:
-        result = provider.start(  # type: ignore[attr-defined]
+    return _attempt_call(
+        attempt,
+        lambda: provider.start(  # type: ignore[attr-defined]
             attempt_key=attempt_key(attempt), amount=payment.amount, return_url=return_url
-        )
-    except ProviderUnavailable:
-        _attempt_mark_unknown(attempt)
-        attempt.refresh_from_db()
-        return attempt
-    return attempt_finish(attempt=attempt, result=result)
+        ),
+    )
 
 
 @sensitive_variables("token", "decrypted")
@@ -500,15 +534,12 @@ def applepay_payment_pay(*, payment: Payment, token: dict[str, Any]) -> Attempt:
         card_brand=detect_brand(decrypted.dpan) or "",
         card_last4=decrypted.last4,
     )
-    try:
-        result = provider.authorize(  # type: ignore[attr-defined]
+    return _attempt_call(
+        attempt,
+        lambda: provider.authorize(  # type: ignore[attr-defined]
             attempt_key=attempt_key(attempt), payment=decrypted
-        )
-    except ProviderUnavailable:
-        _attempt_mark_unknown(attempt)
-        attempt.refresh_from_db()
-        return attempt
-    return attempt_finish(attempt=attempt, result=result)
+        ),
+    )
 
 
 def attempt_abandon(*, attempt: Attempt) -> Attempt:
@@ -705,8 +736,11 @@ def refund_submit(*, refund: Refund) -> Refund:
             amount=refund.amount,
         )
     except ProviderUnavailable:
-        # Left pending: the janitor asks again. The reservation keeps anyone
-        # from refunding the same money meanwhile.
+        # Left pending, even when nothing was sent (ProviderNotReached): unlike
+        # an attempt, nobody waits on it, and the janitor sends it once the
+        # provider is back, so the merchant's refund happens without being
+        # asked again. The reservation keeps anyone from refunding the same
+        # money meanwhile.
         logger.warning("refund %s: provider unavailable", refund.public_id)
         refund.refresh_from_db()
         return refund

@@ -5,6 +5,7 @@ from typing import Any, cast
 
 from django import forms
 
+from madoguchi.platform.forms import FilterDateField
 from madoguchi.shinsei.procedures.models import Procedure
 
 from .models import Application, RefundRequest
@@ -22,11 +23,11 @@ class FilterForm(forms.Form):
         choices=[("", "すべて"), *Application.PaymentStatus.choices],
     )
     procedure = forms.TypedChoiceField(label="手続", required=False, coerce=int, empty_value=None)
-    submitted_from = forms.DateField(
-        label="申請日（から）", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    submitted_from = FilterDateField(
+        label="申請日（から）", widget=forms.DateInput(attrs={"type": "date"})
     )
-    submitted_to = forms.DateField(
-        label="申請日（まで）", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    submitted_to = FilterDateField(
+        label="申請日（まで）", widget=forms.DateInput(attrs={"type": "date"})
     )
     overdue = forms.BooleanField(label="支払期限超過のみ", required=False)
 

@@ -11,10 +11,11 @@ import httpx
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
+from pydantic import ValidationError
 
 from madoguchi.contract import schemas
 from madoguchi.contract.client import KessaiError
@@ -58,6 +59,21 @@ class InvalidTransition(ApplicationError):
 
 class PaymentNotReady(ApplicationError):
     message = gettext_noop("お支払いの準備中です。しばらくしてから再度お試しください。")
+
+
+class PaymentUnavailable(ApplicationError):
+    """Kessai is unreachable or asked us to wait: nothing was started."""
+
+    message = gettext_noop(
+        "ただいまお支払いの受付が一時的にできません。料金は請求されていません。"
+        "しばらくしてから、もう一度「支払う」を押してください。"
+    )
+
+
+class PaymentPastDue(ApplicationError):
+    message = gettext_noop(
+        "お支払い期限を過ぎたため、お支払いいただけません。手続の担当課にお問い合わせください。"
+    )
 
 
 class NotificationRejected(Exception):
@@ -469,10 +485,61 @@ _PAYMENT_TRANSITIONS: dict[schemas.PaymentStatus, tuple[str, list[str]]] = {
 }
 
 
-def payment_status_apply(*, application: Application, payment: GatewayPayment) -> bool:
-    """Apply the gateway's view of the payment monotonically. Returns True if changed."""
-    if payment.id != application.kessai_payment_id or payment.reference != application.reference:
+PAYMENT_MISMATCH = "payment_mismatch"
+
+
+def payment_mismatches(*, application: Application, payment: GatewayPayment) -> list[str]:
+    """What differs between the payment the gateway describes and the one we
+    asked for (a gateway that reports no amount is checked by reference only)."""
+    differs = []
+    if payment.reference != application.reference:
+        differs.append("reference")
+    if payment.amount is not None and payment.amount != application.fee_amount:
+        differs.append("amount")
+    return differs
+
+
+def payment_mismatch_flag(
+    *, application: Application, payment: GatewayPayment, differs: list[str], source: str
+) -> None:
+    """Raise a payment that is not what we requested to staff (an event the
+    detail page shows as a warning); it changes no status."""
+    _event(
+        application.pk,
+        PAYMENT_MISMATCH,
+        application.payment_gateway or "kessai",
+        source=source,
+        differs=",".join(differs),
+        payment=payment.id,
+        status=str(payment.status),
+        reference=payment.reference,
+        amount=payment.amount,
+        expected_amount=application.fee_amount,
+    )
+    logger.error(
+        "payment %s for application %s differs in %s (%s): not applied",
+        payment.id,
+        application.reference,
+        ",".join(differs),
+        source,
+    )
+
+
+def payment_status_apply(
+    *, application: Application, payment: GatewayPayment, source: str = "gateway"
+) -> bool:
+    """Apply the gateway's view of the payment monotonically. Returns True if changed.
+
+    A payment whose reference or amount is not what we requested is never
+    applied: it is raised to staff instead (``payment_mismatch_flag``)."""
+    if payment.id != application.kessai_payment_id:
         raise NotificationRejected("payment does not belong to this application")
+    if differs := payment_mismatches(application=application, payment=payment):
+        with transaction.atomic():
+            payment_mismatch_flag(
+                application=application, payment=payment, differs=differs, source=source
+            )
+        return False
     target, allowed_from = _PAYMENT_TRANSITIONS[payment.status]
     actor = application.payment_gateway or "kessai"
     fields: dict[str, Any] = {"payment_status": target, "updated_at": timezone.now()}
@@ -512,6 +579,41 @@ def payment_status_apply(*, application: Application, payment: GatewayPayment) -
     return bool(changed)
 
 
+# The citizen's return from Kessai asks Kessai at most this often per application.
+RETURN_REFRESH_INTERVAL = timedelta(seconds=30)
+
+
+def payment_status_refresh_for_owner(*, application: Application) -> Application:
+    """The owner is back from Kessai's page: learn the outcome now rather than
+    at the next reconcile round, but at most once per
+    ``RETURN_REFRESH_INTERVAL`` per application (claimed with a conditional
+    update, so reloads and parallel tabs cost one call), never while Kessai
+    asked us to wait, and never failing the page: the notification and the
+    reconcile sweep bring the outcome anyway."""
+    from .kessai import kessai_backing_off
+
+    if application.payment_status not in UNFINISHED_PAYMENT or not application.kessai_payment_id:
+        return application
+    if kessai_backing_off(application.procedure.department.agency):
+        return application
+    now = timezone.now()
+    claimed = (
+        Application.objects.filter(pk=application.pk)
+        .filter(
+            Q(payment_checked_at__isnull=True)
+            | Q(payment_checked_at__lt=now - RETURN_REFRESH_INTERVAL)
+        )
+        .update(payment_checked_at=now)
+    )
+    if not claimed:
+        return application
+    try:
+        payment_status_refresh(application=application)
+    except (httpx.HTTPError, KessaiError, GatewayUnavailable) as exc:
+        logger.warning("payment check for %s failed: %s", application.reference, exc)
+    return application
+
+
 def payment_status_refresh(
     *, application: Application, client_class: str = "interactive"
 ) -> Application:
@@ -524,7 +626,11 @@ def payment_status_refresh(
     with kessai_client_class(client_class):
         payment = gateway_for(application).payment_fetch(application=application)
     if payment is not None:
-        payment_status_apply(application=application, payment=payment)
+        payment_status_apply(
+            application=application,
+            payment=payment,
+            source=application.payment_gateway or "kessai",
+        )
     return application
 
 
@@ -534,7 +640,23 @@ def payment_checkout_start(*, application: Application, request: HttpRequest) ->
 
     if application.payment_status != PaymentStatus.UNPAID:
         raise PaymentNotReady()
-    return gateway_for(application).checkout_start(application=application, request=request)
+    try:
+        return gateway_for(application).checkout_start(application=application, request=request)
+    except (httpx.HTTPError, GatewayUnavailable) as exc:
+        # Unreachable, timed out, or backing off after a 429: nothing started.
+        logger.warning("checkout for %s: gateway unavailable: %s", application.reference, exc)
+        raise PaymentUnavailable() from exc
+    except KessaiError as exc:
+        logger.warning("checkout for %s refused: %s", application.reference, exc)
+        if exc.error.code == "payment_past_due":
+            raise PaymentPastDue() from exc
+        if exc.is_retryable:
+            raise PaymentUnavailable() from exc
+        if exc.error.code == "payment_not_payable":
+            # Paid, cancelled or expired meanwhile: bring our status up to date
+            # (the notification does too); the status page shows the outcome.
+            payment_status_refresh_for_owner(application=application)
+        raise PaymentNotReady() from exc
 
 
 def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool:
@@ -543,7 +665,12 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
         verify(signature, body, agency_notification_secrets(agency))
     except SignatureError as exc:
         raise NotificationRejected(str(exc)) from exc
-    event = schemas.Event.model_validate_json(body)
+    try:
+        event = schemas.Event.model_validate_json(body)
+    except ValidationError as exc:
+        # Signed, but not JSON or not an event of contract v1: refuse it
+        # clearly (Kessai keeps it for its operators), never a server error.
+        raise NotificationRejected(f"not a contract v1 event: {exc.error_count()} errors") from exc
     payment = event.data.payment
     with transaction.atomic():
         try:
@@ -571,7 +698,21 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
                 raise NotificationRejected("unknown payment")
             Application.objects.filter(pk=application.pk).update(kessai_payment_id=payment.id)
             application.refresh_from_db()
-        payment_status_apply(application=application, payment=from_contract(payment))
+        received = from_contract(payment)
+        if differs := payment_mismatches(application=application, payment=received):
+            # Signed, but not what we asked for: flag it and ask Kessai itself
+            # (the notification's word is not enough to mark anything paid).
+            from .tasks import check_payment
+
+            payment_mismatch_flag(
+                application=application,
+                payment=received,
+                differs=differs,
+                source="notification",
+            )
+            check_payment.enqueue(application_id=application.pk)
+            return False
+        payment_status_apply(application=application, payment=received)
         if event.type == schemas.EventType.PAYMENT_REFUNDED:
             from .refunds import refund_notification_apply
 

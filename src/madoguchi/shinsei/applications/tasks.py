@@ -6,8 +6,10 @@ from django.tasks import task
 
 from madoguchi.contract.client import KessaiError
 from madoguchi.platform.tasks import backoff_delay, enqueue_later
+from madoguchi.shinsei.gateways.base import GatewayUnavailable
 
 from . import services
+from .models import Application
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,22 @@ def request_payment(application_id: int, attempt: int = 0) -> bool:
             enqueue_later(
                 request_payment, delay, application_id=application_id, attempt=attempt + 1
             )
+        raise
+
+
+@task()
+def check_payment(application_id: int, attempt: int = 0) -> None:
+    """Ask Kessai about one application's payment (after a notification that
+    did not match what we requested), retrying with back-off."""
+    application = Application.objects.select_related("procedure__department__agency").get(
+        pk=application_id
+    )
+    try:
+        services.payment_status_refresh(application=application)
+    except (httpx.HTTPError, KessaiError, GatewayUnavailable):
+        delay = backoff_delay(attempt)
+        if delay is not None:
+            enqueue_later(check_payment, delay, application_id=application_id, attempt=attempt + 1)
         raise
 
 

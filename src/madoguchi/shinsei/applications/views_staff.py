@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from madoguchi.platform.accounts import login_required
 from madoguchi.platform.audit.services import audit_record
+from madoguchi.platform.csv_cells import csv_row
 from madoguchi.shinsei.staff.models import StaffAccount
 
 from . import refunds, selectors, services
@@ -89,8 +90,8 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
-        ["整理番号", "手続", "担当課", "申請者", "申請日時", "状態", "手数料等", "決済状況",
-         "支払期限", "決済日", "返金額", "返金日"]
+        csv_row(["整理番号", "手続", "担当課", "申請者", "申請日時", "状態", "手数料等", "決済状況",
+         "支払期限", "決済日", "返金額", "返金日"])
     )  # fmt: skip
     now = timezone.now()
     for a in applications:
@@ -100,34 +101,31 @@ def export_csv(request: HttpRequest) -> HttpResponse:
             else ""
         )
         writer.writerow(
-            [
-                a.reference,
-                a.procedure.name,
-                a.procedure.department.name,
-                _csv_safe(a.applicant_name),
-                timezone.localtime(a.submitted_at).strftime("%Y-%m-%d %H:%M"),
-                a.get_status_display(),
-                a.fee_amount,
-                a.get_payment_status_display() + overdue,
-                timezone.localtime(a.payment_due_at).strftime("%Y-%m-%d")
-                if a.payment_due_at
-                else "",
-                timezone.localtime(a.paid_at).strftime("%Y-%m-%d %H:%M") if a.paid_at else "",
-                a.refunded_amount,
-                timezone.localtime(a.refunded_at).strftime("%Y-%m-%d %H:%M")
-                if a.refunded_at
-                else "",
-            ]
+            csv_row(
+                [
+                    a.reference,
+                    a.procedure.name,
+                    a.procedure.department.name,
+                    a.applicant_name,
+                    timezone.localtime(a.submitted_at).strftime("%Y-%m-%d %H:%M"),
+                    a.get_status_display(),
+                    a.fee_amount,
+                    a.get_payment_status_display() + overdue,
+                    timezone.localtime(a.payment_due_at).strftime("%Y-%m-%d")
+                    if a.payment_due_at
+                    else "",
+                    timezone.localtime(a.paid_at).strftime("%Y-%m-%d %H:%M") if a.paid_at else "",
+                    a.refunded_amount,
+                    timezone.localtime(a.refunded_at).strftime("%Y-%m-%d %H:%M")
+                    if a.refunded_at
+                    else "",
+                ]
+            )
         )
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="applications-{stamp}.csv"'
     return response
-
-
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in Excel.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _application_for(staff: StaffAccount, reference: str) -> Application:
@@ -169,6 +167,7 @@ def _render_detail(
             "rows": display_answers(application.questions, application.answers),
             "files": application.files.order_by("created_at"),
             "events": application.events.all(),
+            "payment_mismatches": application.events.filter(type=services.PAYMENT_MISMATCH),
             "notes": application.notes.select_related("author"),
             "message": request.session.pop("staff_message", ""),
             "accept_form": forms.get("accept", AcceptForm()),

@@ -28,6 +28,7 @@ def from_contract(payment: schemas.Payment) -> GatewayPayment:
         method=payment.method.value if payment.method else "",
         paid_at=payment.paid_at,
         refunded_amount=payment.refunded_amount,
+        amount=payment.amount,
     )
 
 
