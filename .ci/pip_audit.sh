@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# pip-audit against exactly the pinned dependencies (uv.lock, dev tools too).
+# pip-audit against exactly the versions the project installs, dev tools too:
+# `uv export` resolves pyproject.toml, whose exact pins (direct dependencies and
+# [tool.uv] constraint-dependencies) fix every version. uv.lock is not
+# committed; uv export writes one locally if it is missing.
 # Known vulnerabilities fail CI. If the advisory database cannot be reached
 # (no network, or an index mirror without PyPI's JSON API) the packages come
 # back "skipped": this step then says so loudly and does not fail, because

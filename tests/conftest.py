@@ -29,6 +29,34 @@ CARD_DECLINED = "4000000000000002"
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate limits and lockouts count in the cache: each test starts at zero."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+
+
+class Clock:
+    """Moves ``time.time`` (which the cache's expiry and the throttle follow)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import time
+
+        self.offset = 0.0
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + self.offset)
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_acquirer() -> None:
     acquirer.STATE.results.clear()
     acquirer.STATE.refunds.clear()

@@ -31,6 +31,7 @@ DATABASES = {
 # Tests hash many passwords: the same Argon2id hasher with cheaper parameters.
 PASSWORD_HASHERS = ["tests.support.hashers.FastArgon2PasswordHasher"]
 MADOGUCHI_AUDIT_APPEND_ONLY = False  # the guard tests install it; see platform/audit/guard.py
+MADOGUCHI_DEMO = True  # simulators and demo keys throughout the tests
 MADOGUCHI_HTTP_TRANSPORT = "tests.support.transport.InProcessTransport"
 
 SIMULATOR_SURFACES = {

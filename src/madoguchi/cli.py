@@ -98,6 +98,8 @@ def service_env(
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": SETTINGS[service],
+            # Simulators, demo keys and the built-in upload scanner are allowed.
+            "MADOGUCHI_DEMO": "1",
             "MADOGUCHI_VAR_DIR": str(var),
             "PYTHONUNBUFFERED": "1",
             "SHINSEI_SECRET_KEY": keys["shinsei_secret_key"],
@@ -153,8 +155,19 @@ def manage(service: str, args: list[str], env: dict[str, str]) -> None:
 
 
 def granian_command(
-    listener: Listener, port: int, host: str, var: Path, tls: TlsFiles | None = None
+    listener: Listener,
+    port: int,
+    host: str,
+    var: Path,
+    tls: TlsFiles | None = None,
+    *,
+    workers: int = 1,
+    threads: int = 4,
 ) -> list[str]:
+    """Granian serving one listener: ``workers`` processes (use the cores),
+    each running Django in ``threads`` threads (requests waiting on the
+    database or another service overlap); with PostgreSQL, size the pool
+    (``MADOGUCHI_DB_POOL_MAX_SIZE``) to at least ``threads``."""
     module = f"madoguchi.{listener.service}.wsgi:application"
     command = [
         sys.executable,
@@ -167,9 +180,9 @@ def granian_command(
         "--port",
         str(port),
         "--workers",
-        "1",
+        str(workers),
         "--blocking-threads",
-        "4",
+        str(threads),
         "--no-access-log",
         "--log-level",
         "warning",
@@ -373,7 +386,9 @@ def serve(args: argparse.Namespace) -> int:  # noqa: RET503 - execv does not ret
     os.environ["MADOGUCHI_SURFACE"] = listener.surface
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS[listener.service])
     var = Path(os.environ.get("MADOGUCHI_VAR_DIR", "var")).resolve()
-    command = granian_command(listener, args.port, args.host, var)
+    command = granian_command(
+        listener, args.port, args.host, var, workers=args.workers, threads=args.threads
+    )
     os.execv(sys.executable, command)
 
 
@@ -407,6 +422,10 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("surface")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, required=True)
+    serve_parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (about one per core)"
+    )
+    serve_parser.add_argument("--threads", type=int, default=4, help="request threads per process")
     sub.add_parser("shinsei", help="Shinsei management commands")
     sub.add_parser("kessai", help="Kessai management commands")
     args = parser.parse_args(argv)

@@ -92,3 +92,32 @@ def browser() -> Iterator[Any]:
         )
         yield instance
         instance.close()
+
+
+def console_login(page: Any, system: dict[str, Any]) -> bool:
+    """Log the demo console administrator in. The first browser test to do so
+    sets up the mandatory TOTP authenticator (returns True: the recovery codes
+    were shown); later ones answer with the same secret, kept in ``system``."""
+    from madoguchi.platform.totp import totp_code, totp_step
+
+    admin = system["accounts"]["kessai_console"][0]
+    page.goto(system["urls"]["kessai_console"] + "/login")
+    page.get_by_label("ログインID").fill(admin["login_id"])
+    page.get_by_label("パスワード").fill(admin["password"])
+    page.get_by_role("button", name="ログイン").click()
+    if page.locator("#totp-secret").count():
+        secret = page.locator("#totp-secret").inner_text()
+        step = totp_step()
+        page.get_by_label("確認コード").fill(totp_code(secret, step))
+        page.get_by_role("button", name="設定する").click()
+        assert page.locator(".recovery-codes li").count() == 10
+        page.get_by_role("link", name="続ける").click()
+        system["console_totp"] = {"secret": secret, "step": step}
+        return True
+    # A code is accepted once per 30 s step: a second login within the same
+    # step uses the next one (inside the allowed drift).
+    totp = system["console_totp"]
+    totp["step"] = max(totp_step(), totp["step"] + 1)
+    page.get_by_label("確認コード").fill(totp_code(totp["secret"], totp["step"]))
+    page.get_by_role("button", name="確認する").click()
+    return False

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from madoguchi.platform.totp import totp_code, totp_step
+from tests.e2e.conftest import console_login
 
 pytestmark = pytest.mark.e2e
 
@@ -117,18 +117,9 @@ def test_card_journey_in_a_real_browser(system: dict[str, Any], browser: Any) ->
     assert staff.get_by_test_id("payment-method").inner_text() == "クレジットカード"
 
     # The payment administrators see it, without card data.
-    admin = system["accounts"]["kessai_console"][0]
+    # The console's second factor is mandatory: set up (or answered) as an app would.
     console = browser.new_context(locale="ja-JP").new_page()
-    console.goto(urls["kessai_console"] + "/login")
-    console.get_by_label("ログインID").fill(admin["login_id"])
-    console.get_by_label("パスワード").fill(admin["password"])
-    console.get_by_role("button", name="ログイン").click()
-    # The console's second factor is mandatory: set it up as an app would.
-    secret = console.locator("#totp-secret").inner_text()
-    console.get_by_label("確認コード").fill(totp_code(secret, totp_step()))
-    console.get_by_role("button", name="設定する").click()
-    assert console.locator(".recovery-codes li").count() == 10
-    console.get_by_role("link", name="続ける").click()
+    console_login(console, system)
     assert reference in console.content()
     assert "4242" not in console.content()
 

@@ -3,6 +3,7 @@
 and with a response that conforms to the document."""
 
 import json
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,11 @@ def api_key(demo: dict[str, Any]) -> str:
     derandomize=True,
 )
 def test_api_conforms_to_its_openapi_document(case: Any, api_key: str) -> None:
+    # A fresh Idempotency-Key per generated request: with one key for all,
+    # every POST after the first 201 would replay or conflict (409) and the
+    # fuzzer would barely reach the code behind it.
     response = case.call(
         app=kessai_public,
-        headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": "fuzz-key"},
+        headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": f"fuzz-{uuid.uuid4()}"},
     )
     case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])

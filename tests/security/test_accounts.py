@@ -13,7 +13,6 @@ from django.utils import timezone
 from madoguchi.kessai.console.models import ConsoleAccount
 from madoguchi.platform.accounts import LAST_SEEN, account_change_password
 from madoguchi.platform.audit.models import AuditRecord
-from madoguchi.platform.models import Throttle
 from madoguchi.platform.sessions.models import Session
 from madoguchi.shinsei.procedures.models import Department
 from madoguchi.shinsei.staff.models import StaffAccount
@@ -215,7 +214,9 @@ def test_console_transfer_changes_role_and_ends_sessions(demo: Any) -> None:
 # --- lockout --------------------------------------------------------------------
 
 
-def test_the_eleventh_attempt_after_ten_wrong_passwords_is_locked_out(demo: Any) -> None:
+def test_the_eleventh_attempt_after_ten_wrong_passwords_is_locked_out(
+    demo: Any, clock: Any
+) -> None:
     account, password = _staff(demo)
     client = Client(HTTP_HOST="staff.shinsei.test")
     for _ in range(10):
@@ -233,7 +234,7 @@ def test_the_eleventh_attempt_after_ten_wrong_passwords_is_locked_out(demo: Any)
     other = Client(HTTP_HOST="staff.shinsei.test", REMOTE_ADDR="127.0.0.9")
     assert _post_login(other, account.login_id, password).status_code == 429
     # Thirty minutes later it opens again.
-    Throttle.objects.update(blocked_until=timezone.now() - timedelta(seconds=1))
+    clock.advance(30 * 60 + 1)
     assert _post_login(other, account.login_id, password).status_code == 302
 
 

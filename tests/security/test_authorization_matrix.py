@@ -27,8 +27,9 @@ from pytest_django.fixtures import Settings
 
 from madoguchi.kessai.history.models import DeletionReport
 from madoguchi.shinsei.applications.files import file_store
-from madoguchi.shinsei.applications.models import Application, StoredFile
+from madoguchi.shinsei.applications.models import Application, RefundRequest, StoredFile
 from madoguchi.shinsei.privacy.services import retention_sweep
+from madoguchi.shinsei.staff.models import StaffAccount
 from tests.conftest import console_client, login, staff_client
 from tests.support.files import use_file_dir
 from tests.support.journey import submit_application
@@ -214,6 +215,23 @@ MATRIX: dict[tuple[str, str], Checks] = {
         ("POST", staff_of_a(400)),
         ("GET", {"*": 405}),
     ],
+    # 還付 (issue #14). An empty refund request is a 400 form error. A has a
+    # refund request by its department's staff (staff_owner): they may not
+    # decide their own (403, nor may department staff decide any); the
+    # reviewer's and administrator's decisions reach the service, which
+    # refuses them with a message because A is not paid (302 back).
+    ("shinsei_staff", "applications/<str:reference>/refunds"): [
+        ("POST", staff_of_a(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("shinsei_staff", "applications/<str:reference>/refunds/<int:refund_id>/decline"): [
+        ("POST", {**staff_of_a(302), "staff_owner": 403}),
+        ("GET", {"*": 405}),
+    ],
+    ("shinsei_staff", "applications/<str:reference>/refunds/<int:refund_id>/approve"): [
+        ("POST", {**staff_of_a(302), "staff_owner": 403}),
+        ("GET", {"*": 405}),
+    ],
     ("shinsei_staff", "applications/<str:reference>/files/<uuid:file_id>"): [
         ("GET", staff_of_a(200)),
         ("POST", {"*": 405}),
@@ -280,7 +298,7 @@ MATRIX: dict[tuple[str, str], Checks] = {
     ("kessai_public", "api/v1/payments/<payment_id>/refunds"): [
         ("POST", {"*": 401, "merchant_other": 404, "merchant_owner": 409})
     ],
-    # A has no refund: refund_id is made up, so the owner's answer is 404 too
+    # A has no Kessai refund: refund_id is Shinsei's, so the owner's answer is 404 too
     # (the refund's own positive control is in tests/kessai/test_lifecycle.py).
     ("kessai_public", "api/v1/payments/<payment_id>/refunds/<refund_id>"): [
         ("GET", {"*": 401, "merchant_other": 404, "merchant_owner": 404})
@@ -405,6 +423,32 @@ MATRIX: dict[tuple[str, str], Checks] = {
     ("kessai_console", "reports"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
     ("kessai_console", "reports/<int:pk>"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
     ("kessai_console", "reports/<int:pk>.csv"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    # Payment operations (issue #14): administrators only, each with a reason;
+    # an empty POST (no reason) is a 400 form error before anything changes.
+    # The failed deliveries and the refund register are for every account.
+    ("kessai_console", "transactions/<str:public_id>/cancel"): [
+        ("POST", only_console_admin(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_console", "transactions/<str:public_id>/refund"): [
+        ("POST", only_console_admin(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_console", "transactions/<str:public_id>/attempts/<int:attempt_id>/inquire"): [
+        ("POST", only_console_admin(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_console", "notifications/failed"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    ("kessai_console", "notifications/<int:notification_id>/resend"): [
+        ("POST", only_console_admin(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_console", "merchants/<slug:code>/resend-given-up"): [
+        ("POST", only_console_admin(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("kessai_console", "refunds"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
+    ("kessai_console", "refunds.csv"): [("GET", ONLY_CONSOLE), ("POST", {"*": 405})],
     # Console accounts: administrators only; an empty POST creates nobody (400).
     ("kessai_console", "accounts"): [
         ("GET", only_console_admin(200)),
@@ -539,6 +583,13 @@ def world(
             )
             for surface, host in HOSTS.items()
         }
+    # A refund request of A by its department's staff, awaiting approval.
+    refund = RefundRequest.objects.create(
+        application=application,
+        amount=100,
+        reason="overpaid",
+        requested_by=StaffAccount.objects.get(login_id="staff-shimin"),
+    )
     # A deletion report (of a merchant whose contract has ended).
     report = DeletionReport.objects.create(
         kind=DeletionReport.Kind.CONTRACT_END,
@@ -563,9 +614,12 @@ def world(
         "language": "ja",  # the default: the cookie it sets changes nothing later
         "procedure_id": str(application.procedure_id),
         "file_id": kept["file"],
-        "refund_id": "re_not_a_real_refund",
+        # Shinsei's refund request; on Kessai's API no refund has this id.
+        "refund_id": str(refund.pk),
         "code": "mayor",  # A's merchant
         "pk": str(report.pk),
+        "attempt_id": "1",
+        "notification_id": "1",
         "report_id": str(retention_sweep().pk),
     }
     return {"browsers": browsers, "values": values}

@@ -90,3 +90,24 @@ def test_every_view_of_an_application_is_audited(demo: dict[str, Any], citizen: 
     assert record.resource == f"application:{application.reference}"
     assert record.origin == "127.9.8.7"
     assert record.actor.startswith("staff:")
+
+
+def test_names_set_by_administrators_cannot_become_formulas(
+    demo: dict[str, Any], citizen: Client
+) -> None:
+    # Given: an administrator named the procedure and the department with
+    # formula starters, full-width ones included, and a citizen did the same
+    from madoguchi.shinsei.procedures.models import Procedure
+    from tests.support.journey import ANSWERS
+
+    application, _ = submit_application(citizen, answers={**ANSWERS, "name": "＋81 3 0000"})
+    procedure = Procedure.objects.get(pk=application.procedure_id)
+    Procedure.objects.filter(pk=procedure.pk).update(name='=HYPERLINK("http://x")')
+    type(procedure.department).objects.filter(pk=procedure.department_id).update(name="＠SUM(A1)")
+    # When: staff export the list
+    body = staff_client(demo, "shimin").get("/export.csv").content.decode("utf-8-sig")
+    row = next(r for r in csv.reader(io.StringIO(body)) if r[0] == application.reference)
+    # Then: every such cell is text
+    assert row[1] == '\'=HYPERLINK("http://x")'
+    assert row[2] == "'＠SUM(A1)"
+    assert row[3] == "'＋81 3 0000"

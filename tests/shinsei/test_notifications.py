@@ -1,6 +1,7 @@
 """Receiving Kessai's notifications: verified, deduplicated, monotonic."""
 
 import datetime
+import time
 from typing import Any
 
 import pytest
@@ -112,3 +113,50 @@ def test_expiry_after_success_does_not_undo_payment(application: Application) ->
     deliver(event_body("started", "evt_3"))
     application.refresh_from_db()
     assert application.payment_status == "paid"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json at all",
+        b"\xff\xfe\x00binary",
+        b"[]",
+        b"null",
+        b'{"id": "evt_x"}',
+        b'{"id": "evt_x", "type": "payment.unknown", "created": "2026-11-26T03:00:00Z",'
+        b' "data": {}}',
+        b'{"id": 1, "type": "payment.succeeded", "created": "x", "data": {"payment": []}}',
+    ],
+)
+def test_signed_body_that_is_not_an_event_is_refused_cleanly(
+    application: Application, body: bytes
+) -> None:
+    response = deliver(body)
+    assert response.status_code == 400
+    assert response.content == b"rejected"
+    application.refresh_from_db()
+    assert application.payment_status == "unpaid"
+    assert not ReceivedEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "t={now},v1=é",
+        "t={now},v1=abc,v1=\u00ff",
+        "t=١٢,v1=x",
+        "t=,v1=",
+        "v1=abc",
+        "t=99999999999999999999999,v1=a",
+    ],
+)
+def test_malformed_signature_headers_are_refused_cleanly(
+    application: Application, header: str
+) -> None:
+    response = Client(HTTP_HOST="shinsei.test").post(
+        "/kessai/notifications/mayor",
+        event_body("succeeded"),
+        content_type="application/json",
+        headers={"Kessai-Signature": header.format(now=int(time.time()))},
+    )
+    assert response.status_code == 400

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import URLPattern, get_resolver
 
 from madoguchi.platform.audit.models import AuditRecord
-from madoguchi.shinsei.applications.models import Application, ApplicationNote
+from madoguchi.shinsei.applications.models import Application, ApplicationNote, RefundRequest
 from tests.conftest import staff_client
 from tests.support.forms import ALL_TYPES, STEP1, STEP2, STEP3, receipt
 from tests.support.journey import submit_application
@@ -47,13 +47,17 @@ def test_every_staff_url_for_another_departments_application_is_refused(
     application = _file_application(citizen)
     file_id = str(application.files.get().id)
     other = staff_client(demo, "shiminzei")
+    # and a refund request of it awaiting approval
+    refund = RefundRequest.objects.create(application=application, amount=1, reason="other")
     routes = _application_urls()
-    assert len(routes) == 8  # detail, accept, reject, return, complete, notes, files, hold
+    # detail, accept, reject, return, complete, notes, refunds (request,
+    # approve, decline), files, hold
+    assert len(routes) == 11
     # When they request every one of them, with GET and POST
     for route in routes:
         path = "/" + route.replace("<str:reference>", application.reference).replace(
             "<uuid:file_id>", file_id
-        )
+        ).replace("<int:refund_id>", str(refund.pk))
         for method in (other.get, other.post):
             response = method(path, {"reason": "x", "reject-reason": "x", "return-reason": "x",
                                      "body": "x", "amount": "1", "legal_hold": "x"})  # fmt: skip
@@ -64,6 +68,8 @@ def test_every_staff_url_for_another_departments_application_is_refused(
     assert (application.status, application.legal_hold) == ("submitted", "")
     assert ApplicationNote.objects.count() == 0
     assert application.events.count() == 1
+    refund.refresh_from_db()
+    assert refund.status == "requested"
     assert not AuditRecord.objects.filter(event__startswith="application.").exists()
     # nor does it appear in their list or export
     assert application.reference not in other.get("/").content.decode()

@@ -1,5 +1,6 @@
 """Kessai merchant API client, used by Shinsei (and by anyone integrating)."""
 
+import ssl
 from typing import Any
 
 import httpx
@@ -17,6 +18,12 @@ from .schemas import (
 )
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+# Kessai counts each class of a key's callers against its own per-minute budget
+# (docs/api.md#rate-limits): a merchant's background jobs (creating payments,
+# reconciling) are never starved by calls made on behalf of a citizen's click,
+# nor by another program using the same key.
+CLIENT_CLASS_HEADER = "Kessai-Client-Class"
+CLIENT_CLASSES = ("background", "interactive")
 
 
 class KessaiError(Exception):
@@ -40,12 +47,18 @@ class KessaiClient:
         api_key: str,
         transport: httpx.BaseTransport | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        client_class: str = "background",
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
+        if client_class not in CLIENT_CLASSES:
+            raise ValueError(f"client_class must be one of {CLIENT_CLASSES}")
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {api_key}"},
+            headers={"Authorization": f"Bearer {api_key}", CLIENT_CLASS_HEADER: client_class},
             transport=transport,
             timeout=timeout,
+            # Pass a shared context: httpx makes a new one per client otherwise.
+            verify=verify,
         )
 
     def close(self) -> None:

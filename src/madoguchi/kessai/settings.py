@@ -3,6 +3,7 @@
 from madoguchi.platform.conf import (
     COMMON_APPS,
     MERCHANT_SETTINGS_FROM_ENV,
+    caches_from_env,
     database_from_env,
     env,
     per_code_settings_from_env,
@@ -20,6 +21,7 @@ MADOGUCHI_SURFACE = surface_from_env(MADOGUCHI_SURFACES)
 ROOT_URLCONF = MADOGUCHI_SURFACES[MADOGUCHI_SURFACE]
 SECRET_KEY = secret_key_from_env("kessai")
 DATABASES = {"default": database_from_env("kessai")}
+CACHES = caches_from_env("kessai")
 STATIC_ROOT = static_root("kessai")
 SESSION_COOKIE_NAME = f"{MADOGUCHI_SURFACE}_session"
 CSRF_COOKIE_NAME = f"{MADOGUCHI_SURFACE}_csrf"

@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from .console import auth_views as auth
-from .console import manage_views, pages
+from .console import manage_views, operation_views, pages
 from .console.admin import site as admin_site
 from .payments.views import healthz
 
@@ -11,6 +11,33 @@ patterns = [
     # The landing page after login ("payments"): the transaction search.
     path("", pages.transactions, name="payments"),
     path("transactions/<str:public_id>", pages.transaction_detail, name="transaction"),
+    path(
+        "transactions/<str:public_id>/cancel",
+        operation_views.payment_cancel,
+        name="payment_cancel",
+    ),
+    path(
+        "transactions/<str:public_id>/refund",
+        operation_views.payment_refund,
+        name="payment_refund",
+    ),
+    path(
+        "transactions/<str:public_id>/attempts/<int:attempt_id>/inquire",
+        operation_views.attempt_inquire,
+        name="attempt_inquire",
+    ),
+    path(
+        "notifications/failed",
+        operation_views.notifications_failed,
+        name="notifications_failed",
+    ),
+    path(
+        "notifications/<int:notification_id>/resend",
+        operation_views.notification_resend,
+        name="notification_resend",
+    ),
+    path("refunds", operation_views.refund_register, name="refund_register"),
+    path("refunds.csv", operation_views.refund_register_csv, name="refund_register_csv"),
     path("dashboard", pages.dashboard_day, name="dashboard_day"),
     path("dashboard/month", pages.dashboard_month, name="dashboard_month"),
     path("exports", pages.export_index, name="exports"),
@@ -36,6 +63,11 @@ patterns = [
         name="merchant_secret_retire",
     ),
     path("merchants/<slug:code>/end", manage_views.merchant_end, name="merchant_end"),
+    path(
+        "merchants/<slug:code>/resend-given-up",
+        operation_views.merchant_resend_given_up,
+        name="merchant_resend_given_up",
+    ),
     path("reports", manage_views.reports, name="reports"),
     path("reports/<int:pk>", manage_views.report, name="report"),
     path("reports/<int:pk>.csv", manage_views.report_download, name="report_download"),

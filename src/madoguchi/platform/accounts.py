@@ -32,7 +32,13 @@ from django.utils.crypto import salted_hmac
 
 from .passwords import HISTORY, max_age, password_problems
 from .sessions.store import ACCOUNT_KEY, PENDING_KEY, revoke_sessions
-from .throttle import throttle_blocked, throttle_clear, throttle_hit, throttle_release
+from .throttle import (
+    throttle_blocked,
+    throttle_clear,
+    throttle_hit,
+    throttle_hit_all,
+    throttle_release,
+)
 from .totp import recovery_code_hash, recovery_codes_new, totp_match
 
 # Django's own session keys of a logged-in user.
@@ -412,13 +418,14 @@ def login_attempt(
         _record(actor, "login", request, outcome="denied", reason="locked")
         return LoginOutcome(None, LOCKED, 429)
     # The attempt counts before the password is checked: concurrent attempts
-    # each take their own place in the count, so exactly LOCKOUT_FAILURES of
-    # them are checked, however many arrive at once.
-    # Both counts in one transaction, always address first: the row locks
-    # serialise concurrent attempts on both counters alike.
-    with transaction.atomic():
-        within = [_lockout_hit(address_key), _lockout_hit(id_key)]
-    if not all(within):
+    # each take their own place in the count (atomic increments), so exactly
+    # LOCKOUT_FAILURES of them are checked, however many arrive at once.
+    # Address first, then account; refused by either, it takes no place in
+    # the other (see throttle_hit_all).
+    within = throttle_hit_all(
+        [address_key, id_key], limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT
+    )
+    if not within:
         _record(actor, "login", request, outcome="denied", reason="locked")
         return LoginOutcome(None, LOCKED, 429)
     if account is None:

@@ -23,8 +23,12 @@ def var_dir() -> Path:
     return Path(env("MADOGUCHI_VAR_DIR", "var")).resolve()
 
 
-def database_from_url(url: str) -> dict[str, Any]:
-    """``sqlite:///abs/path.sqlite3`` or ``postgres://user@host:port/name``."""
+def database_from_url(url: str, *, pool: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``sqlite:///abs/path.sqlite3`` or ``postgres://user@host:port/name``.
+
+    ``pool`` (PostgreSQL only): psycopg 3's connection pool options
+    (``min_size``, ``max_size``, ``timeout``); each process then keeps its own
+    pool instead of one persistent connection per thread."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         return {
@@ -39,7 +43,9 @@ def database_from_url(url: str) -> dict[str, Any]:
             },
         }
     if parts.scheme in {"postgres", "postgresql"}:
-        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        options: dict[str, Any] = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        if pool:
+            options["pool"] = pool
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")),
@@ -48,8 +54,9 @@ def database_from_url(url: str) -> dict[str, Any]:
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
             "OPTIONS": options,
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
+            # A pooled connection goes back to the pool after each request.
+            "CONN_MAX_AGE": 0 if pool else 60,
+            "CONN_HEALTH_CHECKS": not pool,
         }
     raise ValueError(f"unsupported database URL scheme: {parts.scheme!r}")
 
@@ -82,6 +89,8 @@ STRICT_CSP = {
 }
 
 COMMON_MIDDLEWARE = [
+    # Outermost, so it sees every answer (handler500's included) of the JSON API.
+    "madoguchi.platform.api_errors.JsonApiErrorMiddleware",
     "madoguchi.platform.surfaces.SurfaceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -162,8 +171,39 @@ def secret_key_from_env(service: str) -> str:
 
 
 def database_from_env(service: str) -> dict[str, Any]:
+    """The service's database; on PostgreSQL with a connection pool sized by
+    ``MADOGUCHI_DB_POOL_MIN_SIZE`` / ``MADOGUCHI_DB_POOL_MAX_SIZE`` (per
+    process: at least the server's threads per process; 0 turns it off) and
+    ``MADOGUCHI_DB_POOL_TIMEOUT`` (seconds a request waits for a connection)."""
     default = f"sqlite:///{var_dir() / (service + '.sqlite3')}"
-    return database_from_url(env(f"{service.upper()}_DATABASE_URL", default))
+    max_size = int(env("MADOGUCHI_DB_POOL_MAX_SIZE", "8"))
+    pool = (
+        {
+            "min_size": min(max_size, int(env("MADOGUCHI_DB_POOL_MIN_SIZE", "2"))),
+            "max_size": max_size,
+            "timeout": float(env("MADOGUCHI_DB_POOL_TIMEOUT", "10")),
+        }
+        if max_size > 0
+        else None
+    )
+    return database_from_url(env(f"{service.upper()}_DATABASE_URL", default), pool=pool)
+
+
+def caches_from_env(service: str) -> dict[str, Any]:
+    """``MADOGUCHI_CACHE_URL``: ``redis://host:port/db`` in production (every
+    process of a service shares the rate-limit and lockout counts), or
+    ``locmem://`` (the default: one process per listener, as ``madoguchi up``
+    runs them). Keys are prefixed with the service, so both services may
+    share one Redis."""
+    url = env("MADOGUCHI_CACHE_URL", "locmem://")
+    scheme = urlsplit(url).scheme
+    if scheme in {"redis", "rediss", "unix"}:
+        backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    elif scheme == "locmem":
+        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": service}
+    else:
+        raise ValueError(f"unsupported cache URL scheme: {scheme!r}")
+    return {"default": {**backend, "KEY_PREFIX": service}}
 
 
 def origin_of(url: str) -> str:

@@ -1,6 +1,8 @@
 """Outbound HTTP: every call has timeouts. Tests may plug in a transport that
 routes to in-process apps (``MADOGUCHI_HTTP_TRANSPORT``, a dotted factory)."""
 
+import ssl
+from functools import cache
 from typing import Any
 
 import httpx
@@ -15,6 +17,16 @@ def transport() -> httpx.BaseTransport | None:
     return import_string(factory)() if factory else None
 
 
+@cache
+def ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context per process, as httpx would make it (the CA
+    bundle, or ``SSL_CERT_FILE``). Making one loads the whole CA bundle —
+    about 40 ms of CPU — so a client per call must not make its own
+    (it was most of a notification delivery's cost: docs/benchmarks.md)."""
+    return httpx.create_ssl_context()
+
+
 def make_client(base_url: str = "", **kwargs: Any) -> httpx.Client:
     kwargs.setdefault("timeout", TIMEOUT)
+    kwargs.setdefault("verify", ssl_context())
     return httpx.Client(base_url=base_url, transport=transport(), **kwargs)

@@ -15,6 +15,10 @@ from madoguchi.platform.conf import (
 from madoguchi.platform.network import parse_networks
 
 DEBUG = env_bool("MADOGUCHI_DEBUG")
+# An explicit demo (``madoguchi up`` sets it): simulators and demo keys are
+# allowed. Without it (and without DEBUG) the process refuses to start with
+# them (madoguchi.platform.production).
+MADOGUCHI_DEMO = env_bool("MADOGUCHI_DEMO")
 # Behind TLS (madoguchi up --tls, or a terminating proxy in production).
 MADOGUCHI_TLS = env_bool("MADOGUCHI_TLS")
 ALLOWED_HOSTS = env("MADOGUCHI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")

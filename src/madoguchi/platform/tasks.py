@@ -49,9 +49,9 @@ def enqueue_later(task: Task[Any, Any], delay: timedelta, *args: Any, **kwargs: 
     task.using(run_after=timezone.now() + delay).enqueue(*args, **kwargs)
 
 
-# Sweeps every service runs whatever its own MADOGUCHI_PERIODIC says.
+# Sweeps every service runs whatever its own MADOGUCHI_PERIODIC says (rate
+# limits and lockouts expire in the cache by themselves: nothing to sweep).
 PLATFORM_PERIODIC: list[tuple[str, float]] = [
-    ("madoguchi.platform.throttle.throttle_sweep", 3600.0),
     # Expired sessions may hold a citizen's unfinished answers (docs/privacy.md).
     ("madoguchi.platform.sessions.store.sessions_sweep", 900.0),
 ]

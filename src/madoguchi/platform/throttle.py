@@ -1,25 +1,45 @@
-"""Counting and blocking by key, in the database so that every process of a
-listener (and every listener of a service) shares the counts.
+"""Counting and blocking by key, through Django's cache framework.
+
+Every count is one atomic increment on a key that names its window
+(``throttle:<key>:<window number>``), so concurrent requests never wait on
+each other and never lose a count: Redis ``INCR`` in production
+(``MADOGUCHI_CACHE_URL=redis://…``, shared by every process of a service), the
+local-memory cache's locked increment on the embedded default (one process per
+listener). Keys expire with their window, so nothing needs sweeping.
 
 Fixed windows: simple, and close enough for lockouts and abuse limits.
 """
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
-from .models import Throttle
+CACHE_ALIAS = "default"
+
+
+def _cache() -> BaseCache:
+    return caches[CACHE_ALIAS]
+
+
+def _now() -> float:
+    """The clock the windows follow (tests move it)."""
+    return time.time()
+
+
+def _block_key(key: str) -> str:
+    return f"throttle-block:{key}"
 
 
 def throttle_blocked(key: str) -> bool:
     """True while ``key`` is blocked (a lockout in force)."""
-    return Throttle.objects.filter(key=key, blocked_until__gt=timezone.now()).exists()
+    until = _cache().get(_block_key(key))
+    return until is not None and float(until) > _now()
 
 
 def throttle_hit(
@@ -28,51 +48,67 @@ def throttle_hit(
     """Count one event for ``key``; True if it is still within ``limit`` for
     the current window. When the count reaches ``limit`` and ``block_for`` is
     given, the key is blocked for that long (a lockout)."""
-    now = timezone.now()
-    # A window that has passed, or a block that has been served, starts afresh.
-    expired = Q(window_start__lte=now - window) | Q(blocked_until__lte=now)
-    with transaction.atomic():
-        # One conditional UPDATE counts the event, starting a new window if
-        # the last one has passed; concurrent processes cannot lose a count.
-        updated = Throttle.objects.filter(key=key).update(
-            count=Case(When(expired, then=Value(1)), default=F("count") + 1),
-            window_start=Case(When(expired, then=Value(now)), default=F("window_start")),
-            blocked_until=Case(When(expired, then=Value(None)), default=F("blocked_until")),
-        )
-        if not updated:
-            try:
-                with transaction.atomic():
-                    Throttle.objects.create(key=key, window_start=now, count=1)
-            except IntegrityError:  # created concurrently: count on that row
-                Throttle.objects.filter(key=key).update(count=F("count") + 1)
-        row = Throttle.objects.get(key=key)
-        if row.blocked_until is not None and row.blocked_until > now:
-            return False
-        if row.count >= limit and block_for is not None:
-            Throttle.objects.filter(pk=row.pk).update(blocked_until=now + block_for)
-        return row.count <= limit
+    cache = _cache()
+    seconds = max(1, int(window.total_seconds()))
+    counter = f"throttle:{key}"
+    # Counting a running window is one incr() (atomic in Redis and under the
+    # local-memory cache's lock; it keeps the counter's lifetime). The first
+    # event of a window creates the counter with the window as its lifetime;
+    # add() does nothing if a concurrent request created it first.
+    try:
+        count = cache.incr(counter)
+    except ValueError:
+        count = 1 if cache.add(counter, 1, timeout=seconds) else cache.incr(counter)
+    else:
+        if count == 1:  # it expired between Redis's EXISTS and INCR: give it a lifetime
+            cache.touch(counter, timeout=seconds)
+    if block_for is None:  # a rate limit: nothing is ever blocked
+        return bool(count <= limit)
+    if throttle_blocked(key):
+        return False
+    if count >= limit:
+        block_seconds = block_for.total_seconds()
+        cache.set(_block_key(key), _now() + block_seconds, timeout=int(block_seconds) + 1)
+        # The count lives as long as the block: a block that has been served
+        # starts a fresh count.
+        cache.touch(counter, timeout=int(block_seconds) + 1)
+    return bool(count <= limit)
 
 
 def throttle_release(key: str, *, limit: int) -> None:
     """Give back one event counted by ``throttle_hit`` before the outcome was
-    known (an attempt that turned out right); lifts a block that event set."""
-    Throttle.objects.filter(key=key, count__gt=0).update(
-        count=F("count") - 1,
-        blocked_until=Case(When(count__lte=limit, then=Value(None)), default=F("blocked_until")),
-    )
+    known (an attempt that turned out right, or was refused by another count);
+    lifts a block that event set. One atomic decrement: concurrent attempts
+    keep their own places."""
+    cache = _cache()
+    try:
+        count = cache.decr(f"throttle:{key}")
+    except ValueError:  # the window ended meanwhile: nothing to give back
+        return
+    if count < limit:
+        cache.delete(_block_key(key))
+
+
+def throttle_hit_all(
+    keys: list[str], *, limit: int, window: timedelta, block_for: timedelta | None = None
+) -> bool:
+    """Count one event on each of ``keys`` in turn (e.g. the address, then the
+    account); True if every count is within ``limit``. A key over its limit
+    stops the round: the later keys are not counted and the earlier ones get
+    their place back, so concurrent events sharing the keys are let through
+    in one order, exactly ``limit`` of them (counting every key regardless
+    could give two events each one key's last place, and let fewer through)."""
+    for done, key in enumerate(keys):
+        if not throttle_hit(key, limit=limit, window=window, block_for=block_for):
+            for earlier in keys[:done]:
+                throttle_release(earlier, limit=limit)
+            return False
+    return True
 
 
 def throttle_clear(key: str) -> None:
-    Throttle.objects.filter(key=key).delete()
-
-
-def throttle_sweep(*, older_than: timedelta = timedelta(days=1)) -> int:
-    """Delete counters whose window and block have long passed, so that
-    addresses and keys an attacker rotates through do not pile up."""
-    cutoff = timezone.now() - older_than
-    stale = Throttle.objects.filter(window_start__lt=cutoff).exclude(blocked_until__gte=cutoff)
-    deleted, _ = stale.delete()
-    return deleted
+    """Forget ``key``'s count and any block on it."""
+    _cache().delete_many([f"throttle:{key}", _block_key(key)])
 
 
 TOO_MANY = "試行回数が上限に達しました。しばらくしてからお試しください。"

@@ -5,6 +5,7 @@ from django.utils.csp import CSP
 from madoguchi.platform.conf import (
     COMMON_APPS,
     agency_credentials_from_env,
+    caches_from_env,
     data_keyring_from_env,
     database_from_env,
     env,
@@ -25,6 +26,7 @@ MADOGUCHI_SURFACE = surface_from_env(MADOGUCHI_SURFACES)
 ROOT_URLCONF = MADOGUCHI_SURFACES[MADOGUCHI_SURFACE]
 SECRET_KEY = secret_key_from_env("shinsei")
 DATABASES = {"default": database_from_env("shinsei")}
+CACHES = caches_from_env("shinsei")
 STATIC_ROOT = static_root("shinsei")
 SESSION_COOKIE_NAME = f"{MADOGUCHI_SURFACE}_session"
 CSRF_COOKIE_NAME = f"{MADOGUCHI_SURFACE}_csrf"
@@ -128,4 +130,5 @@ MADOGUCHI_PERIODIC = [
     ("madoguchi.shinsei.applications.services.payments_reconcile_periodic", 60.0),
     ("madoguchi.shinsei.applications.services.leftovers_sweep", 900.0),
     ("madoguchi.shinsei.privacy.services.retention_sweep_periodic", 86400.0),
+    ("madoguchi.shinsei.applications.refunds.refunds_sweep", 60.0),
 ]

@@ -24,6 +24,17 @@ patterns = [
     path("applications/<str:reference>/return", views.return_, name="return"),
     path("applications/<str:reference>/complete", views.complete, name="complete"),
     path("applications/<str:reference>/notes", views.note, name="note"),
+    path("applications/<str:reference>/refunds", views.refund_request, name="refund_request"),
+    path(
+        "applications/<str:reference>/refunds/<int:refund_id>/approve",
+        views.refund_approve,
+        name="refund_approve",
+    ),
+    path(
+        "applications/<str:reference>/refunds/<int:refund_id>/decline",
+        views.refund_decline,
+        name="refund_decline",
+    ),
     path(
         "applications/<str:reference>/files/<uuid:file_id>",
         views.file_download,

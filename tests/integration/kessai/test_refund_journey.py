@@ -1,5 +1,5 @@
-"""A refund through the contract reaches Shinsei: partial refunds leave the
-application 決済済, the refund of the rest makes it 返金済; a cancel before
+"""A refund through the contract reaches Shinsei: a partial refund makes the
+application 一部返金, the refund of the rest makes it 返金済; a cancel before
 payment makes it 取消."""
 
 from typing import Any
@@ -44,7 +44,8 @@ def test_partial_then_full_refund_reaches_shinsei(
         assert first.status == "succeeded"
         run_tasks()
         application.refresh_from_db()
-        assert application.payment_status == "paid"  # partly refunded is still paid
+        assert application.payment_status == "partially_refunded"  # 一部返金
+        assert application.refunded_amount == 200
 
         rest = payment.amount - 200
         kessai.create_refund(

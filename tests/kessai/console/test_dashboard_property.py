@@ -1,22 +1,24 @@
-"""Every dashboard figure equals a recomputation from the raw payments, for
-random payments and refunds at times around JST midnight and month ends."""
+"""Every dashboard figure equals a recomputation from the raw payments and
+refunds, for random payments and (partial, failed) refunds made through the
+real refund services at times around JST midnight and month ends; the refund
+register (還付一覧) lists exactly the refunds the figures count."""
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
+from unittest import mock
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from madoguchi.kessai.console import selectors
 from madoguchi.kessai.merchants.models import Merchant
-from madoguchi.kessai.payments.ledger import ledger_add
-from madoguchi.kessai.payments.models import DailySummary, Payment
+from madoguchi.kessai.payments import services
+from madoguchi.kessai.payments.models import DailySummary, Payment, Refund
+from madoguchi.kessai.providers.base import RefundResult
 from madoguchi.kessai.statistics.models import FeeRate
 from tests.kessai.console.conftest import make_payment, succeed_at
 
@@ -39,14 +41,6 @@ RATES = [
 METHODS = ["card", "paypay", "apple_pay"]
 
 
-@dataclass(frozen=True)
-class Refund:
-    merchant_id: int
-    method: str
-    at: datetime.datetime
-    amount: int
-
-
 moments = st.builds(
     lambda anchor, seconds: anchor + datetime.timedelta(seconds=seconds),
     st.sampled_from(ANCHORS),
@@ -61,6 +55,7 @@ payment_specs = st.lists(
         st.one_of(st.none(), st.integers(min_value=0, max_value=4 * 86400)),  # refunded after
         st.integers(min_value=1, max_value=100),  # refunded percent
         st.booleans(),  # paid (or left unpaid: must not count)
+        st.sampled_from(["succeeded", "failed", "succeeded_twice"]),  # refund outcome
     ),
     min_size=1,
     max_size=8,
@@ -75,16 +70,19 @@ def rate_on(method: str, day: datetime.date) -> tuple[Decimal, int] | None:
     return percent, fixed
 
 
-def recompute(refunds: list[Refund]) -> dict[tuple[datetime.date, int, str], list[int]]:
-    """Independent of the summary table: raw payments and the refund list."""
+def recompute() -> dict[tuple[datetime.date, int, str], list[int]]:
+    """Independent of the summary table: the raw payments and refunds."""
     cells: dict[tuple[datetime.date, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for p in Payment.objects.filter(status="succeeded"):
+    # A payment refunded in full still succeeded on its day.
+    for p in Payment.objects.filter(status__in=["succeeded", "refunded"]):
         assert p.paid_at is not None
         cell = cells[(p.paid_at.astimezone(JST).date(), p.merchant_id, p.method)]
         cell[0] += 1
         cell[1] += p.amount
-    for r in refunds:
-        cell = cells[(r.at.astimezone(JST).date(), r.merchant_id, r.method)]
+    for r in Refund.objects.filter(status="succeeded").select_related("payment"):
+        assert r.succeeded_at is not None
+        day = r.succeeded_at.astimezone(JST).date()
+        cell = cells[(day, r.payment.merchant_id, r.payment.method)]
         cell[2] += 1
         cell[3] += r.amount
     return cells
@@ -138,6 +136,9 @@ def check_range(
     months_only = selectors.dashboard(start=start, end=end, groups=("month",))
     assert {k: as_tuple(v) for k, v in months_only.by_month.items()} == by_month
     assert as_tuple(months_only.total) == total
+    # The refund register of the same range lists exactly what is counted.
+    register = list(selectors.refund_register(start=start, end=end))
+    assert (len(register), sum(r["amount"] for r in register)) == (total[2], total[3])
 
 
 @settings(
@@ -150,34 +151,24 @@ def test_dashboard_equals_recomputation_from_raw_payments(
     merchants: list[Merchant], admin: Client, specs: list[Any]
 ) -> None:
     # Given: fee rates with effective dates, and random payments and refunds
+    Refund.objects.all().delete()
     Payment.objects.all().delete()
     DailySummary.objects.all().delete()
     FeeRate.objects.all().delete()
     for method, day, percent, fixed in RATES:
         FeeRate.objects.create(method=method, effective_from=day, percent=percent, fixed_yen=fixed)
-    refunds: list[Refund] = []
-    for merchant_index, amount, method, paid_at, refund_after, refund_percent, paid in specs:
-        merchant = merchants[merchant_index]
-        payment = make_payment(merchant, amount)
+    for spec in specs:
+        merchant_index, amount, method, paid_at, refund_after, percent, paid, outcome = spec
+        payment = make_payment(merchants[merchant_index], amount)
         if not paid:
             continue  # created but never paid: counts nowhere
         succeed_at(payment, paid_at, method=method)
         if refund_after is not None:
-            refund = Refund(
-                merchant_id=merchant.pk,
-                method=method,
-                at=paid_at + datetime.timedelta(seconds=refund_after),
-                amount=max(amount * refund_percent // 100, 1),
-            )
-            with transaction.atomic():  # as the refund service does
-                ledger_add(
-                    merchant_id=refund.merchant_id,
-                    method=refund.method,
-                    at=refund.at,
-                    refunded_amount=refund.amount,
-                )
-            refunds.append(refund)
-    cells = recompute(refunds)
+            at = paid_at + datetime.timedelta(seconds=refund_after)
+            refund_at(payment, max(amount * percent // 100, 1), at, outcome != "failed")
+            if outcome == "succeeded_twice":  # a second, partial refund a day later
+                refund_at(payment, 1, at + datetime.timedelta(days=1), True)
+    cells = recompute()
 
     # Then: every day and month the payments touch, and a year around them
     days = {day for day, _, _ in cells}
@@ -195,6 +186,21 @@ def test_dashboard_equals_recomputation_from_raw_payments(
     page = admin.get(f"/dashboard/month?month={day:%Y-%m}")
     assert page.status_code == 200
     assert f"{board.total.net:,}円" in page.content.decode()
+
+
+def refund_at(payment: Payment, amount: int, at: datetime.datetime, succeeds: bool) -> None:
+    """A refund through the real services, answered by the provider at ``at``."""
+    payment.refresh_from_db()
+    if payment.refundable_amount < amount:
+        return
+    refund = services.refund_create(
+        payment=payment, amount=amount, expected_refundable_amount=payment.refundable_amount
+    )
+    code = "" if succeeds else "declined"
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        services.refund_finish(
+            refund=refund, result=RefundResult(succeeded=succeeds, failure_code=code)
+        )
 
 
 def test_a_payment_at_midnight_jst_counts_on_the_new_day(merchants: list[Merchant]) -> None:

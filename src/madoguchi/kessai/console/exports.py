@@ -9,6 +9,7 @@ from typing import Any
 from madoguchi.kessai.payments.ledger import JST
 from madoguchi.kessai.payments.models import DailySummary
 from madoguchi.kessai.statistics.fees import FeeSchedule
+from madoguchi.platform.csv_cells import csv_row
 
 from .selectors import TransactionFilter, method_label, status_label, transaction_rows
 
@@ -19,13 +20,6 @@ BATCH = 500
 class _Echo:
     def write(self, value: str) -> str:
         return value
-
-
-def _cell(value: Any) -> Any:
-    # Spreadsheet formula injection: a text cell never starts a formula.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def jst_text(moment: datetime.datetime | None) -> str:
@@ -40,10 +34,10 @@ def encode_csv(
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     codec = "cp932" if encoding == "shift_jis" else "utf-8"
     prefix = "" if codec == "cp932" else BOM
-    yield (prefix + writer.writerow(header)).encode(codec, errors="replace")
+    yield (prefix + writer.writerow(csv_row(header))).encode(codec, errors="replace")
     batch: list[str] = []
     for row in rows:
-        batch.append(writer.writerow([_cell(v) for v in row]))
+        batch.append(writer.writerow(csv_row(row)))
         if len(batch) >= BATCH:
             yield "".join(batch).encode(codec, errors="replace")
             batch.clear()
@@ -168,4 +162,35 @@ def _month_rows(
             r_amount,
             fee,
             s_amount - r_amount - fee,
+        ]
+
+
+REFUND_REGISTER_HEADER = [
+    "返金日時",
+    "加盟店",
+    "整理番号",
+    "決済ID",
+    "返金ID",
+    "決済方法",
+    "決済金額",
+    "返金額",
+    "経路",
+    "依頼文書",
+]
+ORIGIN_LABELS = {"api": "加盟店（API）", "console": "管理画面（依頼文書）"}
+
+
+def refund_register_rows(rows: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
+    for r in rows:
+        yield [
+            jst_text(r["succeeded_at"]),
+            r["payment__merchant__display_name"],
+            r["payment__reference"],
+            r["payment__public_id"],
+            r["public_id"],
+            method_label(r["payment__method"]),
+            r["payment__amount"],
+            r["amount"],
+            ORIGIN_LABELS.get(r["origin"], r["origin"]),
+            r["written_request"],
         ]

@@ -8,9 +8,10 @@ from django import forms
 
 from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.kessai.statistics.models import FeeRate
+from madoguchi.platform.forms import FilterDateField, month_in_range
 
 from .models import ConsoleAccount
-from .selectors import METHOD_LABELS, STATUS_LABELS, TransactionFilter
+from .selectors import METHOD_LABELS, STATUS_LABELS, TransactionDetail, TransactionFilter
 
 ENCODINGS = [("utf-8", "UTF-8（BOM付き）"), ("shift_jis", "Shift_JIS")]
 
@@ -25,8 +26,8 @@ def _merchant_choices() -> list[tuple[str, str]]:
 class TransactionSearchForm(forms.Form):
     reference = forms.CharField(label="整理番号", required=False, max_length=40)
     payment_id = forms.CharField(label="決済ID", required=False, max_length=32)
-    date_from = forms.DateField(label="期間（開始日）", required=False)
-    date_to = forms.DateField(label="期間（終了日）", required=False)
+    date_from = FilterDateField(label="期間（開始日）")
+    date_to = FilterDateField(label="期間（終了日）")
     date_basis = forms.ChoiceField(
         label="期間の基準",
         choices=[("created", "受付日"), ("paid", "決済日")],
@@ -61,7 +62,7 @@ class TransactionSearchForm(forms.Form):
 
 
 class DayForm(forms.Form):
-    day = forms.DateField(label="日付", required=False)
+    day = FilterDateField(label="日付")
     merchant = forms.ChoiceField(label="加盟店", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -76,16 +77,20 @@ class DayForm(forms.Form):
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
+MONTH_ERROR = "月は「2026-12」の形で、2000-01から2099-12までの間で入力してください。"
+
+
 def parse_month(value: str) -> datetime.date | None:
     match = _MONTH.match(value or "")
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        return None
-    return datetime.date(int(match.group(1)), int(match.group(2)), 1)
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
+        return None  # year 0 does not exist
+    month = datetime.date(int(match.group(1)), int(match.group(2)), 1)
+    return month if month_in_range(month) else None
 
 
 class SummaryExportForm(forms.Form):
-    date_from = forms.DateField(label="開始日", required=False)
-    date_to = forms.DateField(label="終了日", required=False)
+    date_from = FilterDateField(label="開始日")
+    date_to = FilterDateField(label="終了日")
     encoding = forms.ChoiceField(label="文字コード", required=False, choices=ENCODINGS)
 
 
@@ -93,6 +98,7 @@ class FeeRateForm(forms.ModelForm[FeeRate]):
     class Meta:
         model = FeeRate
         fields = ["method", "effective_from", "percent", "fixed_yen"]
+        field_classes = {"effective_from": FilterDateField}
 
 
 class MerchantForm(forms.Form):
@@ -117,3 +123,75 @@ class AccountForm(forms.Form):
         if ConsoleAccount.objects.filter(login_id=login_id).exists():
             raise forms.ValidationError("このログインIDは使われています。")
         return login_id
+
+
+class OperationReasonForm(forms.Form):
+    """Every console operation says why (it goes into the audit log)."""
+
+    reason = forms.CharField(
+        label="理由",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "理由を入力してください。"},
+    )
+
+
+class ConsoleRefundForm(OperationReasonForm):
+    amount = forms.IntegerField(
+        label="返金額（円）",
+        min_value=1,
+        max_value=9_999_999,
+        error_messages={
+            "required": "返金額を入力してください。",
+            "invalid": "返金額は半角数字で入力してください。",
+            "min_value": "返金額は1円以上で入力してください。",
+        },
+    )
+    written_request = forms.CharField(
+        label="依頼文書の番号",
+        max_length=80,
+        help_text="加盟店（実施機関）からの返金依頼の文書番号（例：藤市第123号）",
+        error_messages={"required": "依頼文書の番号を入力してください。"},
+    )
+    # What the page showed as refundable: the precondition of the refund.
+    expected_refundable_amount = forms.IntegerField(
+        min_value=0, max_value=9_999_999, widget=forms.HiddenInput
+    )
+
+
+class RefundRegisterForm(forms.Form):
+    date_from = forms.DateField(label="返金日（から）", required=False)
+    date_to = forms.DateField(label="返金日（まで）", required=False)
+    merchant = forms.ChoiceField(label="加盟店", required=False)
+    encoding = forms.ChoiceField(label="文字コード", required=False, choices=ENCODINGS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["merchant"].choices = _merchant_choices()  # type: ignore[attr-defined]
+
+    def period(self, today: datetime.date) -> tuple[datetime.date, datetime.date]:
+        """[start, end) in JST days; this month by default."""
+        data = self.cleaned_data if self.is_valid() else {}
+        start = data.get("date_from") or today.replace(day=1)
+        last = data.get("date_to") or today
+        return start, last + datetime.timedelta(days=1)
+
+    def merchant_id(self) -> int | None:
+        value = self.cleaned_data.get("merchant") if self.is_valid() else ""
+        return int(value) if value else None
+
+
+def transaction_forms(
+    detail: TransactionDetail, forms: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    forms = forms or {}
+    return {
+        "cancel_form": forms.get("cancel", OperationReasonForm(prefix="cancel")),
+        "refund_form": forms.get(
+            "refund",
+            ConsoleRefundForm(
+                prefix="refund",
+                initial={"expected_refundable_amount": detail.refundable_amount},
+            ),
+        ),
+    }

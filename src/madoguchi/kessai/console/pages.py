@@ -12,7 +12,14 @@ from madoguchi.kessai.statistics.fees import FeeSchedule
 from madoguchi.platform.audit.services import audit_record
 
 from . import charts, exports, selectors
-from .forms import DayForm, SummaryExportForm, TransactionSearchForm, parse_month
+from .forms import (
+    MONTH_ERROR,
+    DayForm,
+    SummaryExportForm,
+    TransactionSearchForm,
+    parse_month,
+    transaction_forms,
+)
 from .permissions import is_administrator
 from .views import console_login_required
 
@@ -86,9 +93,10 @@ def dashboard_day(request: HttpRequest) -> HttpResponse:
 def dashboard_month(request: HttpRequest) -> HttpResponse:
     form = DayForm(request.GET)
     merchant_id = form.merchant_id()
-    start = parse_month(request.GET.get("month", "")) or selectors.month_start(
-        selectors.today_jst()
-    )
+    typed = request.GET.get("month", "")
+    parsed = parse_month(typed)
+    month_error = MONTH_ERROR if typed and parsed is None else ""
+    start = parsed or selectors.month_start(selectors.today_jst())
     end = selectors.add_months(start, 1)
     fees = FeeSchedule.load()
     board = selectors.dashboard(start=start, end=end, merchant_id=merchant_id, fees=fees)
@@ -108,6 +116,7 @@ def dashboard_month(request: HttpRequest) -> HttpResponse:
             request,
             form=form,
             month=start,
+            month_error=month_error,
             previous=selectors.add_months(start, -1),
             next=end,
             merchant_id=merchant_id or "",
@@ -159,7 +168,16 @@ def transaction_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     detail = selectors.transaction_detail(public_id)
     if detail is None:
         raise Http404
-    return render(request, "console/transaction_detail.html", page_context(request, detail=detail))
+    return render(
+        request,
+        "console/transaction_detail.html",
+        page_context(
+            request,
+            detail=detail,
+            message=request.session.pop("console_message", ""),
+            **transaction_forms(detail),
+        ),
+    )
 
 
 def _csv_response(

@@ -27,6 +27,7 @@ from madoguchi.kessai.payments.models import (
     NotificationDelivery,
     Payment,
     PaymentEvent,
+    Refund,
 )
 from madoguchi.kessai.statistics.fees import FeeSchedule
 
@@ -41,6 +42,7 @@ STATUS_LABELS = {
     PaymentStatus.SUCCEEDED.value: "決済済",
     PaymentStatus.CANCELLED.value: "取消",
     PaymentStatus.EXPIRED.value: "期限切れ",
+    PaymentStatus.REFUNDED.value: "返金済",
 }
 
 
@@ -205,6 +207,7 @@ PAYMENT_COLUMNS = (
     "paid_at",
     "due_at",
     "updated_at",
+    "refunded_amount",
 )
 
 
@@ -284,10 +287,12 @@ class TransactionDetail:
     attempts: list[dict[str, Any]]
     events: list[dict[str, Any]]
     notifications: list[dict[str, Any]]
+    refunds: list[dict[str, Any]] = field(default_factory=list)
+    refundable_amount: int = 0
 
 
 # Event data keys the console may show: identifiers and codes, nothing else.
-_EVENT_KEYS = ("method", "code", "attempt", "amount", "status")
+_EVENT_KEYS = ("method", "code", "attempt", "amount", "status", "refund", "origin")
 
 
 def transaction_detail(public_id: str) -> TransactionDetail | None:
@@ -326,6 +331,102 @@ def transaction_detail(public_id: str) -> TransactionDetail | None:
         deliveries[delivery["notification_id"]].append(dict(delivery))
     for notification in notifications:
         notification["deliveries"] = deliveries[notification["id"]]
-    return TransactionDetail(
-        payment=payment, attempts=attempts, events=events, notifications=notifications
+    refunds: list[dict[str, Any]] = [
+        dict(row)
+        for row in Refund.objects.filter(payment_id=payment["id"])
+        .order_by("id")
+        .values(
+            "public_id",
+            "amount",
+            "status",
+            "failure_code",
+            "origin",
+            "written_request",
+            "created_at",
+            "succeeded_at",
+        )
+    ]
+    refundable = (
+        Payment.objects.only("status", "amount", "refunded_amount", "refund_pending_amount")
+        .get(pk=payment["id"])
+        .refundable_amount
     )
+    return TransactionDetail(
+        payment=payment,
+        attempts=attempts,
+        events=events,
+        notifications=notifications,
+        refunds=refunds,
+        refundable_amount=refundable,
+    )
+
+
+# ---------------------------------------------------------------- operations
+
+
+def notifications_failed(*, merchant_id: int | None = None) -> list[dict[str, Any]]:
+    """Notifications given up on, or still retrying after a failed delivery,
+    newest first, each with the answers its deliveries got."""
+    rows = Notification.objects.filter(
+        Q(status=Notification.Status.GAVE_UP)
+        | Q(status=Notification.Status.PENDING, attempts__gt=0)
+    )
+    if merchant_id is not None:
+        rows = rows.filter(merchant_id=merchant_id)
+    notifications: list[dict[str, Any]] = [
+        dict(n)
+        for n in rows.order_by("-id").values(
+            "id",
+            "event_id",
+            "type",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+            "merchant__display_name",
+            "payment__public_id",
+            "payment__reference",
+        )[:200]
+    ]
+    deliveries: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for delivery in (
+        NotificationDelivery.objects.filter(notification_id__in=[n["id"] for n in notifications])
+        .order_by("-id")
+        .values("notification_id", "attempted_at", "response_status", "error")
+    ):
+        deliveries[delivery["notification_id"]].append(dict(delivery))
+    for notification in notifications:
+        notification["deliveries"] = deliveries[notification["id"]][:5]
+    return notifications
+
+
+REFUND_REGISTER_COLUMNS = (
+    "succeeded_at",
+    "payment__merchant__display_name",
+    "payment__reference",
+    "payment__public_id",
+    "public_id",
+    "payment__method",
+    "payment__amount",
+    "amount",
+    "origin",
+    "written_request",
+)
+
+
+def refund_register(
+    *, start: datetime.date, end: datetime.date, merchant_id: int | None = None
+) -> QuerySet[Refund, dict[str, Any]]:
+    """還付一覧: refunds that succeeded on JST days ``start`` … ``end - 1``,
+    the day the dashboards count them, oldest first."""
+    rows = Refund.objects.filter(
+        status=Refund.Status.SUCCEEDED,
+        succeeded_at__gte=_jst_midnight(start),
+        succeeded_at__lt=_jst_midnight(end),
+    )
+    if merchant_id is not None:
+        rows = rows.filter(payment__merchant_id=merchant_id)
+    register: QuerySet[Refund, dict[str, Any]] = rows.order_by("succeeded_at", "id").values(
+        *REFUND_REGISTER_COLUMNS
+    )
+    return register

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from madoguchi.contract.client import CLIENT_CLASSES
 from madoguchi.platform.audit.services import audit_record
 from madoguchi.platform.throttle import throttle_hit
 
@@ -82,12 +83,25 @@ def api_key_authenticate(raw_key: str) -> Merchant | None:
     return api_key.merchant if api_key else None
 
 
-def api_key_within_rate(raw_key: str) -> bool:
-    """Counts one request for this key; False once it is over the per-minute
-    limit (``MADOGUCHI_API_RATE_PER_MINUTE``)."""
+def api_key_within_rate(raw_key: str, *, client_class: str = "") -> bool:
+    """Counts one request for this key and caller class; False once that pair
+    is over ``MADOGUCHI_API_RATE_PER_MINUTE``. Each class of a key's callers
+    (``background`` jobs, ``interactive`` calls made for a citizen's click,
+    ``other``) has its own budget, so one cannot starve another."""
+    kind = client_class if client_class in CLIENT_CLASSES else "other"
     return throttle_hit(
-        f"api-key:{ApiKey.hash_key(raw_key)[:32]}",
+        f"api-key:{ApiKey.hash_key(raw_key)[:32]}:{kind}",
         limit=int(getattr(settings, "MADOGUCHI_API_RATE_PER_MINUTE", 600)),
+        window=timedelta(minutes=1),
+    )
+
+
+def api_address_within_failure_rate(address: str) -> bool:
+    """Counts one request with an unknown or revoked key from ``address``;
+    False once that address is over ``MADOGUCHI_API_FAILURES_PER_MINUTE``."""
+    return throttle_hit(
+        f"api-address:{address}",
+        limit=int(getattr(settings, "MADOGUCHI_API_FAILURES_PER_MINUTE", 60)),
         window=timedelta(minutes=1),
     )
 

@@ -8,11 +8,18 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.params.functions import Header, Query
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from madoguchi.contract import schemas
+from madoguchi.contract.client import CLIENT_CLASS_HEADER
 from madoguchi.kessai.merchants.models import Merchant
-from madoguchi.kessai.merchants.services import api_key_authenticate, api_key_within_rate
+from madoguchi.kessai.merchants.services import (
+    api_address_within_failure_rate,
+    api_key_authenticate,
+    api_key_within_rate,
+)
+from madoguchi.platform.network import client_address
 
 from . import services
 from .errors import KessaiServiceError
@@ -30,10 +37,42 @@ from .selectors import (
 class ApiKeyAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Merchant | None:
         merchant = api_key_authenticate(token)
-        # Per API key; counted only for valid keys (guessing one is hopeless).
-        if merchant is not None and not api_key_within_rate(token):
+        if merchant is None:
+            # Per address for wrong keys (guessing one is hopeless, but each
+            # guess costs a look-up).
+            if not api_address_within_failure_rate(client_address(request)):
+                raise HttpError(429, "Too many requests with invalid API keys; retry in a minute.")
+            return None
+        # Per API key and declared caller class (docs/api.md#rate-limits).
+        if not api_key_within_rate(
+            token, client_class=request.headers.get(CLIENT_CLASS_HEADER, "")
+        ):
             raise HttpError(429, "Too many requests for this API key; retry in a minute.")
         return merchant
+
+
+class DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"The key {key!r} appears more than once.")
+        self.key = key
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+class StrictJsonParser(Parser):
+    """JSON bodies with a key given twice are refused, not read "last one
+    wins": two parsers could read such a body as two different requests."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(request.body, object_pairs_hook=_refuse_duplicate_keys)
+        return data
 
 
 api = NinjaAPI(
@@ -48,6 +87,7 @@ api = NinjaAPI(
     urls_namespace="kessai_api",
     openapi_url="/openapi.json",
     docs_url=None,
+    parser=StrictJsonParser(),
 )
 
 ERRORS: dict[int, Any] = {
@@ -87,7 +127,18 @@ def on_service_error(request: HttpRequest, exc: KessaiServiceError) -> HttpRespo
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return error_response(exc.status_code, "http_error", str(exc))
+    if isinstance(exc.__cause__, DuplicateKey):
+        # Ninja wraps every body parser error in a 400; a duplicate key is a
+        # validation error of the body like any other.
+        return error_response(
+            422, "validation_error", "The request is not valid.", {"body": [str(exc.__cause__)]}
+        )
+    response = error_response(exc.status_code, "http_error", str(exc))
+    if exc.status_code == 429 and not response.has_header("Retry-After"):
+        # The per-key window is a minute: say when to come back (clients such
+        # as Shinsei pause that long instead of spending the budget on refusals).
+        response["Retry-After"] = "60"
+    return response
 
 
 def _require_key(key: str | None) -> str:
@@ -129,8 +180,13 @@ def create_payment(
 
     def operation() -> tuple[int, dict[str, Any]]:
         payment = services.payment_create(merchant=merchant, request=payload)
-        raw_token, _ = services.checkout_token_create(payment=payment)
-        body = payment_to_contract(payment, next_url=services.checkout_url(raw_token))
+        next_url = None
+        if not services.payment_past_due(payment):
+            # Created with a due date already past: nothing to pay; the
+            # expiry sweep ends it and notifies.
+            raw_token, _ = services.checkout_token_create(payment=payment)
+            next_url = services.checkout_url(raw_token)
+        body = payment_to_contract(payment, next_url=next_url)
         return 201, body.model_dump(mode="json")
 
     return _idempotent(

@@ -18,6 +18,12 @@ class IdempotencyConflict(KessaiServiceError):
     message = "This Idempotency-Key was used with a different request body."
 
 
+class IdempotencyInProgress(KessaiServiceError):
+    code = "idempotency_key_in_progress"
+    http_status = 409
+    message = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+
 class ReferenceInUse(KessaiServiceError):
     code = "reference_in_use"
     http_status = 409
@@ -34,6 +40,12 @@ class PaymentNotPayable(KessaiServiceError):
     code = "payment_not_payable"
     http_status = 409
     message = "This payment can no longer be paid."
+
+
+class PaymentPastDue(PaymentNotPayable):
+    code = "payment_past_due"
+    http_status = 409
+    message = "The payment's due date (due_at) has passed; it can no longer be paid."
 
 
 class AttemptInProgress(KessaiServiceError):

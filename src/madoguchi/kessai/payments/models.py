@@ -120,13 +120,21 @@ class Refund(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     failure_code = models.CharField(max_length=40, blank=True)
     provider_reference = models.CharField(max_length=80, blank=True)
+    # Who asked: the merchant through the API, or an administrator in the
+    # console on the agency's written request (its document number kept here).
+    origin = models.CharField(max_length=16, default="api")
+    written_request = models.CharField("依頼文書", max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "kessai_refund"
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # The refund register (還付一覧): succeeded refunds by day.
+            models.Index(fields=["status", "succeeded_at"], name="kessai_refund_register"),
+        ]
 
     def __str__(self) -> str:
         return self.public_id

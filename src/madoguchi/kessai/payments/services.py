@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -19,7 +19,12 @@ from django.views.decorators.debug import sensitive_variables
 from madoguchi.contract import schemas
 from madoguchi.contract.schemas import EventType, PaymentMethod, PaymentStatus
 from madoguchi.kessai.merchants.models import Merchant
-from madoguchi.kessai.providers.base import ProviderResult, ProviderUnavailable, RefundResult
+from madoguchi.kessai.providers.base import (
+    ProviderNotReached,
+    ProviderResult,
+    ProviderUnavailable,
+    RefundResult,
+)
 from madoguchi.kessai.providers.card.cards import CardDetails, detect_brand
 from madoguchi.kessai.providers.registry import get_registry
 
@@ -27,9 +32,12 @@ from .errors import (
     AttemptInProgress,
     CheckoutLinkInvalid,
     IdempotencyConflict,
+    IdempotencyInProgress,
+    KessaiServiceError,
     PaymentNotCancellable,
     PaymentNotPayable,
     PaymentNotRefundable,
+    PaymentPastDue,
     ReferenceInUse,
     RefundAmountMismatch,
     RefundAmountUnavailable,
@@ -74,6 +82,58 @@ def request_fingerprint(operation: str, body: bytes) -> str:
     return hashlib.sha256(f"{operation}\n{canonical}".encode()).hexdigest()
 
 
+class _KeyTaken(Exception):
+    """A live record holds the key: roll this run back and replay it."""
+
+
+def _idempotency_claim(
+    *, merchant: Merchant, key: str, fingerprint: str, status: int, body: dict[str, Any]
+) -> bool:
+    """Store the answer under (merchant, key) in one statement: INSERT, or take
+    over a record of the same key whose 24 hours have passed. False when a
+    live record holds the key; if another transaction is writing it at this
+    moment, the unique index makes this one wait for it to commit first."""
+    now = timezone.now()
+    meta = IdempotencyRecord._meta
+    body_field = models.JSONField()
+    created_field = models.DateTimeField()
+    quote = connection.ops.quote_name
+    columns = ["merchant_id", "key", "request_hash", "response_status", "response_body"]
+    names = ", ".join(quote(c) for c in [*columns, "created_at"])
+    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in [*columns[2:], "created_at"])
+    table = quote(meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({names}) VALUES (%s, %s, %s, %s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({quote('merchant_id')}, {quote('key')}) DO UPDATE SET {updates} "
+        f"WHERE {table}.{quote('created_at')} < %s RETURNING {quote('id')}"
+    )
+    params = [
+        merchant.pk,
+        key,
+        fingerprint,
+        status,
+        body_field.get_db_prep_value(body, connection),
+        created_field.get_db_prep_value(now, connection),
+        created_field.get_db_prep_value(now - IDEMPOTENCY_WINDOW, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
+
+
+def _idempotency_replay(
+    *, merchant: Merchant, key: str, fingerprint: str
+) -> tuple[int, dict[str, Any]] | None:
+    record = IdempotencyRecord.objects.filter(
+        merchant=merchant, key=key, created_at__gte=timezone.now() - IDEMPOTENCY_WINDOW
+    ).first()
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise IdempotencyConflict()
+    return record.response_status, record.response_body
+
+
 def idempotent(
     *,
     merchant: Merchant,
@@ -83,41 +143,41 @@ def idempotent(
 ) -> tuple[int, dict[str, Any]]:
     """Run ``operation`` once per (merchant, key); replay its answer after.
 
-    The record is written in the operation's own transaction, so a crash leaves
-    neither; a concurrent duplicate waits on the unique index, then replays.
+    One transaction: the operation, then its answer stored under the key. A
+    repeat (sequential or concurrent) finds the key taken when it tries to
+    store its own answer, or fails the operation itself (the reference is in
+    use, the payment already cancelled); either way its work is rolled back
+    and the first answer is replayed, so one key and body always get one
+    answer. A different body under the key is 409 ``idempotency_key_reused``.
+    No look-up before the work: the first request, by far the common one,
+    pays for nothing but its writes.
     """
-
-    def replay() -> tuple[int, dict[str, Any]] | None:
-        record = IdempotencyRecord.objects.filter(
-            merchant=merchant, key=key, created_at__gte=timezone.now() - IDEMPOTENCY_WINDOW
-        ).first()
-        if record is None:
-            return None
-        if record.request_hash != fingerprint:
-            raise IdempotencyConflict()
-        return record.response_status, record.response_body
-
-    if (previous := replay()) is not None:
-        return previous
-    # An expired record with the same key may linger until pruned: drop it.
-    IdempotencyRecord.objects.filter(
-        merchant=merchant, key=key, created_at__lt=timezone.now() - IDEMPOTENCY_WINDOW
-    ).delete()
     try:
         with transaction.atomic():
             status, body = operation()
-            IdempotencyRecord.objects.create(
-                merchant=merchant,
-                key=key,
-                request_hash=fingerprint,
-                response_status=status,
-                response_body=body,
-            )
+            if not _idempotency_claim(
+                merchant=merchant, key=key, fingerprint=fingerprint, status=status, body=body
+            ):
+                raise _KeyTaken()
             return status, body
-    except IntegrityError:
-        if (previous := replay()) is not None:
+    except (_KeyTaken, KessaiServiceError, IntegrityError) as exc:
+        previous = _idempotency_replay(merchant=merchant, key=key, fingerprint=fingerprint)
+        if previous is not None:
             return previous
+        if isinstance(exc, _KeyTaken):  # its record expired in between: rare
+            raise IdempotencyInProgress() from exc
         raise
+
+
+def idempotency_sweep(*, batch: int = 5000) -> int:
+    """Delete records whose 24 hours have passed (periodic; the request path
+    only takes over an expired record when its own key is reused)."""
+    cutoff = timezone.now() - IDEMPOTENCY_WINDOW
+    ids = list(
+        IdempotencyRecord.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:batch]
+    )
+    deleted, _ = IdempotencyRecord.objects.filter(id__in=ids).delete()
+    return deleted
 
 
 # --- payments ----------------------------------------------------------------
@@ -129,7 +189,9 @@ def _event(payment: Payment, type: str, **data: Any) -> None:
 
 def payment_create(*, merchant: Merchant, request: schemas.PaymentCreateRequest) -> Payment:
     try:
-        with transaction.atomic():
+        # No savepoint of its own: inside the API's transaction a conflict
+        # ends that transaction anyway (and is replayed if its key was used).
+        with transaction.atomic(savepoint=False):
             payment = Payment.objects.create(
                 merchant=merchant,
                 reference=request.reference,
@@ -144,9 +206,20 @@ def payment_create(*, merchant: Merchant, request: schemas.PaymentCreateRequest)
     return payment
 
 
-def checkout_token_create(*, payment: Payment) -> tuple[str, CheckoutToken]:
+def payment_past_due(payment: Payment) -> bool:
+    """Past its due date but not yet expired by the sweep: no attempt may start."""
+    return payment.due_at is not None and payment.due_at <= timezone.now()
+
+
+def _check_payable(payment: Payment) -> None:
     if payment.status not in PAYABLE_STATUSES:
         raise PaymentNotPayable()
+    if payment_past_due(payment):
+        raise PaymentPastDue()
+
+
+def checkout_token_create(*, payment: Payment) -> tuple[str, CheckoutToken]:
+    _check_payable(payment)
     raw = secrets.token_urlsafe(32)
     token = CheckoutToken.objects.create(
         payment=payment,
@@ -164,25 +237,41 @@ def checkout_token_redeem(*, raw_token: str) -> Payment:
     """Use a checkout link once; return its payment."""
     token_hash = hashlib.sha256(raw_token.encode()).hexdigest()
     now = timezone.now()
-    with transaction.atomic():
-        used = CheckoutToken.objects.filter(
-            token_hash=token_hash, used_at__isnull=True, expires_at__gt=now
-        ).update(used_at=now)
-        if not used:
-            raise CheckoutLinkInvalid()
-        token = CheckoutToken.objects.select_related("payment__merchant").get(token_hash=token_hash)
-        return token.payment
+    # Two statements, no transaction: the conditional UPDATE alone decides
+    # which request uses the link.
+    token = (
+        CheckoutToken.objects.select_related("payment__merchant")
+        .filter(token_hash=token_hash, used_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if token is None or not (
+        CheckoutToken.objects.filter(pk=token.pk, used_at__isnull=True).update(used_at=now)
+    ):
+        raise CheckoutLinkInvalid()
+    return token.payment
 
 
 def _transition(
-    payment: Payment, *, to: PaymentStatus, allowed_from: list[PaymentStatus], **fields: Any
+    payment: Payment,
+    *,
+    to: PaymentStatus,
+    allowed_from: list[PaymentStatus],
+    locked: bool = False,
+    **fields: Any,
 ) -> bool:
-    """Conditional UPDATE: move ``payment`` only if it is still in ``allowed_from``."""
-    changed = Payment.objects.filter(pk=payment.pk, status__in=allowed_from).update(
-        status=to, updated_at=timezone.now(), **fields
-    )
+    """Conditional UPDATE: move ``payment`` only if it is still in ``allowed_from``.
+
+    ``locked``: the caller holds the row lock (``select_for_update``), so the
+    instance is the row and the new values are set on it without reading the
+    row back (one query fewer on the hot path)."""
+    values = {"status": to, "updated_at": timezone.now(), **fields}
+    changed = Payment.objects.filter(pk=payment.pk, status__in=allowed_from).update(**values)
     if changed:
-        payment.refresh_from_db()
+        if locked and not any(hasattr(v, "resolve_expression") for v in values.values()):
+            for name, value in values.items():
+                setattr(payment, name, value)
+        else:
+            payment.refresh_from_db()
     return bool(changed)
 
 
@@ -219,14 +308,16 @@ def _attempt_begin(
 ) -> Attempt:
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
-        if locked.status not in PAYABLE_STATUSES:
-            raise PaymentNotPayable()
+        # Every method starts here, so the due date is checked for all of them.
+        _check_payable(locked)
         if locked.attempts.filter(status__in=OPEN_ATTEMPT_STATUSES).exists():
             raise AttemptInProgress()
         attempt = Attempt.objects.create(
             payment=locked, method=method, card_brand=card_brand, card_last4=card_last4
         )
-        _transition(locked, to=PaymentStatus.STARTED, allowed_from=[PaymentStatus.CREATED])
+        _transition(
+            locked, to=PaymentStatus.STARTED, allowed_from=[PaymentStatus.CREATED], locked=True
+        )
         _event(locked, "attempt.started", attempt=attempt.pk, method=method.value)
         return attempt
 
@@ -241,19 +332,24 @@ def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
         return attempt_require_action(attempt=attempt, result=result)
     with transaction.atomic():
         new_status = Attempt.Status.SUCCEEDED if result.succeeded else Attempt.Status.DECLINED
+        outcome = {
+            "status": new_status,
+            "decline_code": result.decline_code,
+            "provider_reference": result.provider_reference or attempt.provider_reference,
+            "card_brand": result.card_brand or attempt.card_brand,
+            "card_last4": result.card_last4 or attempt.card_last4,
+            "eci": result.eci,
+            "three_ds": result.three_ds or attempt.three_ds,
+            "finished_at": timezone.now(),
+        }
         changed = Attempt.objects.filter(pk=attempt.pk, status__in=OPEN_ATTEMPT_STATUSES).update(
-            status=new_status,
-            decline_code=result.decline_code,
-            provider_reference=result.provider_reference or attempt.provider_reference,
-            card_brand=result.card_brand or attempt.card_brand,
-            card_last4=result.card_last4 or attempt.card_last4,
-            eci=result.eci,
-            three_ds=result.three_ds or attempt.three_ds,
-            finished_at=timezone.now(),
+            **outcome
         )
-        attempt.refresh_from_db()
-        if not changed:
+        if not changed:  # answered already: return what was recorded
+            attempt.refresh_from_db()
             return attempt
+        for name, value in outcome.items():  # this UPDATE decided the row
+            setattr(attempt, name, value)
         payment = (
             Payment.objects.select_for_update()
             .select_related("merchant")
@@ -265,6 +361,7 @@ def attempt_finish(*, attempt: Attempt, result: ProviderResult) -> Attempt:
                 payment,
                 to=PaymentStatus.SUCCEEDED,
                 allowed_from=PAYABLE_STATUSES,
+                locked=True,
                 method=attempt.method,
                 paid_at=paid_at,
             )
@@ -343,10 +440,33 @@ def attempt_refresh(*, attempt: Attempt) -> Attempt:
     return attempt_finish(attempt=attempt, result=result)
 
 
-def _attempt_mark_unknown(attempt: Attempt) -> None:
-    Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.PENDING).update(
-        status=Attempt.Status.UNKNOWN
-    )
+NOT_REACHED = "not_reached"
+
+
+def _attempt_call(attempt: Attempt, call: Callable[[], ProviderResult]) -> Attempt:
+    """Send an attempt to its provider and record what that means.
+
+    A connection that never opened sent nothing: the attempt fails at once
+    (``not_reached``) and the citizen can try again. Only an answer lost after
+    the request left leaves it ``unknown`` for the janitor's inquiry.
+    """
+    try:
+        result = call()
+    except ProviderNotReached:
+        with transaction.atomic():
+            failed = Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.PENDING).update(
+                status=Attempt.Status.FAILED, decline_code=NOT_REACHED, finished_at=timezone.now()
+            )
+            if failed:
+                _event(attempt.payment, "attempt.failed", attempt=attempt.pk, code=NOT_REACHED)
+    except ProviderUnavailable:
+        Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.PENDING).update(
+            status=Attempt.Status.UNKNOWN
+        )
+    else:
+        return attempt_finish(attempt=attempt, result=result)
+    attempt.refresh_from_db()
+    return attempt
 
 
 @sensitive_variables("card")
@@ -361,18 +481,15 @@ def card_payment_pay(*, payment: Payment, card: CardDetails, return_url: str = "
         payment=payment, method=PaymentMethod.CARD, card_brand=card.brand, card_last4=card.last4
     )
     provider = get_registry().get(PaymentMethod.CARD)
-    try:
-        result = provider.authorize(  # type: ignore[attr-defined]
+    return _attempt_call(
+        attempt,
+        lambda: provider.authorize(  # type: ignore[attr-defined]
             attempt_key=attempt_key(attempt),
             amount=payment.amount,
             card=card,
             return_url=return_url,
-        )
-    except ProviderUnavailable:
-        _attempt_mark_unknown(attempt)
-        attempt.refresh_from_db()
-        return attempt
-    return attempt_finish(attempt=attempt, result=result)
+        ),
+    )
 
 
 def paypay_payment_start(*, payment: Payment, return_url: str) -> Attempt:
@@ -383,15 +500,12 @@ def paypay_payment_start(*, payment: Payment, return_url: str) -> Attempt:
     """
     attempt = _attempt_begin(payment=payment, method=PaymentMethod.PAYPAY)
     provider = get_registry().get(PaymentMethod.PAYPAY)
-    try:
-        result = provider.start(  # type: ignore[attr-defined]
+    return _attempt_call(
+        attempt,
+        lambda: provider.start(  # type: ignore[attr-defined]
             attempt_key=attempt_key(attempt), amount=payment.amount, return_url=return_url
-        )
-    except ProviderUnavailable:
-        _attempt_mark_unknown(attempt)
-        attempt.refresh_from_db()
-        return attempt
-    return attempt_finish(attempt=attempt, result=result)
+        ),
+    )
 
 
 @sensitive_variables("token", "decrypted")
@@ -420,15 +534,12 @@ def applepay_payment_pay(*, payment: Payment, token: dict[str, Any]) -> Attempt:
         card_brand=detect_brand(decrypted.dpan) or "",
         card_last4=decrypted.last4,
     )
-    try:
-        result = provider.authorize(  # type: ignore[attr-defined]
+    return _attempt_call(
+        attempt,
+        lambda: provider.authorize(  # type: ignore[attr-defined]
             attempt_key=attempt_key(attempt), payment=decrypted
-        )
-    except ProviderUnavailable:
-        _attempt_mark_unknown(attempt)
-        attempt.refresh_from_db()
-        return attempt
-    return attempt_finish(attempt=attempt, result=result)
+        ),
+    )
 
 
 def attempt_abandon(*, attempt: Attempt) -> Attempt:
@@ -458,7 +569,6 @@ def attempt_for_provider_key(*, key: str) -> Attempt | None:
 def attempts_settle_unknown() -> int:
     """Janitor: ask the provider about attempts whose outcome we never learnt."""
     now = timezone.now()
-    settled = 0
     stale = Attempt.objects.select_related("payment").filter(
         Q(
             status__in=[Attempt.Status.PENDING, Attempt.Status.UNKNOWN],
@@ -471,30 +581,35 @@ def attempts_settle_unknown() -> int:
             action_expires_at__lt=now - ATTEMPT_STALE_AFTER,
         )
     )
-    for attempt in stale[:100]:
-        provider = get_registry().get(attempt.method)
+    return sum(attempt_settle(attempt=attempt) for attempt in stale[:100])
+
+
+def attempt_settle(*, attempt: Attempt) -> bool:
+    """Ask the provider about one attempt whose outcome is open and record its
+    answer (the janitor's step, also an administrator's "ask now"). True if
+    the attempt is settled now; False when the provider cannot say yet."""
+    provider = get_registry().get(attempt.method)
+    try:
+        result = provider.inquire(attempt_key=attempt_key(attempt))
+    except ProviderUnavailable:
+        return False
+    if result is not None and result.requires_action:
+        if attempt.status != Attempt.Status.REQUIRES_ACTION:
+            return False
+        # The window has passed (a PayPay code past its expiry still reads
+        # CREATED): end it at the provider, then read the final state.
         try:
+            provider.cancel_action(attempt_key=attempt_key(attempt))
             result = provider.inquire(attempt_key=attempt_key(attempt))
         except ProviderUnavailable:
-            continue
+            return False
         if result is not None and result.requires_action:
-            if attempt.status != Attempt.Status.REQUIRES_ACTION:
-                continue
-            # The window has passed (a PayPay code past its expiry still reads
-            # CREATED): end it at the provider, then read the final state.
-            try:
-                provider.cancel_action(attempt_key=attempt_key(attempt))
-                result = provider.inquire(attempt_key=attempt_key(attempt))
-            except ProviderUnavailable:
-                continue
-            if result is not None and result.requires_action:
-                continue
-        if result is None:
-            # The provider never received it: nothing was charged.
-            result = ProviderResult(succeeded=False, decline_code="not_received")
-        attempt_finish(attempt=attempt, result=result)
-        settled += 1
-    return settled
+            return False
+    if result is None:
+        # The provider never received it: nothing was charged.
+        result = ProviderResult(succeeded=False, decline_code="not_received")
+    attempt_finish(attempt=attempt, result=result)
+    return True
 
 
 def payments_expire_due() -> int:
@@ -557,7 +672,14 @@ def payment_cancel(*, payment: Payment) -> Payment:
 REFUND_STALE_AFTER = timedelta(minutes=2)
 
 
-def refund_create(*, payment: Payment, amount: int, expected_refundable_amount: int) -> Refund:
+def refund_create(
+    *,
+    payment: Payment,
+    amount: int,
+    expected_refundable_amount: int,
+    origin: str = "api",
+    written_request: str = "",
+) -> Refund:
     """Refund part or all of a succeeded payment.
 
     The amount is reserved (``refund_pending_amount``) under the payment's row
@@ -581,12 +703,18 @@ def refund_create(*, payment: Payment, amount: int, expected_refundable_amount: 
         attempt = locked.attempts.filter(status=Attempt.Status.SUCCEEDED).order_by("-id").first()
         if attempt is None:  # pragma: no cover - a succeeded payment has its attempt
             raise PaymentNotRefundable()
-        refund = Refund.objects.create(payment=locked, attempt=attempt, amount=amount)
+        refund = Refund.objects.create(
+            payment=locked,
+            attempt=attempt,
+            amount=amount,
+            origin=origin,
+            written_request=written_request,
+        )
         Payment.objects.filter(pk=locked.pk).update(
             refund_pending_amount=locked.refund_pending_amount + amount,
             updated_at=timezone.now(),
         )
-        _event(locked, "refund.requested", refund=refund.public_id, amount=amount)
+        _event(locked, "refund.requested", refund=refund.public_id, amount=amount, origin=origin)
     return refund
 
 
@@ -608,8 +736,11 @@ def refund_submit(*, refund: Refund) -> Refund:
             amount=refund.amount,
         )
     except ProviderUnavailable:
-        # Left pending: the janitor asks again. The reservation keeps anyone
-        # from refunding the same money meanwhile.
+        # Left pending, even when nothing was sent (ProviderNotReached): unlike
+        # an attempt, nobody waits on it, and the janitor sends it once the
+        # provider is back, so the merchant's refund happens without being
+        # asked again. The reservation keeps anyone from refunding the same
+        # money meanwhile.
         logger.warning("refund %s: provider unavailable", refund.public_id)
         refund.refresh_from_db()
         return refund

@@ -125,6 +125,7 @@ def payments_sweep() -> None:
     from .services import (
         attempts_settle_unknown,
         checkout_tokens_prune,
+        idempotency_sweep,
         payments_expire_due,
         refunds_settle_pending,
     )
@@ -133,3 +134,4 @@ def payments_sweep() -> None:
     refunds_settle_pending()
     payments_expire_due()
     checkout_tokens_prune()
+    idempotency_sweep()

@@ -57,6 +57,10 @@ DECLINE_MESSAGES = {
         "もう一度お試しいただくか、別の方法をご利用ください。"
     ),
     "paypay_error": _("PayPayに接続できませんでした。時間をおいて再度お試しください。"),
+    # The connection never opened: nothing was sent, nothing charged.
+    "not_reached": _(
+        "決済サービスに接続できませんでした。請求は発生していません。もう一度お試しください。"
+    ),
 }
 APPLEPAY_REFUSED = _(
     "Apple Payでお支払いできませんでした。もう一度お試しいただくか、別の方法をご利用ください。"
@@ -163,6 +167,8 @@ def _render_pay(
     request: HttpRequest, payment: Payment, form: CardForm, error: str = "", status: int = 200
 ) -> HttpResponse:
     open_attempt = services.attempt_open(payment=payment)
+    payable = payment.status in services.PAYABLE_STATUSES
+    past_due = payable and services.payment_past_due(payment)
     return render(
         request,
         "kessai/pay.html",
@@ -172,7 +178,8 @@ def _render_pay(
             "form": form,
             "error": error,
             "paid": payment.status == PaymentStatus.SUCCEEDED,
-            "payable": payment.status in services.PAYABLE_STATUSES,
+            "payable": payable and not past_due,
+            "past_due": past_due,
             "challenge": open_attempt
             if open_attempt
             and open_attempt.status == Attempt.Status.REQUIRES_ACTION

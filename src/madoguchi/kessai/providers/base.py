@@ -1,6 +1,8 @@
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+import httpx
+
 from madoguchi.contract.schemas import PaymentMethod
 
 
@@ -33,6 +35,26 @@ class RefundResult:
 
 class ProviderUnavailable(Exception):
     """The provider could not be reached or did not answer: outcome unknown."""
+
+
+class ProviderNotReached(ProviderUnavailable):
+    """The connection never opened, so nothing was sent: the outcome is known
+    (nothing happened at the provider) and the citizen may try again at once."""
+
+
+# Failures before a single byte of the request left: no connection (refused,
+# DNS, TLS handshake), no connection within the connect timeout, none free in
+# the pool, or a URL httpx cannot use. A read or write timeout, or a broken
+# answer, comes after sending: then the outcome is unknown.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def provider_error(exc: httpx.HTTPError) -> ProviderUnavailable:
+    """What an httpx failure means for the outcome. Only the exception's type
+    name is kept: never the request, which may carry a card number."""
+    if isinstance(exc, _NOT_SENT):
+        return ProviderNotReached(type(exc).__name__)
+    return ProviderUnavailable(type(exc).__name__)
 
 
 class PaymentProvider(ABC):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -15,6 +15,24 @@ from .guard import RETENTION_DAYS
 from .models import AuditRecord
 
 GENESIS = "0" * 64
+# PostgreSQL advisory lock key held while a record joins the chain ("audit" in ASCII).
+CHAIN_LOCK_KEY = 0x6175646974
+
+
+def _chain_head_lock() -> None:
+    """Serialise appends to the chain for the rest of the transaction.
+
+    Locking the last row is not enough under READ COMMITTED: a writer waiting
+    on that row gets it once the first commits, still sees it as the last
+    (its snapshot predates the new row) and chains to it too, forking the
+    chain. A transaction-level advisory lock taken *before* reading the head
+    makes the read happen after the previous writer committed. SQLite needs
+    nothing: its transactions begin IMMEDIATE (``platform/conf.py``), one
+    writer at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
 def _digest(fields: dict[str, Any], previous_hash: str) -> str:
@@ -51,10 +69,11 @@ def audit_record(
     resource: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditRecord:
-    """Append one record. Serialised by locking the chain's last row, so two
-    writers never fork the chain."""
+    """Append one record. Serialised by an advisory lock on the chain head
+    (``_chain_head_lock``), so two writers never fork the chain."""
     with transaction.atomic():
-        last = AuditRecord.objects.select_for_update().order_by("-id").first()
+        _chain_head_lock()
+        last = AuditRecord.objects.order_by("-id").first()
         record = AuditRecord(
             occurred_at=timezone.now(),
             actor=actor,

@@ -9,8 +9,10 @@ from .services import verify_chain
 
 
 def audit_page(request: HttpRequest, *, base_template: str) -> HttpResponse:
-    event = request.GET.get("event", "")[:60]
-    actor = request.GET.get("actor", "")[:80]
+    # No stored event or actor holds a NUL, and PostgreSQL refuses one in a
+    # query parameter (a 500): dropped, like the other control characters.
+    event = _printable(request.GET.get("event", ""))[:60]
+    actor = _printable(request.GET.get("actor", ""))[:80]
     return render(
         request,
         "platform/audit/list.html",
@@ -23,3 +25,7 @@ def audit_page(request: HttpRequest, *, base_template: str) -> HttpResponse:
             "problems": verify_chain() if request.GET.get("verify") else None,
         },
     )
+
+
+def _printable(value: str) -> str:
+    return "".join(character for character in value if character.isprintable())

@@ -4,7 +4,7 @@ var/mail with ``madoguchi up``; SMTP in production; locmem in tests)."""
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template.loader import select_template
 from django.utils import timezone
 
 from .models import Application, CitizenMail
@@ -27,6 +27,11 @@ SUBJECTS = {
     CitizenMail.Kind.RETURNED: "申請が差し戻されました",
     CitizenMail.Kind.REJECTED: "申請が却下されました",
     CitizenMail.Kind.COMPLETED: "申請の処理が完了しました",
+    CitizenMail.Kind.REFUNDED: "手数料を返金しました",
+}
+# For citizens who applied in English: the kinds written in English so far.
+SUBJECTS_EN = {
+    CitizenMail.Kind.REFUNDED: "Your fee has been refunded",
 }
 
 
@@ -48,17 +53,24 @@ def citizen_mail_send(*, mail_id: int) -> bool:
             CitizenMail.objects.filter(pk=mail.pk).update(sent_at=timezone.now())
             return False
         base = settings.SHINSEI_PUBLIC_URL.rstrip("/")
-        body = render_to_string(
-            f"shinsei/mail/{mail.kind}.txt",
+        kind = CitizenMail.Kind(mail.kind)
+        english = application.language == "en" and kind in SUBJECTS_EN
+        template = select_template(
+            [f"shinsei/mail/en/{kind}.txt"] if english else [f"shinsei/mail/{kind}.txt"]
+        )
+        last_refund = application.refund_requests.filter(status="succeeded").last()
+        body = template.render(
             {
+                "refund": last_refund,
                 "application": application,
                 "inquiry_url": f"{base}/inquiry",
                 "status_url": f"{base}/applications/{application.reference}/",
                 "privacy_url": privacy_notice_url(application),
             },
         )
+        subject = (SUBJECTS_EN if english else SUBJECTS)[kind]
         message = EmailMessage(
-            subject=f"【{application.procedure.name}】{SUBJECTS[CitizenMail.Kind(mail.kind)]}",
+            subject=f"【{application.procedure.name}】{subject}",
             body=body,
             from_email=settings.SHINSEI_MAIL_FROM,
             to=[application.applicant_email],

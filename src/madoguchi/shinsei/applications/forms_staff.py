@@ -5,9 +5,10 @@ from typing import Any, cast
 
 from django import forms
 
+from madoguchi.platform.forms import FilterDateField
 from madoguchi.shinsei.procedures.models import Procedure
 
-from .models import Application
+from .models import Application, RefundRequest
 from .selectors import InboxFilter
 
 
@@ -22,11 +23,11 @@ class FilterForm(forms.Form):
         choices=[("", "すべて"), *Application.PaymentStatus.choices],
     )
     procedure = forms.TypedChoiceField(label="手続", required=False, coerce=int, empty_value=None)
-    submitted_from = forms.DateField(
-        label="申請日（から）", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    submitted_from = FilterDateField(
+        label="申請日（から）", widget=forms.DateInput(attrs={"type": "date"})
     )
-    submitted_to = forms.DateField(
-        label="申請日（まで）", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    submitted_to = FilterDateField(
+        label="申請日（まで）", widget=forms.DateInput(attrs={"type": "date"})
     )
     overdue = forms.BooleanField(label="支払期限超過のみ", required=False)
 
@@ -75,4 +76,37 @@ class NoteForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "メモを入力してください。"},
+    )
+
+
+class RefundForm(forms.Form):
+    amount = forms.IntegerField(
+        label="返金額（円）",
+        min_value=1,
+        max_value=9_999_999,
+        error_messages={
+            "required": "返金額を入力してください。",
+            "invalid": "返金額は半角数字で入力してください。",
+            "min_value": "返金額は1円以上で入力してください。",
+        },
+    )
+    reason = forms.ChoiceField(
+        label="返金の理由",
+        choices=[("", "選んでください"), *RefundRequest.Reason.choices],
+        error_messages={"required": "返金の理由を選んでください。"},
+    )
+    reason_text = forms.CharField(
+        label="理由の詳細",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RefundDecisionForm(forms.Form):
+    note = forms.CharField(
+        label="決裁のメモ",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -67,6 +67,7 @@ class Application(Sealed):
         PAID = "paid", _("決済済")
         EXPIRED = "expired", _("期限切れ")
         CANCELLED = "cancelled", _("取消")
+        PARTIALLY_REFUNDED = "partially_refunded", _("一部返金")
         REFUNDED = "refunded", _("返金済")
 
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="applications")
@@ -75,7 +76,7 @@ class Application(Sealed):
         FormVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reference = models.CharField("整理番号", max_length=20, unique=True)
-    inquiry_password = models.CharField(max_length=200)  # Argon2id hash
+    inquiry_password = models.CharField(max_length=200)  # keyed hash (older: Argon2id)
     # The answers as JSON, sealed under this application's data key (read
     # ``answers``; write with ``answers_seal``).
     answers_sealed = models.BinaryField("回答（暗号化）", default=b"")
@@ -95,7 +96,7 @@ class Application(Sealed):
     )
 
     payment_status = models.CharField(
-        "決済状況", max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.NOT_REQUIRED
+        "決済状況", max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.NOT_REQUIRED
     )
     payment_due_at = models.DateTimeField("支払期限", null=True, blank=True)
     payment_requested_at = models.DateTimeField(null=True, blank=True)
@@ -109,6 +110,15 @@ class Application(Sealed):
     kessai_payment_id = models.CharField(max_length=40, blank=True, db_index=True)
     payment_method = models.CharField("決済方法", max_length=16, blank=True)
     paid_at = models.DateTimeField("決済日", null=True, blank=True)
+    # Yen returned so far (Kessai's figure, applied monotonically) and when the
+    # latest refund succeeded.
+    refunded_amount = models.PositiveIntegerField("返金額（円）", default=0)
+    refunded_at = models.DateTimeField("返金日", null=True, blank=True)
+    # Something staff must look at: a payment that arrived after the
+    # application was withdrawn or rejected (its refund request is opened).
+    attention = models.CharField("要対応", max_length=32, blank=True)
+    # The citizen's language when filing: emails are written in it.
+    language = models.CharField(max_length=2, default="ja")
     updated_at = models.DateTimeField(auto_now=True)
     # 訴訟・不服申立て等: while set, the retention sweep leaves this application alone.
     legal_hold = models.CharField("法的保留の理由", max_length=200, blank=True)
@@ -262,6 +272,7 @@ class CitizenMail(models.Model):
         RETURNED = "returned", "差戻し"
         REJECTED = "rejected", "却下"
         COMPLETED = "completed", "処理完了"
+        REFUNDED = "refunded", "返金"
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="mails")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -281,3 +292,69 @@ class ReceivedEvent(models.Model):
 
     class Meta:
         db_table = "shinsei_received_event"
+
+
+class RefundRequest(models.Model):
+    """還付 (歳出還付 / 歳入戻出): money the agency returns for an application,
+    requested by one staff member and approved by another (決裁) before it
+    is sent to Kessai. Status moves only through ``refunds.TRANSITIONS``."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "承認待ち"
+        DECLINED = "declined", "差戻し（返金しない）"
+        APPROVED = "approved", "承認済（送信中）"
+        PENDING = "pending", "返金処理中"
+        SUCCEEDED = "succeeded", "返金済"
+        FAILED = "failed", "返金失敗"
+
+    class Reason(models.TextChoices):
+        OVERPAID = "overpaid", "過誤納（金額の誤り）"
+        NOT_ISSUED = "not_issued", "交付できなかった"
+        DUPLICATE = "duplicate", "二重の納付"
+        WITHDRAWN = "withdrawn", "申請の取下げ"
+        REJECTED = "rejected", "申請の却下"
+        PAID_AFTER_END = "paid_after_end", "取下げ・却下後の入金"
+        OTHER = "other", "その他"
+
+    # Goes with the application when its retention period ends (privacy/).
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="refund_requests"
+    )
+    amount = models.PositiveIntegerField("返金額（円）")
+    reason = models.CharField("理由", max_length=20, choices=Reason.choices)
+    reason_text = models.TextField("理由の詳細", blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    # Null when the system opened it (withdrawal after payment, late payment).
+    requested_by = models.ForeignKey(
+        StaffAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        StaffAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    # What Shinsei told Kessai could still be refunded (the precondition).
+    expected_refundable_amount = models.PositiveIntegerField(null=True, blank=True)
+    kessai_refund_id = models.CharField(max_length=40, blank=True, db_index=True)
+    failure_code = models.CharField(max_length=40, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "shinsei_refund_request"
+        ordering = ["requested_at", "id"]
+
+    def __str__(self) -> str:
+        return f"refund {self.pk} of {self.application_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REFUND_STATUSES
+
+
+OPEN_REFUND_STATUSES = [
+    RefundRequest.Status.REQUESTED,
+    RefundRequest.Status.APPROVED,
+    RefundRequest.Status.PENDING,
+]

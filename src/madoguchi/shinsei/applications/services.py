@@ -9,12 +9,13 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
+from pydantic import ValidationError
 
 from madoguchi.contract import schemas
 from madoguchi.contract.client import KessaiError
@@ -24,7 +25,8 @@ from madoguchi.shinsei.gateways.kessai.gateway import from_contract
 from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
 from madoguchi.shinsei.staff.models import StaffAccount
 
-from .kessai import agency_notification_secrets
+from .kessai import agency_notification_secrets, kessai_client_class
+from .keyed_hash import PREFIX, keyed_hash, secret_hash, secret_matches
 from .models import (
     Application,
     ApplicationEvent,
@@ -57,6 +59,21 @@ class InvalidTransition(ApplicationError):
 
 class PaymentNotReady(ApplicationError):
     message = gettext_noop("お支払いの準備中です。しばらくしてから再度お試しください。")
+
+
+class PaymentUnavailable(ApplicationError):
+    """Kessai is unreachable or asked us to wait: nothing was started."""
+
+    message = gettext_noop(
+        "ただいまお支払いの受付が一時的にできません。料金は請求されていません。"
+        "しばらくしてから、もう一度「支払う」を押してください。"
+    )
+
+
+class PaymentPastDue(ApplicationError):
+    message = gettext_noop(
+        "お支払い期限を過ぎたため、お支払いいただけません。手続の担当課にお問い合わせください。"
+    )
 
 
 class NotificationRejected(Exception):
@@ -102,8 +119,17 @@ def _payment_request_fields(now: Any) -> dict[str, Any]:
     }
 
 
+# Purposes of the keyed hash (each binds the key to one kind of secret).
+INQUIRY_PASSWORD = "inquiry-password"  # noqa: S105 - a purpose label, not a password
+DRAFT_LINK = "draft-link"
+
+
 def application_submit(
-    *, procedure: Procedure, form_version: FormVersion, answers: dict[str, Any]
+    *,
+    procedure: Procedure,
+    form_version: FormVersion,
+    answers: dict[str, Any],
+    language: str = "ja",
 ) -> tuple[Application, str]:
     """File an application; return it with the inquiry password (shown once)."""
     from .tasks import request_payment
@@ -127,8 +153,9 @@ def application_submit(
                     procedure=procedure,
                     form_version=form_version,
                     reference=_new_reference(),
-                    inquiry_password=make_password(password),
+                    inquiry_password=secret_hash(password, purpose=INQUIRY_PASSWORD),
                     fee_amount=fee,
+                    language=language if language in ("ja", "en") else "ja",
                     **fields,
                 )
                 # A data key of its own, stored wrapped in the same row: no
@@ -151,13 +178,15 @@ def application_authenticate(*, reference: str, password: str) -> Application | 
     application = (
         Application.objects.select_related("procedure").filter(reference=reference).first()
     )
+    typed = password.strip().upper()
     if application is None:
-        # Spend the same time as a real check so timing does not reveal references.
-        make_password(password)
+        # The same work as a real check, so timing does not reveal references.
+        secret_matches(typed, PREFIX, purpose=INQUIRY_PASSWORD)
         return None
-    if not check_password(password.strip().upper(), application.inquiry_password):
-        return None
-    return application
+    matches = secret_matches(typed, application.inquiry_password, purpose=INQUIRY_PASSWORD)
+    if matches is None:  # stored as Argon2id before the keyed hash
+        matches = check_password(typed, application.inquiry_password)
+    return application if matches else None
 
 
 def in_scope(staff: StaffAccount, application: Application) -> bool:
@@ -240,7 +269,11 @@ def _decide(
             raise InvalidTransition()
         _event(application.pk, target, staff.account_key, reason=reason)
         _mail(application.pk, mail)
-    application.refresh_from_db()
+        application.refresh_from_db()
+        if target == Application.Status.REJECTED:
+            from .refunds import payment_follow_end
+
+            payment_follow_end(application=application, actor=staff.account_key)
     return application
 
 
@@ -280,7 +313,11 @@ def application_complete(*, application: Application, staff: StaffAccount) -> Ap
         changed = Application.objects.filter(
             pk=application.pk,
             status=Application.Status.ACCEPTED,
-            payment_status__in=[PaymentStatus.NOT_REQUIRED, PaymentStatus.PAID],
+            payment_status__in=[
+                PaymentStatus.NOT_REQUIRED,
+                PaymentStatus.PAID,
+                PaymentStatus.PARTIALLY_REFUNDED,
+            ],
         ).update(
             status=Application.Status.COMPLETED, decided_at=now, decided_by=staff, updated_at=now
         )
@@ -319,7 +356,10 @@ def application_withdraw(*, application: Application) -> Application:
                 gettext_noop("受理された申請は取り下げできません。窓口にお問い合わせください。")
             )
         _event(application.pk, "withdrawn", "citizen")
-    application.refresh_from_db()
+        application.refresh_from_db()
+        from .refunds import payment_follow_end
+
+        payment_follow_end(application=application, actor="citizen")
     return application
 
 
@@ -356,7 +396,7 @@ def draft_save(
     """一時保存; returns the draft and its secret token (shown once, as a link)."""
     token = secrets.token_urlsafe(24)
     draft = Draft(
-        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        token_hash=keyed_hash(token, purpose=DRAFT_LINK),
         procedure=procedure,
         form_version=form_version,
         expires_at=timezone.now() + timedelta(days=settings.SHINSEI_DRAFT_DAYS),
@@ -377,7 +417,12 @@ def draft_open(*, token: str) -> Draft | None:
     return (
         Draft.objects.select_related("procedure", "form_version")
         .filter(
-            token_hash=hashlib.sha256(token.encode()).hexdigest(), expires_at__gt=timezone.now()
+            # Links saved before the keyed hash were stored as plain SHA-256.
+            token_hash__in=[
+                keyed_hash(token, purpose=DRAFT_LINK),
+                hashlib.sha256(token.encode()).hexdigest(),
+            ],
+            expires_at__gt=timezone.now(),
         )
         .first()
     )
@@ -395,11 +440,17 @@ def payment_request_send(*, application_id: int) -> bool:
         return True
     gateway = gateway_for(application)
     payment = gateway.payment_create(application=application)
-    Application.objects.filter(pk=application.pk, kessai_payment_id="").update(
-        kessai_payment_id=payment.id, payment_gateway=gateway.code, updated_at=timezone.now()
-    )
-    application.refresh_from_db()
-    payment_status_apply(application=application, payment=payment)
+    with transaction.atomic():
+        Application.objects.filter(pk=application.pk, kessai_payment_id="").update(
+            kessai_payment_id=payment.id, payment_gateway=gateway.code, updated_at=timezone.now()
+        )
+        application.refresh_from_db()
+        payment_status_apply(application=application, payment=payment)
+        if application.status in (Application.Status.WITHDRAWN, Application.Status.REJECTED):
+            # Ended while the request was on its way: cancel what was created.
+            from .tasks import cancel_payment
+
+            cancel_payment.enqueue(application_id=application.pk)
     return True
 
 
@@ -427,19 +478,75 @@ _PAYMENT_TRANSITIONS: dict[schemas.PaymentStatus, tuple[str, list[str]]] = {
         [PaymentStatus.PREPARING, PaymentStatus.UNPAID],
     ),
     # Refunded in full: only after paid, and nothing ever replaces it.
-    schemas.PaymentStatus.REFUNDED: (PaymentStatus.REFUNDED, [PaymentStatus.PAID]),
+    schemas.PaymentStatus.REFUNDED: (
+        PaymentStatus.REFUNDED,
+        [PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED],
+    ),
 }
 
 
-def payment_status_apply(*, application: Application, payment: GatewayPayment) -> bool:
-    """Apply the gateway's view of the payment monotonically. Returns True if changed."""
-    if payment.id != application.kessai_payment_id or payment.reference != application.reference:
+PAYMENT_MISMATCH = "payment_mismatch"
+
+
+def payment_mismatches(*, application: Application, payment: GatewayPayment) -> list[str]:
+    """What differs between the payment the gateway describes and the one we
+    asked for (a gateway that reports no amount is checked by reference only)."""
+    differs = []
+    if payment.reference != application.reference:
+        differs.append("reference")
+    if payment.amount is not None and payment.amount != application.fee_amount:
+        differs.append("amount")
+    return differs
+
+
+def payment_mismatch_flag(
+    *, application: Application, payment: GatewayPayment, differs: list[str], source: str
+) -> None:
+    """Raise a payment that is not what we requested to staff (an event the
+    detail page shows as a warning); it changes no status."""
+    _event(
+        application.pk,
+        PAYMENT_MISMATCH,
+        application.payment_gateway or "kessai",
+        source=source,
+        differs=",".join(differs),
+        payment=payment.id,
+        status=str(payment.status),
+        reference=payment.reference,
+        amount=payment.amount,
+        expected_amount=application.fee_amount,
+    )
+    logger.error(
+        "payment %s for application %s differs in %s (%s): not applied",
+        payment.id,
+        application.reference,
+        ",".join(differs),
+        source,
+    )
+
+
+def payment_status_apply(
+    *, application: Application, payment: GatewayPayment, source: str = "gateway"
+) -> bool:
+    """Apply the gateway's view of the payment monotonically. Returns True if changed.
+
+    A payment whose reference or amount is not what we requested is never
+    applied: it is raised to staff instead (``payment_mismatch_flag``)."""
+    if payment.id != application.kessai_payment_id:
         raise NotificationRejected("payment does not belong to this application")
+    if differs := payment_mismatches(application=application, payment=payment):
+        with transaction.atomic():
+            payment_mismatch_flag(
+                application=application, payment=payment, differs=differs, source=source
+            )
+        return False
     target, allowed_from = _PAYMENT_TRANSITIONS[payment.status]
     actor = application.payment_gateway or "kessai"
     fields: dict[str, Any] = {"payment_status": target, "updated_at": timezone.now()}
     if target == PaymentStatus.PAID:
         fields.update(payment_method=payment.method, paid_at=payment.paid_at)
+    if target == PaymentStatus.REFUNDED:
+        fields.update(refunded_amount=payment.refunded_amount, refunded_at=timezone.now())
     with transaction.atomic():
         changed = Application.objects.filter(
             pk=application.pk, payment_status__in=allowed_from
@@ -449,6 +556,13 @@ def payment_status_apply(*, application: Application, payment: GatewayPayment) -
             if target == PaymentStatus.PAID:
                 _event(application.pk, "paid", actor, method=fields["payment_method"])
                 _mail(application.pk, CitizenMail.Kind.PAID)
+                if application.status in (
+                    Application.Status.WITHDRAWN,
+                    Application.Status.REJECTED,
+                ):
+                    from .refunds import payment_paid_after_end
+
+                    payment_paid_after_end(application=application)
             elif (
                 target == PaymentStatus.UNPAID and application.status == Application.Status.ACCEPTED
             ):
@@ -456,18 +570,67 @@ def payment_status_apply(*, application: Application, payment: GatewayPayment) -
                 _mail(application.pk, CitizenMail.Kind.ACCEPTED)
             else:
                 _event(application.pk, f"payment_{target}", actor)
+        if payment.refunded_amount and target != PaymentStatus.REFUNDED:
+            from .refunds import refunds_apply
+
+            changed += refunds_apply(
+                application=application, refunded_amount=payment.refunded_amount
+            )
     return bool(changed)
 
 
-def payment_status_refresh(*, application: Application) -> Application:
-    """Ask the gateway for the payment's status (the browser's return is not trusted)."""
+# The citizen's return from Kessai asks Kessai at most this often per application.
+RETURN_REFRESH_INTERVAL = timedelta(seconds=30)
+
+
+def payment_status_refresh_for_owner(*, application: Application) -> Application:
+    """The owner is back from Kessai's page: learn the outcome now rather than
+    at the next reconcile round, but at most once per
+    ``RETURN_REFRESH_INTERVAL`` per application (claimed with a conditional
+    update, so reloads and parallel tabs cost one call), never while Kessai
+    asked us to wait, and never failing the page: the notification and the
+    reconcile sweep bring the outcome anyway."""
+    from .kessai import kessai_backing_off
+
+    if application.payment_status not in UNFINISHED_PAYMENT or not application.kessai_payment_id:
+        return application
+    if kessai_backing_off(application.procedure.department.agency):
+        return application
+    now = timezone.now()
+    claimed = (
+        Application.objects.filter(pk=application.pk)
+        .filter(
+            Q(payment_checked_at__isnull=True)
+            | Q(payment_checked_at__lt=now - RETURN_REFRESH_INTERVAL)
+        )
+        .update(payment_checked_at=now)
+    )
+    if not claimed:
+        return application
+    try:
+        payment_status_refresh(application=application)
+    except (httpx.HTTPError, KessaiError, GatewayUnavailable) as exc:
+        logger.warning("payment check for %s failed: %s", application.reference, exc)
+    return application
+
+
+def payment_status_refresh(
+    *, application: Application, client_class: str = "interactive"
+) -> Application:
+    """Ask the gateway for the payment's status (the browser's return is not trusted).
+    ``client_class``: whose call this is, for Kessai's rate budgets."""
     from madoguchi.shinsei.gateways.registry import gateway_for
 
     if not application.kessai_payment_id:
         return application
-    payment = gateway_for(application).payment_fetch(application=application)
+    with kessai_client_class(client_class):
+        payment = gateway_for(application).payment_fetch(application=application)
     if payment is not None:
-        payment_status_apply(application=application, payment=payment)
+        payment_status_apply(
+            application=application,
+            payment=payment,
+            source=application.payment_gateway or "kessai",
+        )
     return application
 
 
@@ -477,7 +640,23 @@ def payment_checkout_start(*, application: Application, request: HttpRequest) ->
 
     if application.payment_status != PaymentStatus.UNPAID:
         raise PaymentNotReady()
-    return gateway_for(application).checkout_start(application=application, request=request)
+    try:
+        return gateway_for(application).checkout_start(application=application, request=request)
+    except (httpx.HTTPError, GatewayUnavailable) as exc:
+        # Unreachable, timed out, or backing off after a 429: nothing started.
+        logger.warning("checkout for %s: gateway unavailable: %s", application.reference, exc)
+        raise PaymentUnavailable() from exc
+    except KessaiError as exc:
+        logger.warning("checkout for %s refused: %s", application.reference, exc)
+        if exc.error.code == "payment_past_due":
+            raise PaymentPastDue() from exc
+        if exc.is_retryable:
+            raise PaymentUnavailable() from exc
+        if exc.error.code == "payment_not_payable":
+            # Paid, cancelled or expired meanwhile: bring our status up to date
+            # (the notification does too); the status page shows the outcome.
+            payment_status_refresh_for_owner(application=application)
+        raise PaymentNotReady() from exc
 
 
 def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool:
@@ -486,7 +665,12 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
         verify(signature, body, agency_notification_secrets(agency))
     except SignatureError as exc:
         raise NotificationRejected(str(exc)) from exc
-    event = schemas.Event.model_validate_json(body)
+    try:
+        event = schemas.Event.model_validate_json(body)
+    except ValidationError as exc:
+        # Signed, but not JSON or not an event of contract v1: refuse it
+        # clearly (Kessai keeps it for its operators), never a server error.
+        raise NotificationRejected(f"not a contract v1 event: {exc.error_count()} errors") from exc
     payment = event.data.payment
     with transaction.atomic():
         try:
@@ -514,7 +698,25 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
                 raise NotificationRejected("unknown payment")
             Application.objects.filter(pk=application.pk).update(kessai_payment_id=payment.id)
             application.refresh_from_db()
-        payment_status_apply(application=application, payment=from_contract(payment))
+        received = from_contract(payment)
+        if differs := payment_mismatches(application=application, payment=received):
+            # Signed, but not what we asked for: flag it and ask Kessai itself
+            # (the notification's word is not enough to mark anything paid).
+            from .tasks import check_payment
+
+            payment_mismatch_flag(
+                application=application,
+                payment=received,
+                differs=differs,
+                source="notification",
+            )
+            check_payment.enqueue(application_id=application.pk)
+            return False
+        payment_status_apply(application=application, payment=received)
+        if event.type == schemas.EventType.PAYMENT_REFUNDED:
+            from .refunds import refund_notification_apply
+
+            refund_notification_apply(application=application, refund=event.data.refund)
     return True
 
 
@@ -564,7 +766,7 @@ def payments_reconcile(*, batch: int = 50) -> int:
             continue
         try:
             before = application.payment_status
-            payment_status_refresh(application=application)
+            payment_status_refresh(application=application, client_class="background")
             changed += application.payment_status != before
         except (httpx.HTTPError, KessaiError, GatewayUnavailable) as exc:
             # The gateway unreachable: try again at the next round.

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.platform.network import client_address
 from madoguchi.platform.throttle import failures_limited
-from madoguchi.shinsei.gateways.base import GatewayUnavailable
 from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
 from madoguchi.shinsei.procedures.questions import (
     DEFAULT_FILE_TYPES,
@@ -298,7 +297,7 @@ def procedure_check(request: HttpRequest, slug: str) -> HttpResponse:
             Flow.clear(request.session, procedure)
             return HttpResponseRedirect(reverse("shinsei:status", args=[application.reference]))
         application, password = services.application_submit(
-            procedure=procedure, form_version=version, answers=answers
+            procedure=procedure, form_version=version, answers=answers, language=get_language()
         )
         if flow.draft_id:
             Draft.objects.filter(pk=flow.draft_id).delete()
@@ -432,21 +431,17 @@ def application_pay(request: HttpRequest, reference: str) -> HttpResponse:
 
 @never_cache
 def payment_return(request: HttpRequest, reference: str) -> HttpResponse:
-    application = (
-        Application.objects.select_related("procedure__department__agency")
-        .filter(reference=reference)
-        .first()
-    )
-    if application is not None:
-        try:
-            services.payment_status_refresh(application=application)
-        except GatewayUnavailable as exc:
-            logger.warning("payment check for %s failed: %s", reference, exc)
-    if application is None or reference not in request.session.get(GRANTS, []):
+    """Back from Kessai's page. Anyone can request this URL, so only the
+    owner's session (granted by 整理番号 + password) may cause a call to
+    Kessai, and that one is bounded per application; everyone else is sent
+    to prove who they are without any call (the notification and the
+    reconcile sweep bring the outcome anyway)."""
+    if reference not in request.session.get(GRANTS, []):
         # Unknown numbers get the same answer as known ones, so this URL cannot
         # be used to find out which 整理番号 exist.
-        # Another browser or an expired session: make them prove who they are.
         return HttpResponseRedirect(reverse("shinsei:inquiry"))
+    application = _granted(request, reference)
+    services.payment_status_refresh_for_owner(application=application)
     return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
 
 

@@ -16,12 +16,20 @@ from django.views.decorators.http import require_GET, require_POST
 
 from madoguchi.platform.accounts import login_required
 from madoguchi.platform.audit.services import audit_record
+from madoguchi.platform.csv_cells import csv_row
 from madoguchi.shinsei.staff.models import StaffAccount
 
-from . import selectors, services
+from . import refunds, selectors, services
 from .files import file_read
 from .forms import display_answers
-from .forms_staff import AcceptForm, FilterForm, NoteForm, ReasonForm
+from .forms_staff import (
+    AcceptForm,
+    FilterForm,
+    NoteForm,
+    ReasonForm,
+    RefundDecisionForm,
+    RefundForm,
+)
 from .models import Application
 
 staff_login_required = login_required(StaffAccount, "staff:login")
@@ -82,8 +90,8 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
-        ["整理番号", "手続", "担当課", "申請者", "申請日時", "状態", "手数料等", "決済状況",
-         "支払期限", "決済日"]
+        csv_row(["整理番号", "手続", "担当課", "申請者", "申請日時", "状態", "手数料等", "決済状況",
+         "支払期限", "決済日", "返金額", "返金日"])
     )  # fmt: skip
     now = timezone.now()
     for a in applications:
@@ -93,30 +101,31 @@ def export_csv(request: HttpRequest) -> HttpResponse:
             else ""
         )
         writer.writerow(
-            [
-                a.reference,
-                a.procedure.name,
-                a.procedure.department.name,
-                _csv_safe(a.applicant_name),
-                timezone.localtime(a.submitted_at).strftime("%Y-%m-%d %H:%M"),
-                a.get_status_display(),
-                a.fee_amount,
-                a.get_payment_status_display() + overdue,
-                timezone.localtime(a.payment_due_at).strftime("%Y-%m-%d")
-                if a.payment_due_at
-                else "",
-                timezone.localtime(a.paid_at).strftime("%Y-%m-%d %H:%M") if a.paid_at else "",
-            ]
+            csv_row(
+                [
+                    a.reference,
+                    a.procedure.name,
+                    a.procedure.department.name,
+                    a.applicant_name,
+                    timezone.localtime(a.submitted_at).strftime("%Y-%m-%d %H:%M"),
+                    a.get_status_display(),
+                    a.fee_amount,
+                    a.get_payment_status_display() + overdue,
+                    timezone.localtime(a.payment_due_at).strftime("%Y-%m-%d")
+                    if a.payment_due_at
+                    else "",
+                    timezone.localtime(a.paid_at).strftime("%Y-%m-%d %H:%M") if a.paid_at else "",
+                    a.refunded_amount,
+                    timezone.localtime(a.refunded_at).strftime("%Y-%m-%d %H:%M")
+                    if a.refunded_at
+                    else "",
+                ]
+            )
         )
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="applications-{stamp}.csv"'
     return response
-
-
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in Excel.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _application_for(staff: StaffAccount, reference: str) -> Application:
@@ -158,12 +167,19 @@ def _render_detail(
             "rows": display_answers(application.questions, application.answers),
             "files": application.files.order_by("created_at"),
             "events": application.events.all(),
+            "payment_mismatches": application.events.filter(type=services.PAYMENT_MISMATCH),
             "notes": application.notes.select_related("author"),
             "message": request.session.pop("staff_message", ""),
             "accept_form": forms.get("accept", AcceptForm()),
             "reject_form": forms.get("reject", ReasonForm(prefix="reject")),
             "return_form": forms.get("return", ReasonForm(prefix="return")),
             "note_form": forms.get("note", NoteForm()),
+            "refund_form": forms.get("refund", RefundForm()),
+            "decision_form": RefundDecisionForm(),
+            "refund_requests": application.refund_requests.select_related(
+                "requested_by", "decided_by"
+            ),
+            "refundable": refunds.refundable_amount(application=application),
             "overdue": application.payment_status == "unpaid"
             and application.payment_due_at is not None
             and application.payment_due_at < timezone.now(),
@@ -267,3 +283,74 @@ def file_download(request: HttpRequest, reference: str, file_id: uuid.UUID) -> H
         as_attachment=True, filename=stored.original_name
     )
     return response
+
+
+@require_POST
+@staff_login_required
+def refund_request(request: HttpRequest, reference: str) -> HttpResponse:
+    """返金の申請: the department's staff ask; someone else approves."""
+    staff = _staff(request)
+    application = _application_for(staff, reference)
+    form = RefundForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, staff, application, forms={"refund": form}, status=400)
+    try:
+        refunds.refund_request_create(
+            application=application,
+            staff=staff,
+            amount=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+            reason_text=form.cleaned_data["reason_text"],
+        )
+    except services.ApplicationError as exc:
+        return _done(request, reference, exc.message)
+    return _done(
+        request, reference, "返金を申請しました。別の方（審査者・管理者）の承認を待ちます。"
+    )
+
+
+def _refund_decision(
+    request: HttpRequest, reference: str, refund_id: int, *, approve: bool
+) -> HttpResponse:
+    staff = _staff(request)
+    application = _application_for(staff, reference)
+    refund = refunds.refund_for_staff(application=application, refund_id=refund_id)
+    if refund is None:
+        raise Http404("no such refund")
+    form = RefundDecisionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        if approve:
+            refunds.refund_request_approve(refund=refund, staff=staff, note=note)
+        else:
+            refunds.refund_request_decline(refund=refund, staff=staff, note=note)
+    except refunds.RefundNotAllowed as exc:
+        audit_record(
+            actor=staff.account_key,
+            event="refund.approve" if approve else "refund.decline",
+            outcome="denied",
+            request=request,
+            resource=f"application:{reference}",
+            detail={"refund": refund.pk},
+        )
+        request.session["staff_message"] = exc.message
+        return _render_detail(request, staff, application, status=403)
+    except services.ApplicationError as exc:
+        return _done(request, reference, exc.message)
+    return _done(
+        request,
+        reference,
+        "返金を承認しました。決済システムに送ります。" if approve else "返金を差し戻しました。",
+    )
+
+
+@require_POST
+@staff_login_required
+def refund_approve(request: HttpRequest, reference: str, refund_id: int) -> HttpResponse:
+    return _refund_decision(request, reference, refund_id, approve=True)
+
+
+@require_POST
+@staff_login_required
+def refund_decline(request: HttpRequest, reference: str, refund_id: int) -> HttpResponse:
+    return _refund_decision(request, reference, refund_id, approve=False)

@@ -25,6 +25,11 @@ class GatewayPayment:
     status: PaymentStatus
     method: str = ""
     paid_at: datetime | None = None
+    # Yen returned so far (還付); the gateway's own figure.
+    refunded_amount: int = 0
+    # The amount the gateway holds for it, when it reports one: Shinsei
+    # applies nothing whose amount is not the fee it requested.
+    amount: int | None = None
 
 
 class GatewayUnavailable(Exception):

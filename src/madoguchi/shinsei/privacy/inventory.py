@@ -63,6 +63,7 @@ REGISTRY: dict[str, Table] = {
             **_none("payment_status", "payment_due_at", "payment_requested_at"),
             **_none("payment_checked_at", "kessai_payment_id", "payment_method", "paid_at"),
             **_none("updated_at", "legal_hold_at", "anonymised_at", "payment_gateway"),
+            **_none("refunded_amount", "refunded_at", "attention", "language"),
             "reference": PSEUDONYM,
             "data_key": KEY,
             "answers_sealed": SEALED,
@@ -116,6 +117,20 @@ REGISTRY: dict[str, Table] = {
         retention="申請と同じ",
         access=WHO_STAFF,
         fields=_none("id", "application_id", "kind", "created_at", "sent_at"),
+    ),
+    "shinsei_applications.RefundRequest": Table(
+        purpose="手数料の還付（歳出還付・歳入戻出）の申請・決裁・送金の記録",
+        retention="申請と同じ（匿名化では金額・理由の区分・日時のみ残る）",
+        access=WHO_STAFF,
+        fields={
+            **_none("id", "application_id", "amount", "reason", "status", "requested_at"),
+            **_none("decided_at", "expected_refundable_amount", "kessai_refund_id"),
+            **_none("failure_code", "succeeded_at", "updated_at"),
+            "reason_text": CITIZEN,
+            "decision_note": CITIZEN,
+            "requested_by_id": STAFF,
+            "decided_by_id": STAFF,
+        },
     ),
     "shinsei_applications.ReceivedEvent": Table(
         purpose="オンライン決済システムからの通知の重複排除",
@@ -284,12 +299,6 @@ REGISTRY: dict[str, Table] = {
             "change_message": PSEUDONYM,
         },
     ),
-    "madoguchi_platform.Throttle": Table(
-        purpose="ログイン試行・アップロード数の制限",
-        retention="1日",
-        access="なし（システムのみ）",
-        fields={**_none("id", "window_start", "count", "blocked_until"), "key": ADDRESS},
-    ),
 }
 
 # The file stores outside the database.
@@ -378,6 +387,8 @@ _KESSAI: dict[str, list[str]] = {
         "status",
         "failure_code",
         "provider_reference",
+        "origin",
+        "written_request",
         "created_at",
         "succeeded_at",
         "finished_at",

@@ -81,6 +81,8 @@ def application_anonymise(*, application: Application) -> None:
     with transaction.atomic():
         _traces_remove(application)
         ApplicationEvent.objects.filter(application=application).update(detail={})
+        # 還付: amounts and dates stay (figures); the free text goes.
+        application.refund_requests.update(reason_text="", decision_note="")
         Application.objects.filter(pk=application.pk).update(
             data_key="",
             answers_sealed=b"",

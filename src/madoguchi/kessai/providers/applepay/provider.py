@@ -77,7 +77,10 @@ class ApplePayProvider(PaymentProvider):
             raise MerchantValidationError(type(exc).__name__) from None
         if response.status_code != 200:
             raise MerchantValidationError(f"status {response.status_code}")
-        session: dict[str, Any] = response.json()
+        try:
+            session: dict[str, Any] = response.json()
+        except ValueError:
+            raise MerchantValidationError("answer is not JSON") from None
         return session
 
     def decrypt(self, *, token: dict[str, Any]) -> DecryptedPayment:

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from madoguchi.platform.http import make_client
 
-from ..base import ProviderResult, ProviderUnavailable, RefundResult
+from ..base import ProviderResult, ProviderUnavailable, RefundResult, provider_error
 from .cards import CardDetails
 
 R = TypeVar("R")
@@ -32,7 +32,7 @@ class AcquirerClient:
                 return client.request(method, path, json=json)
         except httpx.HTTPError as exc:
             # The exception text names the URL only, never the body with the card.
-            raise ProviderUnavailable(type(exc).__name__) from None
+            raise provider_error(exc) from None
 
     @staticmethod
     def _decided(response: httpx.Response, parse: Callable[[Any], R], refused: R) -> R:

@@ -15,7 +15,7 @@ from django.conf import settings
 
 from madoguchi.platform.http import make_client
 
-from ..base import ProviderUnavailable
+from ..base import ProviderUnavailable, provider_error
 from .auth import opa_auth_header
 
 CONTENT_TYPE = "application/json;charset=UTF-8;"
@@ -68,7 +68,7 @@ class PayPayClient:
             with make_client(self.base_url) as client:
                 response = client.request(method, path, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            raise ProviderUnavailable(type(exc).__name__) from None
+            raise provider_error(exc) from None
         if response.status_code >= 500:
             raise ProviderUnavailable(f"paypay status {response.status_code}")
         try:

@@ -27,6 +27,8 @@ def from_contract(payment: schemas.Payment) -> GatewayPayment:
         status=payment.status,
         method=payment.method.value if payment.method else "",
         paid_at=payment.paid_at,
+        refunded_amount=payment.refunded_amount,
+        amount=payment.amount,
     )
 
 
@@ -71,7 +73,7 @@ class KessaiGateway(PaymentGateway):
             return from_contract(client.get_payment(application.kessai_payment_id))
 
     def checkout_start(self, *, application: Application, request: HttpRequest) -> HttpResponse:
-        with kessai_client(self.agency) as client:
+        with kessai_client(self.agency, client_class="interactive") as client:
             # A fresh key per press: every press deserves its own single-use link.
             link = client.create_checkout(
                 application.kessai_payment_id, idempotency_key=f"shinsei-checkout-{uuid.uuid4()}"

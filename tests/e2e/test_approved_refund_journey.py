@@ -1,0 +1,148 @@
+"""Issue #14's journey with real processes in headless Chromium: a citizen
+pays 600円 by card; the department's staff request a partial refund (300円)
+and cannot approve it themselves; the agency's reviewer approves; the
+worker sends it to Kessai, the acquirer simulator has it, and the citizen's
+status page, the staff page and Kessai's console all show it.
+
+(The file name sorts before test_card_journey.py, which stops the shared
+system at its end.)"""
+
+import json
+import re
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import console_login
+from tests.e2e.test_card_journey import PAN, PROCEDURE, fill_application, pay_by_card
+
+pytestmark = pytest.mark.e2e
+
+
+def staff_login(browser: Any, system: dict[str, Any], login_id: str) -> Any:
+    account = next(a for a in system["accounts"]["shinsei_staff"] if a["login_id"] == login_id)
+    page = browser.new_context(locale="ja-JP").new_page()
+    page.goto(system["urls"]["shinsei_staff"] + "/login")
+    page.get_by_label("ログインID").fill(account["login_id"])
+    page.get_by_label("パスワード").fill(account["password"])
+    page.get_by_role("button", name="ログイン").click()
+    return page
+
+
+def wait_for(page: Any, test_id: str, text: str, tries: int = 60) -> None:
+    """Reload until the worker has done its part."""
+    for _ in range(tries):
+        locator = page.get_by_test_id(test_id)
+        if locator.count() and text in locator.first.inner_text():
+            return
+        page.wait_for_timeout(500)
+        page.reload()
+    raise AssertionError(f"{test_id} never showed {text!r}")
+
+
+def test_partial_refund_requested_approved_and_shown_everywhere(
+    system: dict[str, Any], browser: Any
+) -> None:
+    urls = system["urls"]
+    citizen = browser.new_context(locale="ja-JP").new_page()
+
+    # The citizen applies for two copies (600円).
+    citizen.goto(urls["shinsei_public"] + "/")
+    citizen.get_by_role("link", name=PROCEDURE).click()
+    citizen.get_by_role("button", name="申請を始める").click()
+    fill_application(citizen)
+    citizen.get_by_role("button", name="次へ進む").click()
+    citizen.get_by_label("通数").fill("2")
+    citizen.get_by_label("使用目的").select_option("就職")
+    citizen.get_by_role("button", name="次へ進む").click()
+    citizen.get_by_role("button", name="この内容で申請する").click()
+    reference = citizen.get_by_test_id("reference").inner_text()
+
+    # 市民課 accepts; the citizen pays by card.
+    staff = staff_login(browser, system, "staff-shimin")
+    staff.goto(urls["shinsei_staff"] + f"/applications/{reference}/")
+    staff.locator("#accept-button").click()
+    citizen.get_by_role("link", name="申請状況を見る").click()
+    wait_for_pay = 0
+    while not citizen.locator("#pay-button").count() and wait_for_pay < 60:
+        citizen.wait_for_timeout(500)
+        citizen.reload()
+        wait_for_pay += 1
+    citizen.locator("#pay-button").click()
+    citizen.wait_for_url(urls["kessai_public"] + "/pay/**")
+    pay_by_card(citizen, PAN)
+    assert "お支払いが完了しました" in citizen.content()
+    citizen.locator("#back-button").click()
+    citizen.wait_for_url(urls["shinsei_public"] + "/applications/**")
+    assert citizen.get_by_test_id("payment-status").inner_text() == "決済済"
+
+    # Only one copy could be issued: 市民課 asks for 300円 back.
+    staff.reload()
+    wait_for(staff, "payment-status", "決済済")
+    staff.get_by_label("返金額（円）").fill("300")
+    staff.get_by_label("返金の理由").select_option("not_issued")
+    staff.get_by_label("理由の詳細").fill("2通の申請のうち1通のみ交付")
+    staff.locator("#refund-request-button").click()
+    assert "返金を申請しました" in staff.content()
+    assert staff.get_by_test_id("refund-status").inner_text() == "承認待ち"
+
+    # The requester cannot approve it: no button, and a forged POST is refused.
+    assert "自分が申請した返金は承認できません" in staff.content()
+    assert staff.locator("[id^=refund-approve-]").count() == 0
+    row = staff.locator("[data-testid^=refund-]").first.get_attribute("data-testid")
+    refund_id = row.removeprefix("refund-")
+    token = staff.locator("input[name=csrfmiddlewaretoken]").first.input_value()
+    forged = staff.request.post(
+        urls["shinsei_staff"] + f"/applications/{reference}/refunds/{refund_id}/approve",
+        form={"csrfmiddlewaretoken": token},
+    )
+    assert forged.status == 403
+    staff.reload()
+    assert staff.get_by_test_id("refund-status").inner_text() == "承認待ち"
+
+    # The agency's reviewer approves it (決裁).
+    reviewer = staff_login(browser, system, "reviewer-mayor")
+    reviewer.goto(urls["shinsei_staff"] + f"/applications/{reference}/")
+    reviewer.get_by_label("決裁のメモ").fill("交付記録を確認")
+    reviewer.locator(f"#refund-approve-{refund_id}").click()
+    assert "返金を承認しました" in reviewer.content()
+
+    # The worker sends it; Shinsei shows 一部返金 to staff and to the citizen.
+    wait_for(reviewer, "refund-status", "返金済")
+    # One page reads the application and its refunds in separate queries:
+    # a render right at the worker's commit may show one before the other.
+    wait_for(reviewer, "payment-status", "一部返金", tries=4)
+    assert reviewer.get_by_test_id("refunded").inner_text().startswith("300円")
+    citizen.reload()
+    assert citizen.get_by_test_id("payment-status").inner_text() == "一部返金"
+    assert citizen.get_by_test_id("refunded").inner_text() == "300円"
+    assert re.fullmatch(
+        r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", citizen.get_by_test_id("refunded-at").inner_text()
+    )
+
+    # Kessai's console shows the refund on the payment, in the register and
+    # in the day's figures.
+    console = browser.new_context(locale="ja-JP").new_page()
+    console_login(console, system)
+    console.goto(urls["kessai_console"] + f"/?reference={reference}")
+    console.get_by_role("link", name=re.compile(r"^pay_")).first.click()
+    assert console.get_by_test_id("refunded-amount").inner_text() == "300円"
+    assert console.get_by_test_id("refundable-amount").inner_text() == "300円"
+    refunds_table = console.get_by_test_id("refunds").inner_text()
+    kessai_refund_id = re.search(r"ref_[0-9a-f]{24}", refunds_table)
+    assert kessai_refund_id is not None
+    console.goto(urls["kessai_console"] + "/refunds")
+    assert reference in console.get_by_test_id("refund-register").inner_text()
+    console.goto(urls["kessai_console"] + "/dashboard")
+    assert "300円" in console.content()
+
+    # The acquirer simulator has the refund of 300円 against the capture.
+    secrets = json.loads((system["var"] / "secrets.json").read_text())
+    request = urllib.request.Request(  # noqa: S310 - the local simulator
+        urls["simulators"] + f"/v1/refunds/{kessai_refund_id.group(0)}",
+        headers={"Authorization": f"Bearer {secrets['acquirer_key']}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        at_acquirer = json.loads(response.read())
+    assert (at_acquirer["status"], at_acquirer["amount"]) == ("succeeded", 300)

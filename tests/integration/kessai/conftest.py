@@ -1,0 +1,3 @@
+from tests.kessai.console.conftest import admin, viewer
+
+__all__ = ["admin", "viewer"]

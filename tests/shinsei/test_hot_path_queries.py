@@ -1,0 +1,54 @@
+"""Queries and transactions per hot operation in Shinsei (issue #10): a
+citizen submitting, staff accepting, a notification from Kessai arriving.
+Exact on purpose: a query added to the hot path fails here."""
+
+from typing import Any
+
+from django.test import Client
+
+from madoguchi.shinsei.applications.models import Application
+from madoguchi.shinsei.procedures.models import Agency
+from tests.conftest import staff_client
+from tests.shinsei.test_notifications import application, deliver, event_body  # noqa: F401
+from tests.support.journey import ANSWERS, fill_in, submit_application
+from tests.support.queries import Counted, counted
+
+
+def assert_cost(cost: Counted, *, queries: int, transactions: int) -> None:
+    assert (cost.queries, cost.transactions) == (queries, transactions), str(cost)
+
+
+def test_submitting_an_application(demo: Any, citizen: Client) -> None:
+    fill_in(citizen, "juminhyo", ANSWERS)
+    with counted() as cost:
+        response = citizen.post("/procedures/juminhyo/check")
+    assert response.status_code == 302
+    # Procedure, session, form version; then the application, its event, the
+    # citizen's email and (fee at submission) nothing more, in one
+    # transaction; then the new session key a submission gets (docs/security.md):
+    # the new key checked free and inserted in its own transaction, the old
+    # session read and deleted; the session saved in its own.
+    assert_cost(cost, queries=12, transactions=3)
+
+
+def test_accepting_an_application(demo: Any, citizen: Client) -> None:
+    submitted, _ = submit_application(citizen)
+    staff = staff_client(demo, "shimin")
+    with counted() as cost:
+        response = staff.post(f"/applications/{submitted.reference}/accept")
+    assert response.status_code == 302
+    # Session, staff, application; the conditional UPDATE, the event and the
+    # payment request task in one transaction; the session saved.
+    assert_cost(cost, queries=8, transactions=2)
+
+
+def test_receiving_a_payment_notification(application: Application) -> None:  # noqa: F811
+    body = event_body("succeeded")
+    secret = Agency.objects.get(code="mayor").kessai_notification_secrets[0]
+    with counted() as cost:
+        response = deliver(body, secret)
+    assert response.status_code == 200
+    # Agency; the event id recorded (its own savepoint: a duplicate is not an
+    # error), the application, its conditional UPDATE and re-read, the event,
+    # the email and its task — one transaction with two savepoints inside.
+    assert_cost(cost, queries=8, transactions=3)
