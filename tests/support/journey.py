@@ -75,3 +75,14 @@ def pay_by_card(payer: Client, pay_path: str, number: str, cvc: str = "123") -> 
             "security_code": cvc,
         },
     )
+
+
+def shown_after(payer: Client, response: Any) -> str:
+    """POST/redirect/GET: the payment page a POST (or a return from a
+    provider) redirects to, as the citizen then sees it."""
+    assert response.status_code == 302, response.status_code
+    location = str(response["Location"])
+    assert location.startswith("/pay/") and location.endswith("/"), location
+    page = payer.get(location)
+    assert page.status_code == 200
+    return str(page.content.decode())

@@ -10,6 +10,11 @@ patterns = [
     path("pay/<str:public_id>/", views.pay, name="pay"),
     path("pay/<str:public_id>/card", views.pay_card, name="pay_card"),
     path("pay/<str:public_id>/card/3ds", views.card_challenge, name="card_challenge"),
+    path(
+        "pay/<str:public_id>/card/3ds/cancel",
+        views.card_challenge_cancel,
+        name="card_challenge_cancel",
+    ),
     path("pay/<str:public_id>/card/return", views.card_return, name="card_return"),
     path("pay/<str:public_id>/paypay/start", views.paypay_start, name="paypay_start"),
     path("pay/<str:public_id>/paypay", views.paypay, name="paypay"),
