@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from madoguchi.platform.errors import error_handlers
+
 from .payments import views
 from .payments.api import api
 
@@ -42,3 +44,8 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include((patterns, "kessai"))),
 ]
+
+# The API keeps its own JSON error shape.
+handler400, handler403, handler404, handler500 = error_handlers(
+    "kessai/error.html", language=views.page_language, passthrough=("/api/",)
+)

@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from madoguchi.platform.errors import error_handlers
+
 from .applications import views_public as views
 from .applications.language import set_language
 
@@ -32,3 +34,5 @@ patterns = [
 
 # Namespaced so names stay unambiguous where a test process serves every surface.
 urlpatterns = [path("", include((patterns, "shinsei")))]
+
+handler400, handler403, handler404, handler500 = error_handlers("shinsei/error.html")
