@@ -8,6 +8,9 @@ from django.test import Client
 
 from madoguchi.shinsei.applications.language import COOKIE
 
+SHINSEI = "madoguchi.shinsei.applications"
+KESSAI = "madoguchi.kessai.payments"
+
 
 def _assert_styled(response: Any, status: int, title: str, *, lang: str = "ja") -> str:
     assert response.status_code == status
@@ -15,7 +18,8 @@ def _assert_styled(response: Any, status: int, title: str, *, lang: str = "ja") 
     assert f'<html lang="{lang}">' in text
     assert f'data-testid="error-title">{title}</h1>' in text
     assert "/static/platform/base.css" in text
-    assert "Not Found" not in text and "Server Error" not in text
+    assert "Not Found" not in text
+    assert "Server Error" not in text
     return text
 
 
@@ -72,8 +76,8 @@ def test_stale_form_token_gets_a_styled_403(demo: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("host", "path", "module", "title", "lang"),
     [
-        ("shinsei.test", "/", "madoguchi.shinsei.applications.views_public", "An error occurred", "en"),
-        ("kessai.test", "/pay/x/", "madoguchi.kessai.payments.views", "システムでエラーが発生しました", "ja"),
+        ("shinsei.test", "/", f"{SHINSEI}.views_public", "An error occurred", "en"),
+        ("kessai.test", "/pay/x/", f"{KESSAI}.views", "システムでエラーが発生しました", "ja"),
     ],
 )
 def test_server_error_page_is_styled(

@@ -37,7 +37,9 @@ def page(payer: Client, payment: Payment) -> str:
     ("post", "message"),
     [
         pytest.param(lambda c, p: pay_by_card(c, p, ""), "カード番号を入力", id="invalid form"),
-        pytest.param(lambda c, p: pay_by_card(c, p, CARD_DECLINED), "承認されませんでした", id="decline"),
+        pytest.param(
+            lambda c, p: pay_by_card(c, p, CARD_DECLINED), "承認されませんでした", id="decline"
+        ),
         pytest.param(
             lambda c, p: c.post(p + "applepay/demo", {"token": json.dumps({"x": 1})}),
             "Apple Payでお支払いできませんでした",

@@ -178,7 +178,8 @@ def test_abandoned_challenge_offers_cancel_another_method_and_the_way_back(
     text = shown_after(payer, payer.post(page + "card/3ds/cancel"))
     assert "本人認証（3-Dセキュア）を中止しました" in text
     assert "お支払いできませんでした" not in text  # stopping is not a failure
-    assert 'id="pay-button"' in text and 'id="paypay-button"' in text
+    assert 'id="pay-button"' in text
+    assert 'id="paypay-button"' in text
     attempt = Attempt.objects.get()
     assert (attempt.status, attempt.decline_code) == ("declined", "authentication_abandoned")
     # The issuer page left open in another tab can no longer charge.
