@@ -52,9 +52,7 @@ def test_status_page_in_another_browser_in_english(demo: dict[str, Any]) -> None
 def test_payment_page_in_another_browser_follows_the_language(demo: dict[str, Any]) -> None:
     stranger = Client(HTTP_HOST="kessai.test")
     _assert_styled(stranger.get("/pay/pay_0000/"), 404, "ページが見つかりません")
-    _assert_styled(
-        stranger.get("/pay/pay_0000/?lang=en"), 404, "Page not found", lang="en"
-    )
+    _assert_styled(stranger.get("/pay/pay_0000/?lang=en"), 404, "Page not found", lang="en")
 
 
 def test_api_keeps_its_own_error_shape(db: None) -> None:
