@@ -9,6 +9,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.params.functions import Header, Query
 from ninja.security import HttpBearer
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
 from madoguchi.contract import schemas
 from madoguchi.kessai.merchants.models import Merchant
@@ -88,6 +90,15 @@ def on_service_error(request: HttpRequest, exc: KessaiServiceError) -> HttpRespo
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(exc.status_code, "http_error", str(exc))
+
+
+def _optional_body[M: BaseModel](request: HttpRequest, model: type[M]) -> M:
+    """A body that may be absent (empty means ``{}``), validated like any other."""
+    raw = request.body.strip() or b"{}"
+    try:
+        return model.model_validate_json(raw)
+    except PydanticValidationError as exc:
+        raise ValidationError([dict(e) for e in exc.errors()]) from exc
 
 
 def _require_key(key: str | None) -> str:
@@ -187,6 +198,14 @@ def get_payment(request: HttpRequest, payment_id: str) -> schemas.Payment:
     response={201: schemas.CheckoutLink, **ERRORS},
     summary="Issue a fresh single-use link to the hosted payment page",
     operation_id="createCheckout",
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/json": {"schema": schemas.CheckoutCreateRequest.model_json_schema()}
+            },
+        }
+    },
 )
 def create_checkout(
     request: HttpRequest,
@@ -194,12 +213,13 @@ def create_checkout(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
+    language = _optional_body(request, schemas.CheckoutCreateRequest).language
 
     def operation() -> tuple[int, dict[str, Any]]:
         payment = payment_get(merchant=merchant, public_id=payment_id)
         raw_token, token = services.checkout_token_create(payment=payment)
         link = schemas.CheckoutLink(
-            url=services.checkout_url(raw_token), expires_at=token.expires_at
+            url=services.checkout_url(raw_token, language=language), expires_at=token.expires_at
         )
         return 201, link.model_dump(mode="json")
 

@@ -493,14 +493,18 @@ def payment_status_refresh(*, application: Application) -> Application:
     return application
 
 
-def checkout_link_create(*, application: Application) -> str:
+def checkout_link_create(*, application: Application, language: str | None = None) -> str:
+    """A fresh link to Kessai's payment page, opening in ``language`` (the
+    language the citizen is reading Shinsei in)."""
     if application.payment_status != PaymentStatus.UNPAID:
         raise PaymentNotReady()
     agency = application.procedure.department.agency
     with kessai_client(agency) as client:
         # A fresh key per press: every press deserves its own single-use link.
         link = client.create_checkout(
-            application.kessai_payment_id, idempotency_key=f"shinsei-checkout-{uuid.uuid4()}"
+            application.kessai_payment_id,
+            idempotency_key=f"shinsei-checkout-{uuid.uuid4()}",
+            language=language,
         )
     return link.url
 

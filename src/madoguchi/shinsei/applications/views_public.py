@@ -388,7 +388,7 @@ def application_correct(request: HttpRequest, reference: str) -> HttpResponse:
 def application_pay(request: HttpRequest, reference: str) -> HttpResponse:
     application = _granted(request, reference)
     try:
-        url = services.checkout_link_create(application=application)
+        url = services.checkout_link_create(application=application, language=get_language())
     except services.ApplicationError as exc:
         request.session["status_message"] = _(exc.message)
         return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
