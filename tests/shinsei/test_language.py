@@ -78,8 +78,8 @@ def test_lang_parameter_switches_and_is_remembered(demo: dict[str, Any], citizen
 def test_the_citizens_language_is_handed_to_the_payment_page(
     demo: dict[str, Any], citizen: Client, payer: Client, run_tasks: Any
 ) -> None:
-    from tests.support.journey import accept, open_payment_page, submit_application
     from tests.conftest import staff_client
+    from tests.support.journey import accept, open_payment_page, submit_application
 
     application, _password = submit_application(citizen)
     accept(staff_client(demo, "shimin"), application)

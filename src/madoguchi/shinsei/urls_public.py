@@ -20,6 +20,7 @@ patterns = [
     path("applications/<str:reference>/withdraw", views.application_withdraw, name="withdraw"),
     path("applications/<str:reference>/correct", views.application_correct, name="correct"),
     path("applications/<str:reference>/pay", views.application_pay, name="pay"),
+    path("applications/<str:reference>/payment", views.application_payment, name="payment"),
     path(
         "applications/<str:reference>/payment-return", views.payment_return, name="payment_return"
     ),

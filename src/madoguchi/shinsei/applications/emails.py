@@ -43,6 +43,7 @@ def citizen_mail_send(*, mail_id: int) -> bool:
                 "application": application,
                 "inquiry_url": f"{base}/inquiry",
                 "status_url": f"{base}/applications/{application.reference}/",
+                "payment_url": f"{base}/applications/{application.reference}/payment",
             },
         )
         message = EmailMessage(
