@@ -9,6 +9,7 @@ names the question, so the error summary reads on its own.
 import datetime
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -255,7 +256,7 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
             label=label,
             required=False,
             help_text=help_text,
-            widget=forms.ClearableFileInput(attrs={"accept": ",".join(f".{e}" for e in accept)}),
+            widget=forms.ClearableFileInput(attrs={"accept": picker_accept(accept)}),
             error_messages={
                 "invalid": _("%(label)sのファイルを読み取れませんでした。") % {"label": label}
             },
@@ -264,18 +265,60 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
     raise ValueError(f"unknown question type {kind!r}")
 
 
+@dataclass(frozen=True)
+class FileKind:
+    """One kind of file a question may accept: every usual spelling of its
+    extension, its media types, and the signature its bytes start with."""
+
+    extensions: frozenset[str]
+    media_types: frozenset[str]
+    signature: bytes
+
+
+FILE_KINDS = {
+    "pdf": FileKind(frozenset({"pdf"}), frozenset({"application/pdf"}), b"%PDF-"),
+    "jpg": FileKind(
+        frozenset({"jpg", "jpeg", "jpe", "jfif"}),
+        frozenset({"image/jpeg", "image/pjpeg"}),
+        b"\xff\xd8\xff",
+    ),
+    "png": FileKind(frozenset({"png"}), frozenset({"image/png"}), b"\x89PNG\r\n\x1a\n"),
+}
+
+
+def _kinds(accept: list[str]) -> list[str]:
+    """The question's ``accept`` as kinds ("jpeg" is the same kind as "jpg")."""
+    return [k for k, kind in FILE_KINDS.items() if any(e in kind.extensions for e in accept)]
+
+
+def picker_accept(accept: list[str]) -> str:
+    """The file input's ``accept``: every extension spelling and media type,
+    so the picker shows photo.jpeg as well as photo.jpg."""
+    parts: list[str] = []
+    for name in _kinds([str(e).lower() for e in accept]):
+        kind = FILE_KINDS[name]
+        parts += [f".{e}" for e in sorted(kind.extensions)] + sorted(kind.media_types)
+    return ",".join(parts)
+
+
 def _allowed_file(question: dict[str, Any], upload: UploadedFile[Any]) -> str | None:
-    """A Japanese error for a file that may not be accepted, else None."""
+    """A Japanese error for a file that may not be accepted, else None. What
+    the bytes are (their signature) decides the kind; the name's extension,
+    if it has one, or else the browser's media type must agree with it."""
     label = question["label"]
-    accept = [str(e) for e in question.get("accept", DEFAULT_FILE_TYPES)]
+    accept = [str(e).lower() for e in question.get("accept", DEFAULT_FILE_TYPES)]
     max_bytes = int(question.get("max_bytes", DEFAULT_MAX_BYTES))
-    ext = (upload.name or "").rsplit(".", 1)[-1].lower() if "." in (upload.name or "") else ""
+    name = upload.name or ""
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     shown = _("・").join(e.upper() for e in accept)
-    if ext not in accept:
-        return _("%(label)sは %(shown)s 形式のファイルを選択してください。") % {
-            "label": label,
-            "shown": shown,
-        }
+    wrong_type = _("%(label)sは %(shown)s 形式のファイルを選択してください。") % {
+        "label": label,
+        "shown": shown,
+    }
+    kinds = _kinds(accept)
+    known = {e for k in kinds for e in FILE_KINDS[k].extensions}
+    if ext and ext not in known:
+        return wrong_type
     if upload.size is None or upload.size > max_bytes:
         return _("%(label)sのファイルは%(mb)sMB以下にしてください。") % {
             "label": label,
@@ -283,16 +326,15 @@ def _allowed_file(question: dict[str, Any], upload: UploadedFile[Any]) -> str | 
         }
     if upload.size == 0:
         return _("%(label)sのファイルが空です。") % {"label": label}
-    # The extension must agree with the bytes, not only with the name.
     head = upload.read(8)
     upload.seek(0)
-    magic = {"pdf": b"%PDF", "png": b"\x89PNG", "jpg": b"\xff\xd8\xff", "jpeg": b"\xff\xd8\xff"}
-    if not head.startswith(magic[ext]):
-        return _("%(label)sは %(shown)s 形式のファイルを選択してください。") % {
-            "label": label,
-            "shown": shown,
-        }
-    return None
+    found = next((k for k in kinds if head.startswith(FILE_KINDS[k].signature)), None)
+    if found is None:
+        return wrong_type
+    kind = FILE_KINDS[found]
+    if ext:
+        return None if ext in kind.extensions else wrong_type
+    return None if (upload.content_type or "").lower() in kind.media_types else wrong_type
 
 
 class StepForm(forms.Form):
