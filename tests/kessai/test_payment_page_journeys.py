@@ -105,3 +105,12 @@ def test_described_by_ids_exist_and_the_summary_is_focused(
 def test_decline_banner_is_focused(payer: Client, page: str) -> None:
     html = shown_after(payer, pay_by_card(payer, page, CARD_DECLINED))
     assert re.search(r'<div class="notice notice-error" role="alert"[^>]*autofocus', html)
+
+
+def test_english_page_has_no_japanese_but_the_agencys_name(payer: Client, page: str) -> None:
+    html = payer.get(page + "?lang=en").content.decode()
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style).*?</\1>", "", html, flags=re.S))
+    japanese = re.findall(r"[\u3040-\u30ff\u3400-\u9fff「」、。（）：]+", text)
+    assert set(japanese) <= {"日本語", "藤沢市", "市長", "（", "）"}, japanese
+    declined = shown_after(payer, pay_by_card(payer, page, CARD_DECLINED))
+    assert "The card was declined." in declined

@@ -5,17 +5,18 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from .models import CitizenMail
 
 SUBJECTS = {
-    CitizenMail.Kind.SUBMITTED: "申請を受け付けました",
-    CitizenMail.Kind.ACCEPTED: "申請を受理しました",
-    CitizenMail.Kind.PAID: "手数料のお支払いを確認しました",
-    CitizenMail.Kind.RETURNED: "申請が差し戻されました",
-    CitizenMail.Kind.REJECTED: "申請が却下されました",
-    CitizenMail.Kind.COMPLETED: "申請の処理が完了しました",
+    CitizenMail.Kind.SUBMITTED: gettext_noop("申請を受け付けました"),
+    CitizenMail.Kind.ACCEPTED: gettext_noop("申請を受理しました"),
+    CitizenMail.Kind.PAID: gettext_noop("手数料のお支払いを確認しました"),
+    CitizenMail.Kind.RETURNED: gettext_noop("申請が差し戻されました"),
+    CitizenMail.Kind.REJECTED: gettext_noop("申請が却下されました"),
+    CitizenMail.Kind.COMPLETED: gettext_noop("申請の処理が完了しました"),
 }
 
 
@@ -37,17 +38,21 @@ def citizen_mail_send(*, mail_id: int) -> bool:
             CitizenMail.objects.filter(pk=mail.pk).update(sent_at=timezone.now())
             return False
         base = settings.SHINSEI_PUBLIC_URL.rstrip("/")
-        body = render_to_string(
-            f"shinsei/mail/{mail.kind}.txt",
-            {
-                "application": application,
-                "inquiry_url": f"{base}/inquiry",
-                "status_url": f"{base}/applications/{application.reference}/",
-                "payment_url": f"{base}/applications/{application.reference}/payment",
-            },
-        )
+        # In the language the citizen applied in (links open in it too).
+        with translation.override(application.language or "ja"):
+            lang = f"?lang={application.language}" if application.language == "en" else ""
+            body = render_to_string(
+                f"shinsei/mail/{mail.kind}.txt",
+                {
+                    "application": application,
+                    "inquiry_url": f"{base}/inquiry{lang}",
+                    "status_url": f"{base}/applications/{application.reference}/{lang}",
+                    "payment_url": f"{base}/applications/{application.reference}/payment{lang}",
+                },
+            )
+            subject = gettext(SUBJECTS[CitizenMail.Kind(mail.kind)])
         message = EmailMessage(
-            subject=f"【{application.procedure.name}】{SUBJECTS[CitizenMail.Kind(mail.kind)]}",
+            subject=f"【{application.procedure.name}】{subject}",
             body=body,
             from_email=settings.SHINSEI_MAIL_FROM,
             to=[application.applicant_email],

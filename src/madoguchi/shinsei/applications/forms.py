@@ -19,9 +19,11 @@ from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 
 from madoguchi.shinsei.procedures.questions import (
+    CHOICE_TYPES,
     DEFAULT_FILE_TYPES,
     DEFAULT_MAX_BYTES,
     PREFECTURES,
+    PREFECTURES_EN,
     is_visible,
 )
 
@@ -82,6 +84,11 @@ def localised(question: dict[str, Any]) -> dict[str, Any]:
     if isinstance(choices_en, list) and len(choices_en) == len(question.get("choices", [])):
         shown["choice_labels"] = choices_en
     return shown
+
+
+def _prefectures() -> list[tuple[str, str]]:
+    shown = PREFECTURES_EN if get_language() == "en" else PREFECTURES
+    return list(zip(PREFECTURES, shown, strict=True))
 
 
 def _choices(question: dict[str, Any]) -> list[tuple[str, str]]:
@@ -158,7 +165,7 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
                         forms.ChoiceField(
                             label=full,
                             required=required,
-                            choices=[("", _("選択してください")), *((p, p) for p in PREFECTURES)],
+                            choices=[("", _("選択してください")), *_prefectures()],
                             widget=forms.Select(attrs={"autocomplete": "address-level1"}),
                             error_messages={
                                 **_required(full, "選択"),
@@ -305,7 +312,7 @@ def _allowed_file(question: dict[str, Any], upload: UploadedFile[Any]) -> str | 
     """A Japanese error for a file that may not be accepted, else None. What
     the bytes are (their signature) decides the kind; the name's extension,
     if it has one, or else the browser's media type must agree with it."""
-    label = question["label"]
+    label = localised(question)["label"]
     accept = [str(e).lower() for e in question.get("accept", DEFAULT_FILE_TYPES)]
     max_bytes = int(question.get("max_bytes", DEFAULT_MAX_BYTES))
     name = upload.name or ""
@@ -448,16 +455,22 @@ def answers_to_data(questions: Iterable[dict[str, Any]], answers: dict[str, Any]
 
 
 def show_answer(question: dict[str, Any], value: Any) -> str:
+    """An answer as the citizen reads it in the active language: a choice by
+    its label (``choices_en`` in English; the stored value stays Japanese)."""
     if value in (None, "", []):
         return ""
     kind = question["type"]
+    english = get_language() == "en"
     if kind == "address" and isinstance(value, dict):
         postal = f"〒{value.get('postal_code')} " if value.get("postal_code") else ""
         return f"{postal}{value.get('prefecture', '')}{value.get('line', '')}"
-    if kind == "checkboxes" and isinstance(value, list):
-        return "、".join(str(v) for v in value)
+    if kind in CHOICE_TYPES:
+        labels = dict(_choices(localised(question)))
+        values = value if isinstance(value, list) else [value]
+        return (", " if english else "、").join(labels.get(str(v), str(v)) for v in values)
     if kind == "file" and isinstance(value, dict):
-        return f"{value.get('name')}（{int(value.get('size', 0)) // 1024 + 1}KB）"
+        size = int(value.get("size", 0)) // 1024 + 1
+        return f"{value.get('name')} ({size} KB)" if english else f"{value.get('name')}（{size}KB）"
     return str(value)
 
 

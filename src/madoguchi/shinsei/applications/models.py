@@ -35,6 +35,8 @@ class Application(models.Model):
     inquiry_password = models.CharField(max_length=200)  # Argon2id hash
     answers = models.JSONField("回答")
     applicant_email = models.EmailField(blank=True)
+    # The language the citizen applied in: their emails and payment page use it.
+    language = models.CharField(max_length=2, default="ja")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     # The reason given with the latest 差戻し or 却下, shown to the citizen.
     reason = models.TextField("理由", blank=True)

@@ -108,7 +108,11 @@ def _payment_request_fields(now: Any) -> dict[str, Any]:
 
 
 def application_submit(
-    *, procedure: Procedure, form_version: FormVersion, answers: dict[str, Any]
+    *,
+    procedure: Procedure,
+    form_version: FormVersion,
+    answers: dict[str, Any],
+    language: str = "ja",
 ) -> tuple[Application, str]:
     """File an application; return it with the inquiry password (shown once)."""
     from .tasks import request_payment
@@ -136,6 +140,7 @@ def application_submit(
                     answers=answers,
                     applicant_email=_email_of(questions, answers),
                     fee_amount=fee,
+                    language="en" if language == "en" else "ja",
                     **fields,
                 )
                 _link_files(application, questions)
@@ -397,6 +402,7 @@ def payment_request_send(*, application_id: int) -> bool:
         amount=application.fee_amount,
         return_url=return_url_for(application),
         due_at=application.payment_due_at,
+        language="en" if application.language == "en" else "ja",
     )
     with kessai_client(agency) as client:
         try:

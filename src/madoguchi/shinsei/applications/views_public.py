@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -144,7 +144,12 @@ def procedure_step(request: HttpRequest, slug: str, number: int) -> HttpResponse
                         procedure=procedure, question=question["name"], upload=upload
                     )
                 except FileRefused as exc:
-                    form.add_error(question["name"], f"{question['label']}：{exc}")
+                    form.add_error(
+                        question["name"],
+                        # (``_`` is a local name in this view.)
+                        gettext("%(label)s：%(error)s")
+                        % {"label": localised(question)["label"], "error": gettext(str(exc))},
+                    )
                     valid = False
         flow.save(request.session, procedure)
         if "save" in request.POST:
@@ -275,7 +280,7 @@ def procedure_check(request: HttpRequest, slug: str) -> HttpResponse:
             Flow.clear(request.session, procedure)
             return HttpResponseRedirect(reverse("shinsei:status", args=[application.reference]))
         application, password = services.application_submit(
-            procedure=procedure, form_version=version, answers=answers
+            procedure=procedure, form_version=version, answers=answers, language=get_language()
         )
         if flow.draft_id:
             Draft.objects.filter(pk=flow.draft_id).delete()
