@@ -92,7 +92,7 @@ def test_emails_follow_the_citizens_language(
     assert application.language == "en"
     accept(staff_client(demo, "shimin"), application)
     run_tasks()
-    subjects = [m.subject.split("】")[1] for m in mail.outbox]
+    subjects = [str(m.subject).split("】")[1] for m in mail.outbox]
     assert subjects == ["Application sent", "Application accepted"]
     accepted = mail.outbox[1].body
     assert "Please pay the fee of ¥600 on this page:" in accepted
@@ -112,4 +112,4 @@ def test_japanese_emails_unchanged(demo: dict[str, Any], citizen: Client, run_ta
     assert accepted.subject.endswith("申請を受理しました")
     assert "整理番号：" in accepted.body
     assert "手数料 600円 を、次のページからお支払いください。" in accepted.body
-    assert re.search(r"お支払い期限：\d{4}年\d{1,2}月\d{1,2}日", accepted.body)
+    assert re.search(r"お支払い期限：\d{4}年\d{1,2}月\d{1,2}日", str(accepted.body))

@@ -10,6 +10,7 @@ database, so the 500 page renders even when the database is the problem.
 import logging
 from collections.abc import Callable, Sequence
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.urls import get_resolver, get_urlconf
@@ -55,17 +56,17 @@ def error_handlers(
     def passes(request: HttpRequest) -> bool:
         return any(request.path.startswith(prefix) for prefix in passthrough)
 
-    def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         if passes(request):
             return defaults.bad_request(request, exception)
         return page(request, 400)
 
-    def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
         if passes(request):
             return defaults.permission_denied(request, exception)
         return page(request, 403)
 
-    def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         if passes(request):
             return defaults.page_not_found(request, exception)
         return page(request, 404)
@@ -82,5 +83,5 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """``CSRF_FAILURE_VIEW``: a stale or missing form token gets the surface's
     own styled 403 page instead of Django's English one."""
     request.csrf_failed = True  # type: ignore[attr-defined]  # the page says "reload"
-    handler = get_resolver(get_urlconf()).resolve_error_handler(403)
-    return handler(request, None)
+    handler: ErrorView = get_resolver(get_urlconf()).resolve_error_handler(403)
+    return handler(request, PermissionDenied(reason))
