@@ -29,12 +29,18 @@ DESCRIBED_BY_MISSING = """() => [...document.querySelectorAll('[aria-describedby
     .filter(id => !document.getElementById(id))"""
 
 
-def test_back_after_a_decline_and_a_success_never_resubmits(
-    system: dict[str, Any], browser: Any
-) -> None:
+def open_payment(system: dict[str, Any], browser: Any) -> Any:
+    """A phone-sized page on a fresh payment's page."""
     page = new_page(browser)
     page.goto(new_payment(system))
     expect(page).to_have_url(PAY_PAGE)
+    return page
+
+
+def test_back_after_a_decline_and_a_success_never_resubmits(
+    system: dict[str, Any], browser: Any
+) -> None:
+    page = open_payment(system, browser)
 
     # An invalid form: the summary takes the focus, names each field once.
     page.locator("#pay-button").click()
@@ -69,9 +75,7 @@ def test_back_after_a_decline_and_a_success_never_resubmits(
 
 
 def test_an_abandoned_challenge_can_be_left(system: dict[str, Any], browser: Any) -> None:
-    page = new_page(browser)
-    page.goto(new_payment(system))
-    expect(page).to_have_url(PAY_PAGE)
+    page = open_payment(system, browser)
     pay_url = page.url
     fill_card(page, CARD_3DS)
     page.locator("#challenge-link").click()
@@ -95,9 +99,7 @@ def test_an_abandoned_challenge_can_be_left(system: dict[str, Any], browser: Any
 
 
 def test_paypay_waiting_and_cancel_are_neutral(system: dict[str, Any], browser: Any) -> None:
-    page = new_page(browser)
-    page.goto(new_payment(system))
-    expect(page).to_have_url(PAY_PAGE)
+    page = open_payment(system, browser)
     pay_url = page.url
     page.locator("#paypay-button").click()
     expect(page.locator("#paypay-qr svg")).to_be_visible()
