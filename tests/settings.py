@@ -13,6 +13,12 @@ os.environ.setdefault("KESSAI_SECRET_KEY", "test-kessai-secret-key")
 
 from madoguchi.kessai import settings as kessai
 from madoguchi.platform.conf import database_from_url, env
+from madoguchi.platform.demo import (
+    DEMO_SBPS_API_SERVICE_ID,
+    DEMO_SBPS_LINK_SERVICE_ID,
+    DEMO_SBPS_MERCHANT_ID,
+    demo_sbps_hash_key,
+)
 from madoguchi.shinsei import settings as shinsei
 from madoguchi.shinsei.settings import *  # noqa: F403
 from madoguchi.simulators.applepay import ensure_demo_pki
@@ -23,6 +29,7 @@ MADOGUCHI_SURFACES = {
     **kessai.MADOGUCHI_SURFACES,
     "simulators": "madoguchi.simulators.urls",
     "paypay_simulator": "madoguchi.simulators.urls_paypay",
+    "sbps_simulator": "madoguchi.simulators.urls_sbps",
 }
 MADOGUCHI_SURFACE_HOSTS = {
     "shinsei.test": "shinsei_public",
@@ -31,6 +38,7 @@ MADOGUCHI_SURFACE_HOSTS = {
     "console.kessai.test": "kessai_console",
     "acquirer.test": "simulators",
     "paypay.test": "paypay_simulator",
+    "sbps.test": "sbps_simulator",
 }
 ALLOWED_HOSTS = list(MADOGUCHI_SURFACE_HOSTS)
 MADOGUCHI_PERIODIC = shinsei.MADOGUCHI_PERIODIC + kessai.MADOGUCHI_PERIODIC
@@ -63,6 +71,13 @@ KESSAI_PAYPAY_API_KEY = PAYPAY_API_KEY = "paypay_test_key"
 KESSAI_PAYPAY_API_SECRET = PAYPAY_API_SECRET = "paypay-test-secret"
 KESSAI_PAYPAY_MERCHANT_ID = PAYPAY_MERCHANT_ID = "test-merchant"
 PAYPAY_WEBHOOK_URL = "http://kessai.test/paypay/webhook"
+SHINSEI_SBPS_PURCHASE_URL = "http://sbps.test/f01/FepBuyInfoReceive.do"
+SHINSEI_SBPS_API_URL = KESSAI_SBPS_API_URL = "http://sbps.test"
+_SBPS_KEY = demo_sbps_hash_key()
+SBPS_SIMULATOR_MERCHANTS = (
+    f"{DEMO_SBPS_MERCHANT_ID}:{DEMO_SBPS_LINK_SERVICE_ID}:{_SBPS_KEY}:Shift_JIS;"
+    f"{DEMO_SBPS_MERCHANT_ID}:{DEMO_SBPS_API_SERVICE_ID}:{_SBPS_KEY}:Shift_JIS"
+)
 
 DATABASES = {
     "default": database_from_url(
@@ -74,3 +89,4 @@ PASSWORD_HASHERS = ["tests.support.hashers.FastArgon2PasswordHasher"]
 MADOGUCHI_AUDIT_APPEND_ONLY = False  # the guard tests install it; see platform/audit/guard.py
 # Agencies' credentials come from their rows in tests unless a test overrides this.
 SHINSEI_AGENCY_CREDENTIALS = {}
+KESSAI_MERCHANT_SETTINGS: dict[str, dict[str, str]] = {}

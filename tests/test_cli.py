@@ -21,7 +21,7 @@ def test_second_run_reuses_data_and_keeps_the_demo_accounts(tmp_path: Path) -> N
     assert second["accounts"] == first["accounts"]
     assert load_or_create_secrets(tmp_path) == keys
     kessai = sqlite3.connect(tmp_path / "kessai.sqlite3")
-    assert kessai.execute("select count(*) from kessai_merchant").fetchone()[0] == 2
+    assert kessai.execute("select count(*) from kessai_merchant").fetchone()[0] == 3
     assert (
         kessai.execute("select count(*) from sqlite_master where name like 'shinsei_%'").fetchone()[
             0
@@ -29,7 +29,7 @@ def test_second_run_reuses_data_and_keeps_the_demo_accounts(tmp_path: Path) -> N
         == 0
     )  # separate databases: no Shinsei table in Kessai's
     shinsei = sqlite3.connect(tmp_path / "shinsei.sqlite3")
-    assert shinsei.execute("select count(*) from shinsei_procedure").fetchone()[0] == 5
+    assert shinsei.execute("select count(*) from shinsei_procedure").fetchone()[0] == 6
     assert (
         shinsei.execute("select count(*) from sqlite_master where name like 'kessai_%'").fetchone()[
             0

@@ -157,6 +157,17 @@ MATRIX: dict[tuple[str, str], Checks] = {
     # The acceptance email's link: the owner to 支払う on the status page,
     # anyone else to the inquiry form (no call to Kessai either way).
     ("shinsei_public", "applications/<str:reference>/payment"): [("GET", {"*": 302})],
+    # The browser back from SBPS's page (posted from SBPS's origin): records a
+    # result only if its hash verifies, then the same GET return as above.
+    ("shinsei_public", "applications/<str:reference>/sbps/<str:outcome>"): [
+        ("GET", {"*": 303}),
+        ("POST", {"*": 303}),
+    ],
+    # SBPS's 購入結果通知: answered 200 with "NG,<reason>" unless its hash verifies.
+    ("shinsei_public", "sbps/notifications/<slug:agency_code>"): [
+        ("POST", {"*": 200}),
+        ("GET", {"*": 405}),
+    ],
     # Signed by Kessai; unsigned requests are rejected.
     ("shinsei_public", "kessai/notifications/<slug:agency_code>"): [
         ("POST", {"*": 400}),
@@ -492,6 +503,7 @@ def world(
         "public_id": application.kessai_payment_id,
         "token": "not-a-real-link",
         "number": "1",
+        "outcome": "success",
         "language": "ja",  # the default: the cookie it sets changes nothing later
         "procedure_id": str(application.procedure_id),
         "file_id": kept["file"],

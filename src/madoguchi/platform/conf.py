@@ -157,17 +157,46 @@ def agency_credentials_from_env(environ: dict[str, str] | None = None) -> dict[s
     ``SHINSEI_KESSAI_NOTIFICATION_SECRETS__<CODE>`` (comma-separated, two
     during a rotation), where CODE is the agency code upper-cased with ``-``
     as ``_`` (``agri-committee`` -> ``AGRI_COMMITTEE``)."""
+    return per_code_settings_from_env(AGENCY_SETTINGS_FROM_ENV, environ)
+
+
+def per_code_settings_from_env(
+    table: tuple[tuple[str, str], ...], environ: dict[str, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """``PREFIX__<CODE>=value`` variables as ``{code: {setting: value}}``;
+    a setting named ``*_secrets`` is a comma-separated list."""
     environ = dict(os.environ) if environ is None else environ
-    credentials: dict[str, dict[str, Any]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for name, value in environ.items():
-        for prefix, field in (
-            ("SHINSEI_KESSAI_API_KEY__", "api_key"),
-            ("SHINSEI_KESSAI_NOTIFICATION_SECRETS__", "notification_secrets"),
-        ):
+        for prefix, field in table:
             if name.startswith(prefix) and value:
                 code = name.removeprefix(prefix).lower().replace("_", "-")
                 parsed: Any = [s.strip() for s in value.split(",") if s.strip()]
-                credentials.setdefault(code, {})[field] = (
-                    parsed[0] if field == "api_key" else parsed
+                found.setdefault(code, {})[field] = (
+                    parsed if field.endswith("_secrets") else value.strip()
                 )
-    return credentials
+    return found
+
+
+# Environment prefix -> per-agency setting. The payment gateway is ``kessai``
+# (contract v1) or ``sbps_link`` (SBPS's link type, with SBPS's merchant id,
+# service id, hash key and the hash's character set).
+AGENCY_SETTINGS_FROM_ENV = (
+    ("SHINSEI_KESSAI_API_KEY__", "api_key"),
+    ("SHINSEI_KESSAI_NOTIFICATION_SECRETS__", "notification_secrets"),
+    ("SHINSEI_PAYMENT_GATEWAY__", "payment_gateway"),
+    ("SHINSEI_SBPS_MERCHANT_ID__", "sbps_merchant_id"),
+    ("SHINSEI_SBPS_SERVICE_ID__", "sbps_service_id"),
+    ("SHINSEI_SBPS_HASH_KEY__", "sbps_hash_key"),
+    ("SHINSEI_SBPS_HASH_ENCODING__", "sbps_hash_encoding"),
+)
+
+# Kessai: which card connector a merchant's card payments go through
+# (``sandbox``: the acquirer sandbox; ``sbps_api``: SBPS's API type) and the
+# SBPS codes and hash key for it. Read by kessai/settings.py.
+MERCHANT_SETTINGS_FROM_ENV = (
+    ("KESSAI_CARD_CONNECTOR__", "card_connector"),
+    ("KESSAI_SBPS_MERCHANT_ID__", "sbps_merchant_id"),
+    ("KESSAI_SBPS_SERVICE_ID__", "sbps_service_id"),
+    ("KESSAI_SBPS_HASH_KEY__", "sbps_hash_key"),
+)

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "madoguchi.shinsei.procedures",
     "madoguchi.shinsei.staff",
     "madoguchi.shinsei.applications",
+    "madoguchi.shinsei.gateways.sbps_link",
 ]
 
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
@@ -73,8 +74,23 @@ MAILERS = {
 }
 SHINSEI_MAIL_FROM = env("SHINSEI_MAIL_FROM", "shinsei-noreply@city.fujisawa.example")
 
+# Payment gateways an agency can choose (shinsei/gateways); which one each
+# agency uses is configuration: SHINSEI_PAYMENT_GATEWAY__<CODE>, or its row.
+SHINSEI_PAYMENT_GATEWAYS = [
+    "madoguchi.shinsei.gateways.kessai.gateway.KessaiGateway",
+    "madoguchi.shinsei.gateways.sbps_link.gateway.SbpsLinkGateway",
+]
+# SBPS's link type: the purchase URL the citizen's browser posts to (SBPS names
+# it per contract), and the API for the status inquiry (決済結果参照).
+SHINSEI_SBPS_PURCHASE_URL = env(
+    "SHINSEI_SBPS_PURCHASE_URL", "http://127.0.0.1:8202/f01/FepBuyInfoReceive.do"
+)
+SHINSEI_SBPS_API_URL = env("SHINSEI_SBPS_API_URL", "http://127.0.0.1:8202")
+SHINSEI_SBPS_PAY_METHODS = env("SHINSEI_SBPS_PAY_METHODS", "credit3d2,paypay,applepay").split(",")
+
 # 「支払う」 posts to Shinsei, which redirects to Kessai's payment page; browsers
-# apply form-action to that redirect, so Kessai's origin must be allowed.
+# apply form-action to that redirect, so Kessai's origin must be allowed. The
+# page that posts to SBPS adds SBPS's origin for itself only (csp_override).
 SECURE_CSP = {
     **SECURE_CSP,  # noqa: F405
     "form-action": [CSP.SELF, origin_of(SHINSEI_KESSAI_API_URL)],

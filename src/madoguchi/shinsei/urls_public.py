@@ -6,6 +6,7 @@ from madoguchi.platform.errors import error_handlers
 
 from .applications import views_public as views
 from .applications.language import set_language
+from .gateways.sbps_link import views as sbps_views
 
 patterns = [
     path("", views.procedure_list, name="procedures"),
@@ -29,6 +30,12 @@ patterns = [
         views.kessai_notification,
         name="kessai_notification",
     ),
+    path(
+        "applications/<str:reference>/sbps/<str:outcome>",
+        sbps_views.browser_return,
+        name="sbps_return",
+    ),
+    path("sbps/notifications/<slug:agency_code>", sbps_views.pagecon, name="sbps_pagecon"),
     path("language/<str:language>", set_language, name="language"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -59,6 +59,11 @@ class Application(models.Model):
     payment_requested_at = models.DateTimeField(null=True, blank=True)
     # When the reconciliation sweep last asked Kessai about this payment.
     payment_checked_at = models.DateTimeField(null=True, blank=True)
+    # The gateway that collects this fee (fixed when the payment is requested,
+    # so an agency changing gateway leaves payments in flight where they are)
+    # and that gateway's id of the payment: Kessai's payment id, or for SBPS's
+    # link type the order_id (= 整理番号).
+    payment_gateway = models.CharField(max_length=16, blank=True)
     kessai_payment_id = models.CharField(max_length=40, blank=True, db_index=True)
     payment_method = models.CharField("決済方法", max_length=16, blank=True)
     paid_at = models.DateTimeField("決済日", null=True, blank=True)

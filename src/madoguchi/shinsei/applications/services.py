@@ -4,7 +4,6 @@ through conditional updates; tasks are enqueued in the same transaction."""
 import hashlib
 import logging
 import secrets
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -13,16 +12,19 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from madoguchi.contract import schemas
 from madoguchi.contract.client import KessaiError
 from madoguchi.contract.signing import SignatureError, verify
+from madoguchi.shinsei.gateways.base import GatewayPayment, GatewayUnavailable
+from madoguchi.shinsei.gateways.kessai.gateway import from_contract
 from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
 from madoguchi.shinsei.staff.models import StaffAccount
 
-from .kessai import agency_notification_secrets, kessai_client
+from .kessai import agency_notification_secrets
 from .models import (
     Application,
     ApplicationEvent,
@@ -379,52 +381,20 @@ def draft_open(*, token: str) -> Draft | None:
     )
 
 
-def idempotency_key_for_payment(application: Application) -> str:
-    return f"shinsei-application-{application.pk}-payment"
-
-
-def return_url_for(application: Application) -> str:
-    base = settings.SHINSEI_PUBLIC_URL.rstrip("/")
-    return f"{base}/applications/{application.reference}/payment-return"
-
-
 def payment_request_send(*, application_id: int) -> bool:
-    """Create the payment on Kessai. Idempotent: the same key every time, and a
-    payment already linked is left alone. Returns True when linked."""
+    """Make the payment exist at the agency's gateway. Idempotent: a payment
+    already linked is left alone. Returns True when linked."""
+    from madoguchi.shinsei.gateways.registry import gateway_for
+
     application = Application.objects.select_related("procedure__department__agency").get(
         pk=application_id
     )
     if application.payment_status != PaymentStatus.PREPARING or application.kessai_payment_id:
         return True
-    agency = application.procedure.department.agency
-    request = schemas.PaymentCreateRequest(
-        reference=application.reference,
-        amount=application.fee_amount,
-        return_url=return_url_for(application),
-        due_at=application.payment_due_at,
-        language="en" if application.language == "en" else "ja",
-    )
-    with kessai_client(agency) as client:
-        try:
-            payment = client.create_payment(
-                request, idempotency_key=idempotency_key_for_payment(application)
-            )
-        except KessaiError as exc:
-            if exc.error.code != "reference_in_use":
-                raise
-            # Created earlier under a key that has since expired: adopt it.
-            payment = next(
-                p
-                for p in client.list_payments(reference=application.reference)
-                if p.status
-                in (
-                    schemas.PaymentStatus.CREATED,
-                    schemas.PaymentStatus.STARTED,
-                    schemas.PaymentStatus.SUCCEEDED,
-                )
-            )
+    gateway = gateway_for(application)
+    payment = gateway.payment_create(application=application)
     Application.objects.filter(pk=application.pk, kessai_payment_id="").update(
-        kessai_payment_id=payment.id, updated_at=timezone.now()
+        kessai_payment_id=payment.id, payment_gateway=gateway.code, updated_at=timezone.now()
     )
     application.refresh_from_db()
     payment_status_apply(application=application, payment=payment)
@@ -459,16 +429,15 @@ _PAYMENT_TRANSITIONS: dict[schemas.PaymentStatus, tuple[str, list[str]]] = {
 }
 
 
-def payment_status_apply(*, application: Application, payment: schemas.Payment) -> bool:
-    """Apply Kessai's view of the payment monotonically. Returns True if changed."""
+def payment_status_apply(*, application: Application, payment: GatewayPayment) -> bool:
+    """Apply the gateway's view of the payment monotonically. Returns True if changed."""
     if payment.id != application.kessai_payment_id or payment.reference != application.reference:
         raise NotificationRejected("payment does not belong to this application")
     target, allowed_from = _PAYMENT_TRANSITIONS[payment.status]
+    actor = application.payment_gateway or "kessai"
     fields: dict[str, Any] = {"payment_status": target, "updated_at": timezone.now()}
     if target == PaymentStatus.PAID:
-        fields.update(
-            payment_method=payment.method.value if payment.method else "", paid_at=payment.paid_at
-        )
+        fields.update(payment_method=payment.method, paid_at=payment.paid_at)
     with transaction.atomic():
         changed = Application.objects.filter(
             pk=application.pk, payment_status__in=allowed_from
@@ -476,7 +445,7 @@ def payment_status_apply(*, application: Application, payment: schemas.Payment) 
         if changed:
             application.refresh_from_db()
             if target == PaymentStatus.PAID:
-                _event(application.pk, "paid", "kessai", method=fields["payment_method"])
+                _event(application.pk, "paid", actor, method=fields["payment_method"])
                 _mail(application.pk, CitizenMail.Kind.PAID)
             elif (
                 target == PaymentStatus.UNPAID and application.status == Application.Status.ACCEPTED
@@ -484,35 +453,29 @@ def payment_status_apply(*, application: Application, payment: schemas.Payment) 
                 # The acceptance email carries the payment link and due date.
                 _mail(application.pk, CitizenMail.Kind.ACCEPTED)
             else:
-                _event(application.pk, f"payment_{target}", "kessai")
+                _event(application.pk, f"payment_{target}", actor)
     return bool(changed)
 
 
 def payment_status_refresh(*, application: Application) -> Application:
-    """Ask Kessai for the payment's status (the browser's return is not trusted)."""
+    """Ask the gateway for the payment's status (the browser's return is not trusted)."""
+    from madoguchi.shinsei.gateways.registry import gateway_for
+
     if not application.kessai_payment_id:
         return application
-    agency = application.procedure.department.agency
-    with kessai_client(agency) as client:
-        payment = client.get_payment(application.kessai_payment_id)
-    payment_status_apply(application=application, payment=payment)
+    payment = gateway_for(application).payment_fetch(application=application)
+    if payment is not None:
+        payment_status_apply(application=application, payment=payment)
     return application
 
 
-def checkout_link_create(*, application: Application, language: str | None = None) -> str:
-    """A fresh link to Kessai's payment page, opening in ``language`` (the
-    language the citizen is reading Shinsei in)."""
+def payment_checkout_start(*, application: Application, request: HttpRequest) -> HttpResponse:
+    """支払う: the gateway's way to its payment page (a redirect, a form post)."""
+    from madoguchi.shinsei.gateways.registry import gateway_for
+
     if application.payment_status != PaymentStatus.UNPAID:
         raise PaymentNotReady()
-    agency = application.procedure.department.agency
-    with kessai_client(agency) as client:
-        # A fresh key per press: every press deserves its own single-use link.
-        link = client.create_checkout(
-            application.kessai_payment_id,
-            idempotency_key=f"shinsei-checkout-{uuid.uuid4()}",
-            language=language,
-        )
-    return link.url
+    return gateway_for(application).checkout_start(application=application, request=request)
 
 
 def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool:
@@ -549,7 +512,7 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
                 raise NotificationRejected("unknown payment")
             Application.objects.filter(pk=application.pk).update(kessai_payment_id=payment.id)
             application.refresh_from_db()
-        payment_status_apply(application=application, payment=payment)
+        payment_status_apply(application=application, payment=from_contract(payment))
     return True
 
 
@@ -601,8 +564,8 @@ def payments_reconcile(*, batch: int = 50) -> int:
             before = application.payment_status
             payment_status_refresh(application=application)
             changed += application.payment_status != before
-        except (httpx.HTTPError, KessaiError) as exc:
-            # Kessai unreachable: try again at the next round.
+        except (httpx.HTTPError, KessaiError, GatewayUnavailable) as exc:
+            # The gateway unreachable: try again at the next round.
             logger.warning("payment check for %s failed: %s", application.reference, exc)
     return changed
 

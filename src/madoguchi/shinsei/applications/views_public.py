@@ -1,5 +1,6 @@
 """Citizen pages (public listener). Thin: forms validate, services act."""
 
+import logging
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from madoguchi.platform.throttle import failures_limited
+from madoguchi.shinsei.gateways.base import GatewayUnavailable
 from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
 from madoguchi.shinsei.procedures.questions import (
     DEFAULT_FILE_TYPES,
@@ -34,6 +36,8 @@ from .files import FileRefused, file_store
 from .flow import Flow, _as_querydict, answers_upto, step_form
 from .forms import InquiryForm, display_answers, localised, show_answer
 from .models import Application, Draft
+
+logger = logging.getLogger(__name__)
 
 GRANTS = "granted_applications"
 
@@ -414,11 +418,10 @@ def application_payment(request: HttpRequest, reference: str) -> HttpResponse:
 def application_pay(request: HttpRequest, reference: str) -> HttpResponse:
     application = _granted(request, reference)
     try:
-        url = services.checkout_link_create(application=application, language=get_language())
+        return services.payment_checkout_start(application=application, request=request)
     except services.ApplicationError as exc:
         request.session["status_message"] = _(exc.message)
         return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
-    return HttpResponseRedirect(url)
 
 
 @never_cache
@@ -429,7 +432,10 @@ def payment_return(request: HttpRequest, reference: str) -> HttpResponse:
         .first()
     )
     if application is not None:
-        services.payment_status_refresh(application=application)
+        try:
+            services.payment_status_refresh(application=application)
+        except GatewayUnavailable as exc:
+            logger.warning("payment check for %s failed: %s", reference, exc)
     if application is None or reference not in request.session.get(GRANTS, []):
         # Unknown numbers get the same answer as known ones, so this URL cannot
         # be used to find out which 整理番号 exist.

@@ -14,6 +14,14 @@ class Agency(models.Model):
     # embedded default.
     kessai_api_key = models.CharField(max_length=200, blank=True)
     kessai_notification_secrets = models.JSONField(default=list, blank=True)
+    # Which payment gateway collects this agency's fees (shinsei/gateways):
+    # Madoguchi Kessai, or SBPS's link type with SBPS's own codes and hash key.
+    # Like the Kessai credentials, the environment wins in production.
+    payment_gateway = models.CharField("決済代行", max_length=16, default="kessai")
+    sbps_merchant_id = models.CharField(max_length=5, blank=True)
+    sbps_service_id = models.CharField(max_length=3, blank=True)
+    sbps_hash_key = models.CharField(max_length=100, blank=True)
+    sbps_hash_encoding = models.CharField(max_length=16, default="Shift_JIS")
     # Whether this agency's staff must use a TOTP second factor (issue #6).
     staff_totp_required = models.BooleanField("職員の二要素認証", default=False)
 
