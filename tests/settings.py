@@ -10,6 +10,8 @@ from pathlib import Path
 
 os.environ.setdefault("SHINSEI_SECRET_KEY", "test-shinsei-secret-key")
 os.environ.setdefault("KESSAI_SECRET_KEY", "test-kessai-secret-key")
+# A fixed test key-encryption key (32 bytes, base64): never used outside tests.
+os.environ.setdefault("SHINSEI_DATA_KEYS", "test1:dGVzdC1vbmx5LWtlay1mb3ItbWFkb2d1Y2hpLXRlc3Q")
 
 from madoguchi.kessai import settings as kessai
 from madoguchi.platform.conf import database_from_url, env

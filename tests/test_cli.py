@@ -13,6 +13,10 @@ def test_second_run_reuses_data_and_keeps_the_demo_accounts(tmp_path: Path) -> N
     assert first.pop("new") is True
     (tmp_path / "demo.json").write_text(json.dumps(first))
     assert {p.name for p in tmp_path.glob("*.sqlite3")} == {"shinsei.sqlite3", "kessai.sqlite3"}
+    # Databases hold personal data: the owner's only, like secrets.json (issue #9, 13).
+    for database in tmp_path.glob("*.sqlite3"):
+        assert oct(database.stat().st_mode & 0o777) == "0o600", database
+    assert keys["shinsei_data_keys"].startswith("k1:")  # Shinsei's KEK (issue #12)
     # The seed hand-over files are gone; the credentials live in demo.json only.
     assert not (tmp_path / "kessai-credentials.json").exists()
 
@@ -36,3 +40,10 @@ def test_second_run_reuses_data_and_keeps_the_demo_accounts(tmp_path: Path) -> N
         ]
         == 0
     )
+
+
+def test_an_older_var_dir_gains_a_key_encryption_key(tmp_path: Path) -> None:
+    (tmp_path / "secrets.json").write_text(json.dumps({"shinsei_secret_key": "s"}))
+    keys = load_or_create_secrets(tmp_path)
+    assert keys["shinsei_data_keys"].startswith("k1:")
+    assert load_or_create_secrets(tmp_path) == keys  # generated once, then kept

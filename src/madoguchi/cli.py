@@ -25,6 +25,7 @@ from madoguchi.platform.demo import (
     DEMO_SBPS_LINK_SERVICE_ID,
     DEMO_SBPS_MERCHANT_ID,
 )
+from madoguchi.platform.envelope import kek_new_entry
 from madoguchi.platform.tls import TlsFiles, ensure_tls_files
 
 SETTINGS = {
@@ -64,8 +65,13 @@ def load_or_create_secrets(var: Path) -> dict[str, str]:
     path = var / "secrets.json"
     if path.exists():
         data: dict[str, str] = json.loads(path.read_text())
+        if "shinsei_data_keys" not in data:  # a var dir from before encryption at rest
+            data["shinsei_data_keys"] = kek_new_entry("k1")
+            path.write_text(json.dumps(data, indent=2))
         return data
     data = {
+        # Shinsei's key-encryption key (id:base64); rotation: docs/operations.md.
+        "shinsei_data_keys": kek_new_entry("k1"),
         "shinsei_secret_key": secrets.token_urlsafe(50),
         "kessai_secret_key": secrets.token_urlsafe(50),
         "acquirer_key": "acq_" + secrets.token_urlsafe(24),
@@ -95,6 +101,7 @@ def service_env(
             "MADOGUCHI_VAR_DIR": str(var),
             "PYTHONUNBUFFERED": "1",
             "SHINSEI_SECRET_KEY": keys["shinsei_secret_key"],
+            "SHINSEI_DATA_KEYS": keys["shinsei_data_keys"],
             "KESSAI_SECRET_KEY": keys["kessai_secret_key"],
             "KESSAI_ACQUIRER_KEY": keys["acquirer_key"],
             "SHINSEI_PUBLIC_URL": _url(host, base, scheme),
@@ -136,6 +143,8 @@ def service_env(
         env.pop("KESSAI_PAYPAY_API_SECRET")
     elif service == "kessai":
         env.pop("SHINSEI_SECRET_KEY")
+    if service != "shinsei":
+        env.pop("SHINSEI_DATA_KEYS")  # Shinsei's key-encryption key stays with Shinsei
     return env
 
 
@@ -261,6 +270,9 @@ def prepare(
 
 
 def up(args: argparse.Namespace) -> int:
+    # Everything created under var/ (databases, mail, logs, uploads) is the
+    # owner's only; the processes started below inherit this.
+    os.umask(0o077)
     var = Path(args.var_dir).resolve()
     var.mkdir(parents=True, exist_ok=True)
     (var / "log").mkdir(exist_ok=True)

@@ -200,3 +200,53 @@ MERCHANT_SETTINGS_FROM_ENV = (
     ("KESSAI_SBPS_SERVICE_ID__", "sbps_service_id"),
     ("KESSAI_SBPS_HASH_KEY__", "sbps_hash_key"),
 )
+
+
+def data_keyring_from_env(service: str) -> Any:
+    """The key-encryption keys (``<SERVICE>_DATA_KEYS``: ``id:base64,…``, the
+    first wraps new data keys). ``madoguchi up`` generates one into
+    var/secrets.json; production sets it from its secret store."""
+    from .envelope import KEY_BYTES, keyring_parse
+
+    value = env(f"{service.upper()}_DATA_KEYS")
+    if value:
+        return keyring_parse(value)
+    if env_bool("MADOGUCHI_DEBUG"):
+        import base64
+
+        insecure = base64.urlsafe_b64encode(b"insecure-dev-kek".ljust(KEY_BYTES, b"-")).decode()
+        return keyring_parse(f"dev:{insecure}")
+    raise RuntimeError(f"{service.upper()}_DATA_KEYS must be set (madoguchi up sets it).")
+
+
+def file_storage_from_env(service: str) -> dict[str, Any]:
+    """Where uploaded files live, as a STORAGES entry: the local file system
+    (files 0600, folders 0700) by default, or an S3-compatible bucket through
+    django-storages with ``<SERVICE>_FILE_STORAGE=s3`` and the
+    ``<SERVICE>_S3_*`` settings (so every web process sees the same files)."""
+    prefix = service.upper()
+    if env(f"{prefix}_FILE_STORAGE", "filesystem") == "s3":
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": env(f"{prefix}_S3_BUCKET"),
+                "endpoint_url": env(f"{prefix}_S3_ENDPOINT_URL") or None,
+                "region_name": env(f"{prefix}_S3_REGION") or None,
+                "access_key": env(f"{prefix}_S3_ACCESS_KEY_ID") or None,
+                "secret_key": env(f"{prefix}_S3_SECRET_ACCESS_KEY") or None,
+                "location": env(f"{prefix}_S3_PREFIX", f"{service}-files"),
+                "default_acl": "private",
+                "querystring_auth": True,
+                "file_overwrite": False,
+                # Encrypted by the bucket as well; the bytes are sealed already.
+                "object_parameters": {"ServerSideEncryption": "AES256"},
+            },
+        }
+    return {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env(f"{prefix}_FILE_DIR", str(var_dir() / f"{service}-files")),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }

@@ -5,8 +5,10 @@ from django.utils.csp import CSP
 from madoguchi.platform.conf import (
     COMMON_APPS,
     agency_credentials_from_env,
+    data_keyring_from_env,
     database_from_env,
     env,
+    file_storage_from_env,
     origin_of,
     secret_key_from_env,
     static_root,
@@ -32,6 +34,7 @@ INSTALLED_APPS = [
     "madoguchi.shinsei.staff",
     "madoguchi.shinsei.applications",
     "madoguchi.shinsei.gateways.sbps_link",
+    "madoguchi.shinsei.privacy",
 ]
 
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
@@ -46,9 +49,24 @@ SHINSEI_PAYMENT_DUE_DAYS = int(env("SHINSEI_PAYMENT_DUE_DAYS", "14"))
 # How often each unfinished payment is checked with Kessai (lost notifications).
 SHINSEI_RECONCILE_SECONDS = int(env("SHINSEI_RECONCILE_SECONDS", "600"))
 SHINSEI_DRAFT_DAYS = int(env("SHINSEI_DRAFT_DAYS", "30"))
-# Uploaded files live outside the database; the scanner hook takes the bytes
-# and returns True when clean (point it at a clamd client in production).
-SHINSEI_FILE_DIR = env("SHINSEI_FILE_DIR", str(var_dir() / "shinsei-files"))
+# Uploaded files live outside the database, in the storage "shinsei_files";
+# the scanner hook takes the bytes and returns True when clean (point it at a
+# clamd client in production).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "shinsei_files": file_storage_from_env("shinsei"),
+}
+# Files nobody submitted are removed after this many hours (a saved draft
+# keeps its files until it expires); each browser session and each address
+# may upload only so much that is not yet part of an application.
+SHINSEI_ORPHAN_HOURS = int(env("SHINSEI_ORPHAN_HOURS", "6"))
+SHINSEI_UPLOADS_PER_SESSION = int(env("SHINSEI_UPLOADS_PER_SESSION", "10"))
+SHINSEI_UPLOAD_BYTES_PER_SESSION = int(env("SHINSEI_UPLOAD_BYTES_PER_SESSION", str(20 << 20)))
+SHINSEI_UPLOADS_PER_ADDRESS_HOUR = int(env("SHINSEI_UPLOADS_PER_ADDRESS_HOUR", "60"))
+# Key-encryption keys for the data keys that seal answers, files, notes and
+# drafts (platform/envelope.py); rotate with `madoguchi shinsei data_keys_rotate`.
+SHINSEI_DATA_KEYRING = data_keyring_from_env("shinsei")
 SHINSEI_FILE_SCANNER = env(
     "SHINSEI_FILE_SCANNER", "madoguchi.shinsei.applications.files.scan_builtin"
 )
@@ -58,13 +76,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # Emails to citizens: files under var/mail by default (madoguchi up); set
 # SHINSEI_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the
 # EMAIL_* settings in production.
-_MAIL_BACKEND = env("SHINSEI_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+_MAIL_BACKEND = env(
+    "SHINSEI_EMAIL_BACKEND", "madoguchi.platform.private_files.PrivateFileEmailBackend"
+)
 MAILERS = {
     "default": {
         "BACKEND": _MAIL_BACKEND,
         "OPTIONS": (
             {"file_path": env("SHINSEI_EMAIL_FILE_PATH", str(var_dir() / "mail"))}
-            if _MAIL_BACKEND.endswith("filebased.EmailBackend")
+            if _MAIL_BACKEND.endswith(("filebased.EmailBackend", "PrivateFileEmailBackend"))
             else {
                 "host": env("SHINSEI_EMAIL_HOST", "localhost"),
                 "port": int(env("SHINSEI_EMAIL_PORT", "25")),
@@ -103,5 +123,6 @@ SHINSEI_AGENCY_CREDENTIALS = agency_credentials_from_env()
 MADOGUCHI_PERIODIC = [
     ("madoguchi.shinsei.applications.services.applications_sweep", 60.0),
     ("madoguchi.shinsei.applications.services.payments_reconcile_periodic", 60.0),
-    ("madoguchi.shinsei.applications.services.leftovers_sweep", 3600.0),
+    ("madoguchi.shinsei.applications.services.leftovers_sweep", 900.0),
+    ("madoguchi.shinsei.privacy.services.retention_sweep_periodic", 86400.0),
 ]

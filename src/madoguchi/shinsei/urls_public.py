@@ -13,6 +13,12 @@ patterns = [
     path("procedures/<slug:slug>/", views.procedure_start, name="procedure"),
     path("procedures/<slug:slug>/steps/<int:number>", views.procedure_step, name="step"),
     path("procedures/<slug:slug>/check", views.procedure_check, name="check"),
+    path("procedures/<slug:slug>/privacy", views.procedure_privacy, name="privacy"),
+    path(
+        "procedures/<slug:slug>/privacy/<int:number>",
+        views.procedure_privacy,
+        name="privacy_version",
+    ),
     path("drafts/saved", views.draft_saved, name="saved"),
     path("drafts/<str:token>", views.draft_resume, name="draft"),
     path("submitted", views.submitted, name="submitted"),

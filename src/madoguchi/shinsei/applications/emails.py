@@ -8,7 +8,18 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
-from .models import CitizenMail
+from .models import Application, CitizenMail
+
+
+def privacy_notice_url(application: Application) -> str:
+    """The notice the citizen was shown: the one kept with the form version."""
+    base = settings.SHINSEI_PUBLIC_URL.rstrip("/")
+    slug = application.procedure.slug
+    version = application.form_version
+    if version is None:
+        return f"{base}/procedures/{slug}/privacy"
+    return f"{base}/procedures/{slug}/privacy/{version.number}"
+
 
 SUBJECTS = {
     CitizenMail.Kind.SUBMITTED: gettext_noop("申請を受け付けました"),
@@ -25,8 +36,8 @@ def citizen_mail_send(*, mail_id: int) -> bool:
     alone, so a retried task never mails twice after a success."""
     with transaction.atomic():
         mail = (
-            CitizenMail.objects.select_for_update()
-            .select_related("application__procedure__department")
+            CitizenMail.objects.select_for_update(of=("self",))
+            .select_related("application__procedure__department", "application__form_version")
             .filter(pk=mail_id, sent_at__isnull=True)
             .first()
         )
@@ -48,6 +59,7 @@ def citizen_mail_send(*, mail_id: int) -> bool:
                     "inquiry_url": f"{base}/inquiry{lang}",
                     "status_url": f"{base}/applications/{application.reference}/{lang}",
                     "payment_url": f"{base}/applications/{application.reference}/payment{lang}",
+                    "privacy_url": privacy_notice_url(application),
                 },
             )
             subject = gettext(SUBJECTS[CitizenMail.Kind(mail.kind)])

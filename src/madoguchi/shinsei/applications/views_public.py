@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from madoguchi.platform.network import client_address
 from madoguchi.platform.throttle import failures_limited
 from madoguchi.shinsei.gateways.base import GatewayUnavailable
 from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
@@ -32,7 +33,8 @@ from madoguchi.shinsei.procedures.questions import (
 from madoguchi.shinsei.procedures.services import form_version_current
 
 from . import services
-from .files import FileRefused, file_store
+from .emails import privacy_notice_url
+from .files import FileRefused, file_store, upload_admit
 from .flow import Flow, _as_querydict, answers_upto, step_form
 from .forms import InquiryForm, display_answers, localised, show_answer
 from .models import Application, Draft
@@ -100,6 +102,22 @@ def procedure_start(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def procedure_privacy(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+    """利用目的 and the privacy notice: the current one, or the one kept with
+    form version ``number`` (what an applicant under that version was shown)."""
+    procedure = get_object_or_404(Procedure.objects.select_related("department"), slug=slug)
+    version = None
+    purpose, notice = procedure.purpose, procedure.privacy_notice
+    if number is not None:
+        version = get_object_or_404(FormVersion, procedure=procedure, number=number)
+        purpose, notice = version.purpose, version.privacy_notice
+    return render(
+        request,
+        "shinsei/privacy_notice.html",
+        {"procedure": procedure, "version": version, "purpose": purpose, "notice": notice},
+    )
+
+
 def _flow_or_start(request: HttpRequest, procedure: Procedure) -> tuple[Flow, FormVersion] | None:
     flow = Flow.load(request.session, procedure)
     if flow is None:
@@ -144,6 +162,11 @@ def procedure_step(request: HttpRequest, slug: str, number: int) -> HttpResponse
             upload = form.cleaned_data.get(question["name"]) if valid else None
             if question["type"] == "file" and upload:
                 try:
+                    upload_admit(
+                        session=request.session,
+                        address=client_address(request),
+                        size=upload.size or 0,
+                    )
                     flow.files[question["name"]] = file_store(
                         procedure=procedure, question=question["name"], upload=upload
                     )
@@ -289,6 +312,7 @@ def procedure_check(request: HttpRequest, slug: str) -> HttpResponse:
         if flow.draft_id:
             Draft.objects.filter(pk=flow.draft_id).delete()
         Flow.clear(request.session, procedure)
+        request.session.pop("uploads", None)  # its files now belong to the application
         _grant(request, application)
         request.session["just_submitted"] = {
             "reference": application.reference,
@@ -331,12 +355,17 @@ def submitted(request: HttpRequest) -> HttpResponse:
     if info is None:
         return HttpResponseRedirect(reverse("shinsei:inquiry"))
     application = get_object_or_404(
-        Application.objects.select_related("procedure__department"), reference=info["reference"]
+        Application.objects.select_related("procedure__department", "form_version"),
+        reference=info["reference"],
     )
     return render(
         request,
         "shinsei/submitted.html",
-        {"application": application, "password": info["password"]},
+        {
+            "application": application,
+            "password": info["password"],
+            "privacy_url": privacy_notice_url(application),
+        },
     )
 
 

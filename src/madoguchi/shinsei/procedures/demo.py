@@ -11,7 +11,7 @@ from madoguchi.platform.demo import (
 )
 from madoguchi.shinsei.staff.models import StaffAccount
 
-from .models import Agency, Department, Procedure
+from .models import Agency, Department, Procedure, RetentionAction
 from .services import form_version_current
 
 PERSON_QUESTIONS: list[dict[str, Any]] = [
@@ -275,6 +275,31 @@ PROCEDURES: list[dict[str, Any]] = [
 ]
 
 
+# 利用目的 and retention (文書管理規程: certificates 1 year, subsidies 5).
+def _certificate(name: str, years: int) -> dict[str, Any]:
+    return {
+        "purpose": f"{name}の交付、手数料の請求、申請者への連絡のため",
+        "retention_years": years,
+    }
+
+
+PRIVACY: dict[str, dict[str, Any]] = {
+    "juminhyo": _certificate("住民票の写し", 1),
+    "inkan": _certificate("印鑑登録証明書", 1),
+    "shotoku-shomei": _certificate("所得証明書", 1),
+    "kousaku-shomei": _certificate("耕作証明書", 3),
+    "kominkan-shiyo": {
+        "purpose": "公民館の使用の許可、使用料の請求、申請者への連絡のため",
+        "retention_years": 1,
+    },
+    "kosodate-hojokin": {
+        "purpose": "子育て支援サービス利用補助金の交付決定と支給、申請者への連絡のため",
+        "retention_years": 5,
+        "retention_action": RetentionAction.ANONYMISE,
+    },
+}
+
+
 @transaction.atomic
 def seed_demo(*, kessai_credentials: dict[str, Any]) -> dict[str, Any] | None:
     """Create agencies, departments, procedures and one staff account per
@@ -316,6 +341,7 @@ def seed_demo(*, kessai_credentials: dict[str, Any]) -> dict[str, Any] | None:
             form_fields=[
                 {**q, **spec.get("english", {}).get(q["name"], {})} for q in spec["questions"]
             ],
+            **PRIVACY.get(spec["slug"], {}),
         )
         form_version_current(procedure=procedure, created_by="seed")
     accounts = []

@@ -46,6 +46,19 @@ class Department(models.Model):
         return self.name
 
 
+class RetentionYears(models.IntegerChoices):
+    ONE = 1, "1年"
+    THREE = 3, "3年"
+    FIVE = 5, "5年"
+    TEN = 10, "10年"
+    THIRTY = 30, "30年"
+
+
+class RetentionAction(models.TextChoices):
+    DELETE = "delete", "削除する"
+    ANONYMISE = "anonymise", "匿名化して統計用に残す"
+
+
 class Procedure(models.Model):
     class FeeKind(models.TextChoices):
         NONE = "none", "手数料なし"
@@ -74,6 +87,19 @@ class Procedure(models.Model):
     # The form being edited: a list of question definitions (see questions.py).
     # Citizens always fill in a frozen FormVersion of it.
     form_fields = models.JSONField(default=list)
+    # 利用目的 and the privacy notice, shown before the first question and
+    # frozen with each form version (個人情報保護法 第61条・第62条).
+    purpose = models.TextField("利用目的", blank=True)
+    privacy_notice = models.TextField("個人情報の取扱い", blank=True)
+    # 保存期間 (the retention class of the city's 文書管理規程), counted from
+    # the day an application ends, and what happens then.
+    retention_years = models.PositiveSmallIntegerField(
+        "保存期間", choices=RetentionYears.choices, default=RetentionYears.FIVE
+    )
+    retention_action = models.CharField(
+        "保存期間経過後", max_length=16, choices=RetentionAction.choices,
+        default=RetentionAction.DELETE,
+    )  # fmt: skip
     is_published = models.BooleanField("公開", default=True)
     published_from = models.DateTimeField("公開開始", null=True, blank=True)
     published_until = models.DateTimeField("公開終了", null=True, blank=True)
@@ -121,6 +147,9 @@ class FormVersion(models.Model):
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
     questions = models.JSONField()
+    # The 利用目的 and notice the citizen was shown with these questions.
+    purpose = models.TextField(blank=True)
+    privacy_notice = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=64, blank=True)
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shinsei_applications', '0004_application_payment_gateway'),
+        ('shinsei_applications', '0005_sealed_data'),
     ]
 
     operations = [
