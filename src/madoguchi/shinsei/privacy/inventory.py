@@ -63,6 +63,8 @@ REGISTRY: dict[str, Table] = {
             **_none("payment_status", "payment_due_at", "payment_requested_at"),
             **_none("payment_checked_at", "kessai_payment_id", "payment_method", "paid_at"),
             **_none("updated_at", "legal_hold_at", "anonymised_at", "payment_gateway"),
+            # ja/en: the citizen's choice of language for emails and pages.
+            **_none("language"),
             "reference": PSEUDONYM,
             "data_key": KEY,
             "answers_sealed": SEALED,
