@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from .schemas import (
+    CheckoutCreateRequest,
     CheckoutLink,
     ErrorBody,
     Payment,
@@ -98,11 +99,18 @@ class KessaiClient:
             self._request("GET", "/v1/payments", params=params)
         ).results
 
-    def create_checkout(self, payment_id: str, *, idempotency_key: str) -> CheckoutLink:
+    def create_checkout(
+        self, payment_id: str, *, idempotency_key: str, language: str | None = None
+    ) -> CheckoutLink:
+        extra: dict[str, Any] = {}
+        if language is not None:
+            body = CheckoutCreateRequest.model_validate({"language": language})
+            extra["json"] = body.model_dump(mode="json", exclude_none=True)
         data = self._request(
             "POST",
             f"/v1/payments/{payment_id}/checkout",
             headers={"Idempotency-Key": idempotency_key},
+            **extra,
         )
         return CheckoutLink.model_validate(data)
 

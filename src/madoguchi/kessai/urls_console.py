@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from madoguchi.platform.errors import error_handlers
+
 from .console import auth_views as auth
 from .console import manage_views, operation_views, pages
 from .payments.views import healthz
@@ -84,3 +86,5 @@ patterns = [
 
 # Namespaced so names stay unambiguous where a test process serves every surface.
 urlpatterns = [path("", include((patterns, "console")))]
+
+handler400, handler403, handler404, handler500 = error_handlers("console/error.html")

@@ -37,6 +37,8 @@ CSRF_COOKIE_SECURE = MADOGUCHI_TLS
 # Forms carry the token; no script ever needs to read the cookie.
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+# The listener's own styled 403 page (madoguchi.platform.errors).
+CSRF_FAILURE_VIEW = "madoguchi.platform.errors.csrf_failure"
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (docs/operations.md).
 if env_bool("MADOGUCHI_TRUST_FORWARDED_PROTO"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

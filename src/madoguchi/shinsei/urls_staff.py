@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from madoguchi.platform.errors import error_handlers
+
 from .applications import views_staff as views
 from .applications.views_public import healthz
 from .privacy import views as privacy
@@ -60,3 +62,5 @@ patterns = [
 
 # Namespaced so names stay unambiguous where a test process serves every surface.
 urlpatterns = [path("", include((patterns, "staff")))]
+
+handler400, handler403, handler404, handler500 = error_handlers("shinsei/staff/error.html")

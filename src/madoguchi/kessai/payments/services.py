@@ -229,8 +229,11 @@ def checkout_token_create(*, payment: Payment) -> tuple[str, CheckoutToken]:
     return raw, token
 
 
-def checkout_url(raw_token: str) -> str:
-    return f"{settings.KESSAI_PUBLIC_URL.rstrip('/')}/checkout/{raw_token}/"
+def checkout_url(raw_token: str, *, language: str | None = None) -> str:
+    """The hosted page's link; ``?lang=`` when the merchant names the citizen's
+    language, which the page then keeps for the visit."""
+    url = f"{settings.KESSAI_PUBLIC_URL.rstrip('/')}/checkout/{raw_token}/"
+    return f"{url}?lang={language}" if language else url
 
 
 def checkout_token_redeem(*, raw_token: str) -> Payment:

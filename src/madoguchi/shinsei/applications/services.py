@@ -155,7 +155,7 @@ def application_submit(
                     reference=_new_reference(),
                     inquiry_password=secret_hash(password, purpose=INQUIRY_PASSWORD),
                     fee_amount=fee,
-                    language=language if language in ("ja", "en") else "ja",
+                    language="en" if language == "en" else "ja",
                     **fields,
                 )
                 # A data key of its own, stored wrapped in the same row: no
