@@ -5,8 +5,8 @@ from django.test import Client
 
 from madoguchi.kessai.console.models import ConsoleAccount
 from madoguchi.kessai.merchants.demo import seed_demo as kessai_seed_demo
-from madoguchi.platform.tasks import run_ready_tasks
 from madoguchi.platform.totp import totp_code, totp_new_secret, totp_step
+from madoguchi.platform.worker import run_ready_tasks
 from madoguchi.shinsei.procedures.demo import seed_demo as shinsei_seed_demo
 from madoguchi.simulators import acquirer, paypay
 

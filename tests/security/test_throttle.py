@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from madoguchi.platform.models import Throttle
-from madoguchi.platform.tasks import run_periodic
 from madoguchi.platform.throttle import throttle_blocked, throttle_hit, throttle_sweep
+from madoguchi.platform.worker import run_ready_tasks, schedule_due
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,8 @@ def test_the_hourly_sweep_deletes_old_counters_but_not_live_blocks() -> None:
     )
     Throttle.objects.create(key="fresh", window_start=timezone.now(), count=1)
 
-    run_periodic({})
+    assert "madoguchi.platform.throttle.throttle_sweep" in schedule_due()
+    run_ready_tasks()
 
     assert set(Throttle.objects.values_list("key", flat=True)) == {"blocked", "fresh"}
     assert throttle_sweep() == 0

@@ -40,12 +40,14 @@ class KessaiClient:
         api_key: str,
         transport: httpx.BaseTransport | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        event_hooks: dict[str, list[Any]] | None = None,
     ) -> None:
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}"},
             transport=transport,
             timeout=timeout,
+            event_hooks=event_hooks,
         )
 
     def close(self) -> None:

@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from madoguchi.platform.metrics import metrics_view
+
 from .console import auth_views as auth
 from .console import manage_views, pages
 from .payments.views import healthz
@@ -48,6 +50,7 @@ patterns = [
     path("login/totp-setup", auth.totp_setup, name="totp_setup"),
     path("audit", auth.audit, name="audit"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 # Namespaced so names stay unambiguous where a test process serves every surface.

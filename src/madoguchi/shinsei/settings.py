@@ -7,6 +7,7 @@ from madoguchi.platform.conf import (
     agency_credentials_from_env,
     database_from_env,
     env,
+    logging_config,
     origin_of,
     secret_key_from_env,
     static_root,
@@ -21,6 +22,8 @@ MADOGUCHI_SURFACES = {
 }
 MADOGUCHI_SURFACE = surface_from_env(MADOGUCHI_SURFACES)
 ROOT_URLCONF = MADOGUCHI_SURFACES[MADOGUCHI_SURFACE]
+MADOGUCHI_SERVICE = "shinsei"
+LOGGING = logging_config(service=MADOGUCHI_SERVICE, surface=MADOGUCHI_SURFACE)
 SECRET_KEY = secret_key_from_env("shinsei")
 DATABASES = {"default": database_from_env("shinsei")}
 STATIC_ROOT = static_root("shinsei")
@@ -83,6 +86,8 @@ SECURE_CSP = {
 # Agencies' Kessai credentials from the environment (production); where an
 # agency has none there, the values stored on its row (the embedded default).
 SHINSEI_AGENCY_CREDENTIALS = agency_credentials_from_env()
+
+MADOGUCHI_METRICS_COLLECTORS = ["madoguchi.shinsei.applications.metrics.ShinseiCollector"]
 
 MADOGUCHI_PERIODIC = [
     ("madoguchi.shinsei.applications.services.applications_sweep", 60.0),

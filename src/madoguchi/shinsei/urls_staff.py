@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from madoguchi.platform.metrics import metrics_view
+
 from .applications import views_staff as views
 from .applications.views_public import healthz
 from .procedures import views_admin
@@ -36,6 +38,7 @@ patterns = [
     ),
     path("admin/departments/", views_admin.department_list, name="admin_departments"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 # Namespaced so names stay unambiguous where a test process serves every surface.

@@ -22,6 +22,7 @@ from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.kessai.providers.base import ProviderResult, ProviderUnavailable, RefundResult
 from madoguchi.kessai.providers.card.cards import CardDetails, detect_brand
 from madoguchi.kessai.providers.registry import get_registry
+from madoguchi.platform.logs import current_request_id
 
 from .errors import (
     AttemptInProgress,
@@ -210,7 +211,7 @@ def notification_enqueue(
         body=event.model_dump_json(),
         next_attempt_at=timezone.now(),
     )
-    deliver_notification.enqueue(notification_id=notification.pk)
+    deliver_notification.enqueue(notification_id=notification.pk, request_id=current_request_id())
     return notification
 
 
@@ -707,6 +708,8 @@ def notification_resend(*, notification: Notification) -> Notification:
         Notification.objects.filter(pk=notification.pk).update(
             status=Notification.Status.PENDING, next_attempt_at=timezone.now()
         )
-        deliver_notification.enqueue(notification_id=notification.pk)
+        deliver_notification.enqueue(
+            notification_id=notification.pk, request_id=current_request_id()
+        )
     notification.refresh_from_db()
     return notification

@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from madoguchi.contract.client import KessaiClient
-from madoguchi.platform.http import transport
+from madoguchi.platform.http import add_request_id, transport
 from madoguchi.shinsei.procedures.models import Agency
 
 
@@ -23,4 +23,5 @@ def kessai_client(agency: Agency) -> KessaiClient:
         base_url=settings.SHINSEI_KESSAI_API_URL,
         api_key=agency_api_key(agency),
         transport=transport(),
+        event_hooks={"request": [add_request_id]},
     )

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_noop
 from madoguchi.contract import schemas
 from madoguchi.contract.client import KessaiError
 from madoguchi.contract.signing import SignatureError, verify
+from madoguchi.platform.logs import current_request_id
 from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
 from madoguchi.shinsei.staff.models import StaffAccount
 
@@ -142,7 +143,9 @@ def application_submit(
                 _event(application.pk, "submitted", "citizen")
                 _mail(application.pk, CitizenMail.Kind.SUBMITTED)
                 if at_submission:
-                    request_payment.enqueue(application_id=application.pk)
+                    request_payment.enqueue(
+                        application_id=application.pk, request_id=current_request_id()
+                    )
             return application, password
         except IntegrityError:
             continue  # reference collision: draw again
@@ -213,7 +216,7 @@ def application_accept(
         _event(application.pk, "accepted", staff.account_key, amount=fee)
         if request:
             # The "accepted" email goes out once the payment link exists.
-            request_payment.enqueue(application_id=application.pk)
+            request_payment.enqueue(application_id=application.pk, request_id=current_request_id())
         else:
             _mail(application.pk, CitizenMail.Kind.ACCEPTED)
     application.refresh_from_db()
