@@ -133,7 +133,9 @@ class PlatformCollector(Collector):
             labels=["service", "sweep"],
         )
         last_ok = GaugeMetricFamily(
-            "madoguchi_sweep_last_ok", "1 if the sweep's last run succeeded.", ["service", "sweep"]
+            "madoguchi_sweep_last_ok",
+            "1 if the sweep's last run succeeded.",
+            labels=["service", "sweep"],
         )
         finished = GaugeMetricFamily(
             "madoguchi_sweep_last_finished_timestamp_seconds",
