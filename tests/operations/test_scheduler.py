@@ -92,21 +92,26 @@ def test_a_failing_sweep_is_recorded_and_releases_its_lease(
 def test_concurrent_schedulers_enqueue_each_run_once() -> None:
     ScheduledJob.objects.create(name=SWEEP, next_run_at=timezone.now() - timedelta(seconds=1))
     for _ in range(5):
-        barrier = threading.Barrier(4)
-        results: list[Any] = []
-
-        def scheduler() -> None:
-            try:
-                barrier.wait()
-                results.append(schedule_due())
-            finally:
-                connections.close_all()
-
-        threads = [threading.Thread(target=scheduler) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = race_schedulers(4)
         assert sorted(len(r) for r in results) == [0, 0, 0, 1]
         ScheduledJob.objects.update(next_run_at=timezone.now() - timedelta(seconds=1))
     assert queued() == 5
+
+
+def race_schedulers(count: int) -> list[Any]:
+    barrier = threading.Barrier(count)
+    results: list[Any] = []
+
+    def scheduler() -> None:
+        try:
+            barrier.wait()
+            results.append(schedule_due())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=scheduler) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

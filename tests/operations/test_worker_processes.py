@@ -67,8 +67,9 @@ def start(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
             "PYTHONPATH": str(ROOT),
         }
         log = open(tmp_path / f"{command}.log", "wb")  # noqa: SIM115
+        options = ["--interval", "0.2"] if command == "worker" else []
         process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "django", command, *(["--interval", "0.2"] if command == "worker" else [])],
+            [sys.executable, "-m", "django", command, *options],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         processes.append(process)
@@ -98,7 +99,9 @@ def test_worker_and_scheduler_back_off_while_the_database_refuses_connections(
     connection.close()
     admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
     try:
-        admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        admin(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"  # noqa: S608 - the test database's own name
+        )
         time.sleep(6)  # several failed reconnections
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()
         assert scheduler.poll() is None, (tmp_path / "scheduler.log").read_text()
