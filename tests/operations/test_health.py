@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connections
 from django.test import Client
 from django.utils import timezone
 
@@ -52,7 +52,7 @@ def test_not_ready_when_the_database_is_gone(monkeypatch: pytest.MonkeyPatch) ->
     def refuse(*args: object, **kwargs: object) -> None:
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(health.connections["default"], "cursor", refuse)
+    monkeypatch.setattr(connections["default"], "cursor", refuse)
     response = Client(HTTP_HOST="console.kessai.test").get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "unreachable (OperationalError)"}

@@ -18,7 +18,7 @@ Two kinds:
 
 import os
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Min
@@ -86,10 +86,11 @@ def observe_sweep(*, name: str, seconds: float, ok: bool) -> None:
     SWEEPS.labels(_service(), name.rsplit(".", 1)[-1], "ok" if ok else "error").observe(seconds)
 
 
-def _age_seconds(oldest: object) -> float:
+def age_seconds(oldest: datetime | None) -> float:
+    """Seconds since ``oldest``; 0 when there is nothing."""
     if oldest is None:
         return 0.0
-    return max(0.0, (timezone.now() - oldest).total_seconds())  # type: ignore[operator]
+    return max(0.0, (timezone.now() - oldest).total_seconds())
 
 
 class PlatformCollector(Collector):
@@ -116,7 +117,7 @@ class PlatformCollector(Collector):
             .annotate(n=Count("pk"), oldest=Min("run_after"))
         ):
             queued.add_metric([service, row["queue_name"]], row["n"])
-            oldest.add_metric([service, row["queue_name"]], _age_seconds(row["oldest"]))
+            oldest.add_metric([service, row["queue_name"]], age_seconds(row["oldest"]))
         yield queued
         yield oldest
         running = GaugeMetricFamily(
@@ -171,7 +172,7 @@ class PlatformCollector(Collector):
                 .values_list("seen_at", flat=True)
             ).first()
             # No heartbeat ever: report a day, so "missing" alerts fire.
-            age = _age_seconds(youngest) if youngest else timedelta(days=1).total_seconds()
+            age = age_seconds(youngest) if youngest else timedelta(days=1).total_seconds()
             heartbeat.add_metric([service, kind], age)
         yield heartbeat
 
@@ -198,7 +199,7 @@ def _database_registry() -> CollectorRegistry:
 def exposition() -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         events = CollectorRegistry()
-        MultiProcessCollector(events)
+        MultiProcessCollector(events)  # type: ignore[no-untyped-call]
     else:
         events = REGISTRY
     return generate_latest(events) + generate_latest(_database_registry())

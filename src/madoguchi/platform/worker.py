@@ -72,7 +72,7 @@ def periodic_jobs() -> list[tuple[str, float]]:
 
 def close_connections() -> None:
     for connection in connections.all(initialized_only=True):
-        with suppress(DATABASE_DOWN):
+        with suppress(*DATABASE_DOWN):
             connection.close()
 
 

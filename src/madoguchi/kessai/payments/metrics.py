@@ -10,6 +10,8 @@ from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from madoguchi.platform.metrics import age_seconds
+
 from .models import Attempt, Notification, Payment
 
 DELIVERIES = Counter(
@@ -17,12 +19,6 @@ DELIVERIES = Counter(
     "Notification delivery tries by outcome (delivered, failed, gave_up).",
     ["outcome"],
 )
-
-
-def _age(oldest: object) -> float:
-    if oldest is None:
-        return 0.0
-    return max(0.0, (timezone.now() - oldest).total_seconds())  # type: ignore[operator]
 
 
 class KessaiCollector(Collector):
@@ -52,7 +48,7 @@ class KessaiCollector(Collector):
         yield GaugeMetricFamily(
             "madoguchi_attempts_unknown_oldest_age_seconds",
             "Age of the oldest attempt whose outcome is unknown.",
-            value=_age(unknown["oldest"]),
+            value=age_seconds(unknown["oldest"]),
         )
 
         pending = Notification.objects.filter(status=Notification.Status.PENDING).aggregate(
@@ -66,7 +62,7 @@ class KessaiCollector(Collector):
         yield GaugeMetricFamily(
             "madoguchi_notifications_pending_oldest_age_seconds",
             "Age of the oldest notification not yet delivered.",
-            value=_age(pending["oldest"]),
+            value=age_seconds(pending["oldest"]),
         )
         yield GaugeMetricFamily(
             "madoguchi_notifications_given_up",
