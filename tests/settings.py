@@ -77,3 +77,6 @@ PASSWORD_HASHERS = ["tests.support.hashers.FastArgon2PasswordHasher"]
 MADOGUCHI_AUDIT_APPEND_ONLY = False  # the guard tests install it; see platform/audit/guard.py
 # Agencies' credentials come from their rows in tests unless a test overrides this.
 SHINSEI_AGENCY_CREDENTIALS = {}
+# In-process calls to Kessai must stay on the test's thread (its transaction);
+# the concurrent path has its own test with a stand-in for Kessai.
+SHINSEI_RECONCILE_CONCURRENCY = 1

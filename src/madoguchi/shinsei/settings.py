@@ -47,6 +47,8 @@ SHINSEI_KESSAI_API_URL = env("SHINSEI_KESSAI_API_URL", "http://127.0.0.1:8100/ap
 SHINSEI_PAYMENT_DUE_DAYS = int(env("SHINSEI_PAYMENT_DUE_DAYS", "14"))
 # How often each unfinished payment is checked with Kessai (lost notifications).
 SHINSEI_RECONCILE_SECONDS = int(env("SHINSEI_RECONCILE_SECONDS", "600"))
+# How many of those checks run at once (each bounded to a few seconds).
+SHINSEI_RECONCILE_CONCURRENCY = int(env("SHINSEI_RECONCILE_CONCURRENCY", "8"))
 SHINSEI_DRAFT_DAYS = int(env("SHINSEI_DRAFT_DAYS", "30"))
 # Uploaded files live outside the database; the scanner hook takes the bytes
 # and returns True when clean (point it at a clamd client in production).

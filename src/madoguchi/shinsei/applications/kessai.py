@@ -1,8 +1,9 @@
 """Shinsei's side of contract v1: an agency's credentials and its client."""
 
+import httpx
 from django.conf import settings
 
-from madoguchi.contract.client import KessaiClient
+from madoguchi.contract.client import DEFAULT_TIMEOUT, KessaiClient
 from madoguchi.platform.http import add_request_id, transport
 from madoguchi.shinsei.procedures.models import Agency
 
@@ -18,8 +19,9 @@ def agency_notification_secrets(agency: Agency) -> list[str]:
     return list(configured.get("notification_secrets") or agency.kessai_notification_secrets)
 
 
-def kessai_client(agency: Agency) -> KessaiClient:
+def kessai_client(agency: Agency, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> KessaiClient:
     return KessaiClient(
+        timeout=timeout,
         base_url=settings.SHINSEI_KESSAI_API_URL,
         api_key=agency_api_key(agency),
         transport=transport(),
