@@ -53,6 +53,8 @@ SHINSEI_DRAFT_DAYS = int(env("SHINSEI_DRAFT_DAYS", "30"))
 # Uploaded files live outside the database; the scanner hook takes the bytes
 # and returns True when clean (point it at a clamd client in production).
 SHINSEI_FILE_DIR = env("SHINSEI_FILE_DIR", str(var_dir() / "shinsei-files"))
+# Backups take the uploaded files along with the database.
+MADOGUCHI_BACKUP_DIRS = {"files": "SHINSEI_FILE_DIR"}
 SHINSEI_FILE_SCANNER = env(
     "SHINSEI_FILE_SCANNER", "madoguchi.shinsei.applications.files.scan_builtin"
 )
