@@ -81,6 +81,8 @@ MADOGUCHI_SURFACE_HOSTS: dict[str, str] = {}
 MADOGUCHI_HTTP_TRANSPORT = ""
 # (dotted path, interval in seconds): what the service's scheduler enqueues.
 MADOGUCHI_PERIODIC: list[tuple[str, float]] = []
+# A task RUNNING under a worker silent this long is run again (worker died).
+MADOGUCHI_TASK_ORPHAN_SECONDS = int(env("MADOGUCHI_TASK_ORPHAN_SECONDS", "90"))
 # Dotted paths of prometheus collectors for the service's own figures.
 MADOGUCHI_METRICS_COLLECTORS: list[str] = []
 # Directories a backup takes along with the database (uploaded files).

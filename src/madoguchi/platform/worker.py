@@ -56,7 +56,7 @@ DATABASE_DOWN = (OperationalError, InterfaceError)
 # Sweeps every service runs whatever its own MADOGUCHI_PERIODIC says.
 PLATFORM_PERIODIC: list[tuple[str, float]] = [
     ("madoguchi.platform.throttle.throttle_sweep", 3600.0),
-    ("madoguchi.platform.worker.tasks_recover_sweep", 60.0),
+    ("madoguchi.platform.worker.tasks_recover_sweep", 30.0),
     ("madoguchi.platform.worker.tasks_prune", 6 * 3600.0),
     ("madoguchi.platform.audit.services.audit_verify_sweep", 3600.0),
 ]
@@ -170,16 +170,19 @@ def tasks_recover(*, worker_ids: list[str] | None = None) -> int:
     from django_tasks_db.models import DBTaskResult
 
     now = timezone.now()
+    orphan_after = timedelta(
+        seconds=getattr(settings, "MADOGUCHI_TASK_ORPHAN_SECONDS", ORPHAN_AFTER.total_seconds())
+    )
     running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING)
     if worker_ids is None:
         alive = set(
             Heartbeat.objects.filter(
-                kind=Heartbeat.Kind.WORKER, seen_at__gte=now - ORPHAN_AFTER
+                kind=Heartbeat.Kind.WORKER, seen_at__gte=now - orphan_after
             ).values_list("name", flat=True)
         )
         rows = [
             row
-            for row in running.filter(started_at__lt=now - ORPHAN_AFTER)
+            for row in running.filter(started_at__lt=now - orphan_after)
             if not row.worker_ids or row.worker_ids[-1] not in alive
         ]
     else:
