@@ -24,7 +24,8 @@ import pytest
 
 from tests.support.journey import ANSWERS
 
-pytestmark = pytest.mark.topology
+# Slow (real processes): outside the fast run (-m "not e2e"), in CI's first run.
+pytestmark = [pytest.mark.e2e, pytest.mark.topology]
 
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parents[2]
