@@ -149,6 +149,9 @@ def granian_command(
         "--blocking-threads",
         "4",
         "--no-access-log",
+        # SIGTERM: in-flight requests finish; a worker stuck past this is killed.
+        "--workers-kill-timeout",
+        "20",
         "--log-level",
         "warning",
     ]
