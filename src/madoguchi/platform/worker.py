@@ -282,12 +282,20 @@ def schedule_due(jobs: list[tuple[str, float]] | None = None) -> list[str]:
     scheduler whose conditional UPDATE moved ``next_run_at`` forward, in the
     same transaction as the task row."""
     now = timezone.now()
-    enqueued = []
-    for name, interval in periodic_jobs() if jobs is None else jobs:
+    intervals = dict(periodic_jobs() if jobs is None else jobs)
+    # A plain read first: on SQLite a write transaction every tick would
+    # compete with the web processes for the one write lock.
+    known = dict(ScheduledJob.objects.filter(name__in=intervals).values_list("name", "next_run_at"))
+    for name in intervals.keys() - known.keys():
         ScheduledJob.objects.get_or_create(name=name, defaults={"next_run_at": now})
+        known[name] = now
+    enqueued = []
+    for name, next_run_at in known.items():
+        if next_run_at > now:
+            continue
         with transaction.atomic():
             claimed = ScheduledJob.objects.filter(name=name, next_run_at__lte=now).update(
-                next_run_at=now + timedelta(seconds=interval)
+                next_run_at=now + timedelta(seconds=intervals[name])
             )
             if claimed:
                 run_sweep.enqueue(name=name)
