@@ -21,7 +21,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,13 @@ import psycopg
 from madoguchi.cli import (
     LISTENERS,
     Child,
+    StopFlag,
     granian_command,
     load_or_create_secrets,
     manage,
     service_env,
     stop_children,
-    supervise,
+    supervise_until_stopped,
     wait_ready,
 )
 from madoguchi.platform.tls import ensure_tls_files
@@ -265,26 +265,13 @@ def main() -> int:
         base=args.port_base, var=Path(args.var_dir).resolve(), admin_url=args.admin_url,
         prefix=args.prefix,
     )  # fmt: skip
-    stopping = False
-
-    def stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    stop = StopFlag()
     try:
         info = topology.start()
         print(json.dumps(info["urls"], indent=2), flush=True)
-        while not stopping:
-            broken = supervise(topology.children, time.monotonic())
-            if broken is not None:
-                print(f"{broken.name} keeps exiting; stopping", file=sys.stderr)
-                break
-            time.sleep(0.5)
+        return supervise_until_stopped(topology.children, stop)
     finally:
         topology.stop()
-    return 0
 
 
 if __name__ == "__main__":

@@ -229,6 +229,33 @@ def supervise(children: list[Child], now: float) -> Child | None:
     return None
 
 
+class StopFlag:
+    """Set by SIGINT (Ctrl-C) or SIGTERM."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGTERM, self.stop)
+
+    def stop(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+
+def supervise_until_stopped(children: list[Child], stop: StopFlag) -> int:
+    """Restart crashed children until a signal (0) or one keeps crashing (1)."""
+    while not stop.stopping:
+        broken = supervise(children, time.monotonic())
+        if broken is not None:
+            print(
+                f"{broken.name} keeps exiting ({RESTART_LIMIT} restarts in "
+                f"{RESTART_WINDOW:.0f} s); stopping. See {broken.log_path}",
+                file=sys.stderr,
+            )
+            return 1
+        time.sleep(0.5)
+    return 0
+
+
 def stop_children(children: list[Child], grace: float = 15.0) -> None:
     """SIGTERM to each process group (in-flight requests and the current
     task finish), SIGKILL to whatever is left after ``grace`` seconds."""
@@ -353,20 +380,12 @@ def up(args: argparse.Namespace) -> int:
     for child in children:
         child.start()
 
-    stopping = False
-
-    def stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-
+    stop = StopFlag()
     urls = [_url(host, listener.port(base), scheme) for listener in LISTENERS]
     not_up = wait_ready(urls, timeout=90, ca_file=ca_file)
     if not_up:
         print(f"These listeners did not start: {not_up}; see {var / 'log'}", file=sys.stderr)
-        stopping = True
+        stop.stopping = True
     else:
         print("\nMadoguchi is running:")
         for listener in LISTENERS:
@@ -386,17 +405,7 @@ def up(args: argparse.Namespace) -> int:
             print(f"\nHTTPS with a local CA: trust {ca_file} in your browser to avoid warnings.")
         print(f"\nDetails for scripts: {var / 'demo.json'}   Logs: {var / 'log'}")
         print("Press Ctrl-C to stop.", flush=True)
-    exit_code = 0
-    while not stopping:
-        broken = supervise(children, time.monotonic())
-        if broken is not None:
-            print(
-                f"{broken.name} keeps exiting ({RESTART_LIMIT} restarts in "
-                f"{RESTART_WINDOW:.0f} s); stopping. See {broken.log_path}",
-                file=sys.stderr,
-            )
-            stopping, exit_code = True, 1
-        time.sleep(0.5)
+    exit_code = supervise_until_stopped(children, stop)
     print("\nStopping …", flush=True)
     stop_children(children)
     print("Stopped.")

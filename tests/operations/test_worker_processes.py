@@ -19,6 +19,7 @@ from django.db import connection
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from madoguchi.platform.health import readiness
 from madoguchi.platform.models import Heartbeat
 from tests.support.tasks import record, slow
 
@@ -102,6 +103,8 @@ def test_worker_and_scheduler_back_off_while_the_database_refuses_connections(
         admin(
             f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"  # noqa: S608 - the test database's own name
         )
+        # /readyz says so too, from a real refused connection.
+        assert readiness() == {"database": "unreachable (OperationalError)"}
         time.sleep(6)  # several failed reconnections
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()
         assert scheduler.poll() is None, (tmp_path / "scheduler.log").read_text()

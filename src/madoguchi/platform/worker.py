@@ -120,6 +120,37 @@ class HeartbeatThread(threading.Thread):
         self.stopping.set()
 
 
+class Backoff:
+    """Waits 1 s, doubling to 30 s, while the database refuses connections."""
+
+    def __init__(self, stopping: threading.Event) -> None:
+        self.stopping = stopping
+        self.delay = 0.0
+
+    def failed(self, exc: Exception) -> None:
+        self.delay = min(max(self.delay * 2, 1.0), BACKOFF_MAX_SECONDS)
+        logger.warning("database unavailable", error=type(exc).__name__, retry_in_s=self.delay)
+        close_connections()
+        self.stopping.wait(self.delay)
+
+    def succeeded(self) -> None:
+        if self.delay:
+            logger.info("database back")
+            self.delay = 0.0
+
+
+def stop_event() -> threading.Event:
+    """An event set by SIGINT, SIGTERM or SIGQUIT."""
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, on_signal)
+    return stopping
+
+
 # --- running tasks ----------------------------------------------------------
 
 
@@ -226,13 +257,7 @@ def _signalled(wakeup: socket.socket) -> bool:
 
 def worker_run(*, worker_id: str, interval: float = 0.5, batch: int = 50) -> None:
     """The worker's loop, until SIGTERM/SIGINT."""
-    stopping = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, on_signal)
+    stopping = stop_event()
     wakeup, wakeup_write = socket.socketpair()
     wakeup.setblocking(False)
     wakeup_write.setblocking(False)
@@ -242,24 +267,19 @@ def worker_run(*, worker_id: str, interval: float = 0.5, batch: int = 50) -> Non
     heartbeat.beat()
     heartbeat.start()
     logger.info("worker started")
-    delay = 0.0
+    backoff = Backoff(stopping)
     try:
         while not stopping.is_set():
             try:
-                if delay:
+                if backoff.delay:
                     tasks_recover(worker_ids=[worker_id])
                 ran = run_ready_tasks(limit=batch, worker_id=worker_id)
             except SystemExit:
                 break  # db_worker's own handler: a signal while it was idle
             except DATABASE_DOWN as exc:
-                delay = min(max(delay * 2, 1.0), BACKOFF_MAX_SECONDS)
-                logger.warning("database unavailable", error=type(exc).__name__, retry_in_s=delay)
-                close_connections()
-                stopping.wait(delay)
+                backoff.failed(exc)
                 continue
-            if delay:
-                logger.info("database back")
-                delay = 0.0
+            backoff.succeeded()
             if _signalled(wakeup):
                 break
             if ran < batch:
@@ -305,32 +325,23 @@ def schedule_due(jobs: list[tuple[str, float]] | None = None) -> list[str]:
 
 def scheduler_run(*, tick: float = 1.0) -> None:
     """The scheduler's loop, until SIGTERM/SIGINT; backs off like the worker."""
-    stopping = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, on_signal)
+    stopping = stop_event()
     name = f"scheduler-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     structlog.contextvars.bind_contextvars(surface="scheduler")
     heartbeat = HeartbeatThread(name=name, kind=Heartbeat.Kind.SCHEDULER)
     heartbeat.beat()
     heartbeat.start()
     logger.info("scheduler started", jobs=[job for job, _ in periodic_jobs()])
-    delay = 0.0
+    backoff = Backoff(stopping)
     try:
         while not stopping.is_set():
             try:
                 for job in schedule_due():
                     logger.info("sweep enqueued", sweep=job)
             except DATABASE_DOWN as exc:
-                delay = min(max(delay * 2, 1.0), BACKOFF_MAX_SECONDS)
-                logger.warning("database unavailable", error=type(exc).__name__, retry_in_s=delay)
-                close_connections()
-                stopping.wait(delay)
+                backoff.failed(exc)
                 continue
-            delay = 0.0
+            backoff.succeeded()
             stopping.wait(tick)
     finally:
         heartbeat.stop()
