@@ -111,13 +111,19 @@ class PlatformCollector(Collector):
             "Age of the oldest task ready to run, by queue.",
             labels=["service", "queue"],
         )
+        # Every configured queue, empty ones as 0, so alerts see them.
+        by_queue: dict[str, tuple[int, datetime | None]] = dict.fromkeys(
+            settings.TASKS["default"].get("QUEUES", ["default"]), (0, None)
+        )
         for row in (
             DBTaskResult.objects.ready()
             .values("queue_name")
             .annotate(n=Count("pk"), oldest=Min("run_after"))
         ):
-            queued.add_metric([service, row["queue_name"]], row["n"])
-            oldest.add_metric([service, row["queue_name"]], age_seconds(row["oldest"]))
+            by_queue[row["queue_name"]] = (row["n"], row["oldest"])
+        for queue, (count, first) in sorted(by_queue.items()):
+            queued.add_metric([service, queue], count)
+            oldest.add_metric([service, queue], age_seconds(first))
         yield queued
         yield oldest
         running = GaugeMetricFamily(
