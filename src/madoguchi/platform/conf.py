@@ -73,16 +73,17 @@ COMMON_MIDDLEWARE = [
     # One log line per request, with its request id (outermost: times everything).
     "madoguchi.platform.logs.RequestLogMiddleware",
     "madoguchi.platform.surfaces.SurfaceMiddleware",
-    # /healthz and /readyz on every listener, before redirects and allowlists.
-    "madoguchi.platform.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # /healthz and /readyz on every listener, before the network allowlist
+    # (probes come from the process manager or the proxy), with the headers above.
+    "madoguchi.platform.health.HealthMiddleware",
     # Office-network allowlist: refuses before sessions, CSRF or any view.
     "madoguchi.platform.network.AllowlistMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 COMMON_APPS = [
