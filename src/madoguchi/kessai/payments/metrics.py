@@ -3,8 +3,9 @@
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
-from django.db.models import Count, Min
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -19,6 +20,17 @@ DELIVERIES = Counter(
     "Notification delivery tries by outcome (delivered, failed, gave_up).",
     ["outcome"],
 )
+
+
+def _waiting(queryset: QuerySet[Any], name: str, what: str) -> Iterator[Metric]:
+    """How many rows wait, and how long the oldest has waited."""
+    figures = queryset.aggregate(n=Count("pk"), oldest=Min("created_at"))
+    yield GaugeMetricFamily(name, what.capitalize() + ".", value=figures["n"])
+    yield GaugeMetricFamily(
+        f"{name}_oldest_age_seconds",
+        f"Age of the oldest of the {what}.",
+        value=age_seconds(figures["oldest"]),
+    )
 
 
 class KessaiCollector(Collector):
@@ -37,32 +49,15 @@ class KessaiCollector(Collector):
             payments.add_metric([row["status"], row["method"] or "none"], row["n"])
         yield payments
 
-        unknown = Attempt.objects.filter(status=Attempt.Status.UNKNOWN).aggregate(
-            n=Count("pk"), oldest=Min("created_at")
-        )
-        yield GaugeMetricFamily(
+        yield from _waiting(
+            Attempt.objects.filter(status=Attempt.Status.UNKNOWN),
             "madoguchi_attempts_unknown",
-            "Attempts whose outcome is unknown (the janitor asks the provider).",
-            value=unknown["n"],
+            "attempts whose outcome is unknown (the janitor asks the provider)",
         )
-        yield GaugeMetricFamily(
-            "madoguchi_attempts_unknown_oldest_age_seconds",
-            "Age of the oldest attempt whose outcome is unknown.",
-            value=age_seconds(unknown["oldest"]),
-        )
-
-        pending = Notification.objects.filter(status=Notification.Status.PENDING).aggregate(
-            n=Count("pk"), oldest=Min("created_at")
-        )
-        yield GaugeMetricFamily(
+        yield from _waiting(
+            Notification.objects.filter(status=Notification.Status.PENDING),
             "madoguchi_notifications_pending",
-            "Notifications not yet delivered.",
-            value=pending["n"],
-        )
-        yield GaugeMetricFamily(
-            "madoguchi_notifications_pending_oldest_age_seconds",
-            "Age of the oldest notification not yet delivered.",
-            value=age_seconds(pending["oldest"]),
+            "notifications not yet delivered",
         )
         yield GaugeMetricFamily(
             "madoguchi_notifications_given_up",
