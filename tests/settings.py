@@ -10,9 +10,17 @@ from pathlib import Path
 
 os.environ.setdefault("SHINSEI_SECRET_KEY", "test-shinsei-secret-key")
 os.environ.setdefault("KESSAI_SECRET_KEY", "test-kessai-secret-key")
+# A fixed test key-encryption key (32 bytes, base64): never used outside tests.
+os.environ.setdefault("SHINSEI_DATA_KEYS", "test1:dGVzdC1vbmx5LWtlay1mb3ItbWFkb2d1Y2hpLXRlc3Q")
 
 from madoguchi.kessai import settings as kessai
 from madoguchi.platform.conf import database_from_url, env
+from madoguchi.platform.demo import (
+    DEMO_SBPS_API_SERVICE_ID,
+    DEMO_SBPS_LINK_SERVICE_ID,
+    DEMO_SBPS_MERCHANT_ID,
+    demo_sbps_hash_key,
+)
 from madoguchi.shinsei import settings as shinsei
 from madoguchi.shinsei.settings import *  # noqa: F403
 from madoguchi.simulators.applepay import ensure_demo_pki
@@ -23,6 +31,7 @@ MADOGUCHI_SURFACES = {
     **kessai.MADOGUCHI_SURFACES,
     "simulators": "madoguchi.simulators.urls",
     "paypay_simulator": "madoguchi.simulators.urls_paypay",
+    "sbps_simulator": "madoguchi.simulators.urls_sbps",
 }
 MADOGUCHI_SURFACE_HOSTS = {
     "shinsei.test": "shinsei_public",
@@ -31,6 +40,7 @@ MADOGUCHI_SURFACE_HOSTS = {
     "console.kessai.test": "kessai_console",
     "acquirer.test": "simulators",
     "paypay.test": "paypay_simulator",
+    "sbps.test": "sbps_simulator",
 }
 ALLOWED_HOSTS = list(MADOGUCHI_SURFACE_HOSTS)
 MADOGUCHI_PERIODIC = shinsei.MADOGUCHI_PERIODIC + kessai.MADOGUCHI_PERIODIC
@@ -66,6 +76,13 @@ KESSAI_PAYPAY_API_KEY = PAYPAY_API_KEY = "paypay_test_key"
 KESSAI_PAYPAY_API_SECRET = PAYPAY_API_SECRET = "paypay-test-secret"
 KESSAI_PAYPAY_MERCHANT_ID = PAYPAY_MERCHANT_ID = "test-merchant"
 PAYPAY_WEBHOOK_URL = "http://kessai.test/paypay/webhook"
+SHINSEI_SBPS_PURCHASE_URL = "http://sbps.test/f01/FepBuyInfoReceive.do"
+SHINSEI_SBPS_API_URL = KESSAI_SBPS_API_URL = "http://sbps.test"
+_SBPS_KEY = demo_sbps_hash_key()
+SBPS_SIMULATOR_MERCHANTS = (
+    f"{DEMO_SBPS_MERCHANT_ID}:{DEMO_SBPS_LINK_SERVICE_ID}:{_SBPS_KEY}:Shift_JIS;"
+    f"{DEMO_SBPS_MERCHANT_ID}:{DEMO_SBPS_API_SERVICE_ID}:{_SBPS_KEY}:Shift_JIS"
+)
 
 DATABASES = {
     "default": database_from_url(
@@ -80,3 +97,4 @@ SHINSEI_AGENCY_CREDENTIALS = {}
 # In-process calls to Kessai must stay on the test's thread (its transaction);
 # the concurrent path has its own test with a stand-in for Kessai.
 SHINSEI_RECONCILE_CONCURRENCY = 1
+KESSAI_MERCHANT_SETTINGS: dict[str, dict[str, str]] = {}

@@ -15,6 +15,10 @@ def test_second_run_reuses_data_and_keeps_the_demo_accounts(tmp_path: Path) -> N
     assert first.pop("new") is True
     (tmp_path / "demo.json").write_text(json.dumps(first))
     assert {p.name for p in tmp_path.glob("*.sqlite3")} == {"shinsei.sqlite3", "kessai.sqlite3"}
+    # Databases hold personal data: the owner's only, like secrets.json (issue #9, 13).
+    for database in tmp_path.glob("*.sqlite3"):
+        assert oct(database.stat().st_mode & 0o777) == "0o600", database
+    assert keys["shinsei_data_keys"].startswith("k1:")  # Shinsei's KEK (issue #12)
     # The seed hand-over files are gone; the credentials live in demo.json only.
     assert not (tmp_path / "kessai-credentials.json").exists()
 
@@ -23,7 +27,7 @@ def test_second_run_reuses_data_and_keeps_the_demo_accounts(tmp_path: Path) -> N
     assert second["accounts"] == first["accounts"]
     assert load_or_create_secrets(tmp_path) == keys
     kessai = sqlite3.connect(tmp_path / "kessai.sqlite3")
-    assert kessai.execute("select count(*) from kessai_merchant").fetchone()[0] == 2
+    assert kessai.execute("select count(*) from kessai_merchant").fetchone()[0] == 3
     assert (
         kessai.execute("select count(*) from sqlite_master where name like 'shinsei_%'").fetchone()[
             0
@@ -31,7 +35,7 @@ def test_second_run_reuses_data_and_keeps_the_demo_accounts(tmp_path: Path) -> N
         == 0
     )  # separate databases: no Shinsei table in Kessai's
     shinsei = sqlite3.connect(tmp_path / "shinsei.sqlite3")
-    assert shinsei.execute("select count(*) from shinsei_procedure").fetchone()[0] == 5
+    assert shinsei.execute("select count(*) from shinsei_procedure").fetchone()[0] == 6
     assert (
         shinsei.execute("select count(*) from sqlite_master where name like 'kessai_%'").fetchone()[
             0
@@ -70,3 +74,10 @@ def test_up_restarts_a_crashed_process_and_gives_up_after_the_limit(tmp_path: Pa
     finally:
         stop_children([crashing, steady], grace=5)
     assert steady.exited() is not None
+
+
+def test_an_older_var_dir_gains_a_key_encryption_key(tmp_path: Path) -> None:
+    (tmp_path / "secrets.json").write_text(json.dumps({"shinsei_secret_key": "s"}))
+    keys = load_or_create_secrets(tmp_path)
+    assert keys["shinsei_data_keys"].startswith("k1:")
+    assert load_or_create_secrets(tmp_path) == keys  # generated once, then kept

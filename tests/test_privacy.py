@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from madoguchi.shinsei.applications.models import Application
 from tests.conftest import staff_client
 from tests.support.journey import (
     ANSWERS,
@@ -66,10 +67,13 @@ def test_no_personal_data_or_procedure_name_in_kessai_tables(paid_journey: str) 
         assert value not in everything, f"{value!r} reached Kessai's tables"
 
 
-def test_shinsei_keeps_the_personal_data_it_needs(paid_journey: str) -> None:
+def test_shinsei_keeps_the_personal_data_it_needs_sealed(paid_journey: str) -> None:
     shinsei = "\n".join(table_texts("shinsei_").values())
-    assert "雪ノ下 紫苑" in shinsei  # sanity: the scan does see stored values
-    assert "片瀬海岸九丁目八番七号 潮騒荘" in shinsei
+    assert "住民票の写しの交付申請" in shinsei  # sanity: the scan does see stored values
+    assert "雪ノ下 紫苑" not in shinsei  # answers are sealed under a data key
+    assert "片瀬海岸九丁目八番七号 潮騒荘" not in shinsei
+    application = Application.objects.get()
+    assert application.answers["name"] == "雪ノ下 紫苑"  # and still open
 
 
 def test_card_number_and_security_code_are_in_no_table(paid_journey: str) -> None:

@@ -21,6 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from madoguchi.platform.demo import (
+    DEMO_SBPS_API_SERVICE_ID,
+    DEMO_SBPS_LINK_SERVICE_ID,
+    DEMO_SBPS_MERCHANT_ID,
+)
+from madoguchi.platform.envelope import kek_new_entry
 from madoguchi.platform.tls import TlsFiles, ensure_tls_files
 
 SETTINGS = {
@@ -48,6 +54,7 @@ LISTENERS = [
     Listener("kessai_console", "kessai", 101, "Kessai console (payment administrators)"),
     Listener("simulators", "simulators", 200, "Simulators (card acquirer, 3-DS issuer)"),
     Listener("paypay_simulator", "simulators", 201, "PayPay simulator (Open Payment API, app)"),
+    Listener("sbps_simulator", "simulators", 202, "SBPS simulator (link type page, XML API)"),
 ]
 
 
@@ -59,12 +66,18 @@ def load_or_create_secrets(var: Path) -> dict[str, str]:
     path = var / "secrets.json"
     if path.exists():
         data: dict[str, str] = json.loads(path.read_text())
+        if "shinsei_data_keys" not in data:  # a var dir from before encryption at rest
+            data["shinsei_data_keys"] = kek_new_entry("k1")
+            path.write_text(json.dumps(data, indent=2))
         return data
     data = {
+        # Shinsei's key-encryption key (id:base64); rotation: docs/operations.md.
+        "shinsei_data_keys": kek_new_entry("k1"),
         "shinsei_secret_key": secrets.token_urlsafe(50),
         "kessai_secret_key": secrets.token_urlsafe(50),
         "acquirer_key": "acq_" + secrets.token_urlsafe(24),
         "paypay_api_secret": "pp_" + secrets.token_urlsafe(24),
+        "sbps_hash_key": secrets.token_hex(20),
     }
     path.write_text(json.dumps(data, indent=2))
     path.chmod(0o600)
@@ -80,6 +93,8 @@ def service_env(
     ca_file: Path | None = None,
 ) -> dict[str, str]:
     scheme = "https" if ca_file else "http"
+    # Older var dirs have no SBPS hash key yet: derive a stable one.
+    sbps_hash_key = keys.get("sbps_hash_key") or keys["acquirer_key"].encode().hex()[:40]
     env = dict(os.environ)
     env.update(
         {
@@ -89,6 +104,7 @@ def service_env(
             # People read these logs in a terminal; production keeps JSON lines.
             "MADOGUCHI_LOG_FORMAT": os.environ.get("MADOGUCHI_LOG_FORMAT", "plain"),
             "SHINSEI_SECRET_KEY": keys["shinsei_secret_key"],
+            "SHINSEI_DATA_KEYS": keys["shinsei_data_keys"],
             "KESSAI_SECRET_KEY": keys["kessai_secret_key"],
             "KESSAI_ACQUIRER_KEY": keys["acquirer_key"],
             "SHINSEI_PUBLIC_URL": _url(host, base, scheme),
@@ -106,6 +122,17 @@ def service_env(
             "KESSAI_APPLEPAY_VALIDATION_HOSTS": host,
             "KESSAI_APPLEPAY_ALLOW_HTTP": "1",
             "KESSAI_APPLEPAY_DEMO_URL": _url(host, base + 200, scheme) + "/applepay/sheet",
+            # SBPS: the simulator's purchase page and XML API, and its demo
+            # merchant (one service for Shinsei's link type, one for Kessai's API).
+            "SHINSEI_SBPS_PURCHASE_URL": _url(host, base + 202, scheme)
+            + "/f01/FepBuyInfoReceive.do",
+            "SHINSEI_SBPS_API_URL": _url(host, base + 202, scheme),
+            "KESSAI_SBPS_API_URL": _url(host, base + 202, scheme),
+            "MADOGUCHI_DEMO_SBPS_HASH_KEY": sbps_hash_key,
+            "SBPS_SIMULATOR_MERCHANTS": ";".join(
+                f"{DEMO_SBPS_MERCHANT_ID}:{service}:{sbps_hash_key}:Shift_JIS"
+                for service in (DEMO_SBPS_LINK_SERVICE_ID, DEMO_SBPS_API_SERVICE_ID)
+            ),
             # Older var dirs have no PayPay secret yet: derive a stable one.
             "KESSAI_PAYPAY_API_SECRET": keys.get("paypay_api_secret")
             or "pp_" + keys["acquirer_key"],
@@ -123,6 +150,8 @@ def service_env(
         env.pop("KESSAI_PAYPAY_API_SECRET")
     elif service == "kessai":
         env.pop("SHINSEI_SECRET_KEY")
+    if service != "shinsei":
+        env.pop("SHINSEI_DATA_KEYS")  # Shinsei's key-encryption key stays with Shinsei
     return env
 
 
@@ -340,6 +369,9 @@ def prepare(
 
 
 def up(args: argparse.Namespace) -> int:
+    # Everything created under var/ (databases, mail, logs, uploads) is the
+    # owner's only; the processes started below inherit this.
+    os.umask(0o077)
     var = Path(args.var_dir).resolve()
     var.mkdir(parents=True, exist_ok=True)
     (var / "log").mkdir(exist_ok=True)

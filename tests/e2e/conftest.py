@@ -24,7 +24,7 @@ CHROMIUM_ARGS = [
 
 
 def _ports_free(base: int) -> bool:
-    for offset in (0, 1, 100, 101, 200, 201):
+    for offset in (0, 1, 100, 101, 200, 201, 202):
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", base + offset)) == 0:
                 return False

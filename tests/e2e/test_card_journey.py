@@ -23,6 +23,7 @@ PAN_DECLINED = "4000000000000002"
 PAN = "4242424242424242"
 CVC = "7391"
 PROCEDURE = "住民票の写しの交付申請"
+EMAIL = "shion.yukinoshita@example.jp"
 
 
 def fill_application(page: Any, postal_code: str = "251-8601") -> None:
@@ -34,6 +35,7 @@ def fill_application(page: Any, postal_code: str = "251-8601") -> None:
     page.get_by_label("住所（都道府県）").select_option("神奈川県")
     page.get_by_label("住所（市区町村・番地）").fill(ADDRESS)
     page.get_by_label("電話番号").fill("0466-98-7654")
+    page.locator("#id_email").fill(EMAIL)
 
 
 def pay_by_card(page: Any, number: str) -> None:
@@ -155,6 +157,7 @@ def test_card_journey_in_a_real_browser(system: dict[str, Any], browser: Any) ->
     check_no_card_data_under(system["var"])
     check_no_personal_data_in_kessai(system["var"] / "kessai.sqlite3", reference)
     check_no_personal_data_in_kessai_logs(system["var"] / "log", reference)
+    check_shinsei_holds_personal_data_sealed_and_private(system["var"], reference)
 
 
 def check_no_card_data_under(var: Path) -> None:
@@ -195,3 +198,21 @@ def check_no_personal_data_in_kessai_logs(log_dir: Path, reference: str) -> None
     shinsei = "\n".join(p.read_text(errors="replace") for p in log_dir.glob("shinsei_*.log"))
     for value in (NAME, ADDRESS, "0466-98-7654", "staff-shimin"):
         assert value not in shinsei, f"{value!r} in Shinsei's logs"
+
+
+def check_shinsei_holds_personal_data_sealed_and_private(var: Path, reference: str) -> None:
+    """Issue #12: Shinsei's database file and file store hold the answers only
+    sealed; issue #9 (13): files with personal data are the owner's only."""
+    stored = [
+        var / "shinsei.sqlite3",
+        *(p for p in (var / "shinsei-files").rglob("*") if p.is_file()),
+    ]
+    data = b"".join(p.read_bytes() for p in stored if p.exists())
+    data += b"".join(p.read_bytes() for p in var.glob("shinsei.sqlite3-*"))
+    assert reference.encode() in data  # sanity: this is the database of the journey
+    for value in (NAME, "ユキノシタ", ADDRESS, "潮騒荘", "0466-98-7654", EMAIL):
+        assert value.encode() not in data, f"{value!r} in clear text in Shinsei's files"
+    private = [*var.glob("*.sqlite3*"), *(var / "mail").glob("*"), var / "secrets.json"]
+    assert any(p.parent.name == "mail" for p in private)
+    for path in private:
+        assert oct(path.stat().st_mode & 0o777) == "0o600", path

@@ -32,7 +32,7 @@ def notification(demo: dict[str, Any]) -> Notification:
         procedure=Procedure.objects.get(slug="juminhyo"),
         reference=payment.reference,
         inquiry_password="x",
-        answers={},
+        answers_sealed=b"",
         fee_amount=300,
         status="accepted",
         payment_status="unpaid",

@@ -15,8 +15,10 @@ from pytest_django.fixtures import Settings
 from madoguchi.kessai.payments.models import Payment, Refund
 from madoguchi.platform.audit.models import AuditRecord
 from madoguchi.platform.audit.services import verify_chain
+from madoguchi.shinsei.applications.files import file_read
 from madoguchi.shinsei.applications.models import Application, StoredFile
 from tests.conftest import console_client, staff_client
+from tests.support.files import use_file_dir
 from tests.support.forms import ALL_TYPES, STEP1, STEP2, STEP3, receipt
 from tests.support.journey import accept, open_payment_page, pay_by_card, submit_application
 from tests.support.scan import table_texts
@@ -52,14 +54,14 @@ def fill_both_services(demo: dict[str, Any], run_tasks: Any) -> None:
 def test_backup_destroy_restore_round_trip(
     demo: dict[str, Any], run_tasks: Any, settings: Settings, tmp_path: Path
 ) -> None:
-    settings.SHINSEI_FILE_DIR = str(tmp_path / "files")
+    use_file_dir(settings, tmp_path / "files")
     fill_both_services(demo, run_tasks)
     assert Application.objects.filter(payment_status="paid").count() == 2
     assert StoredFile.objects.count() == 1
     assert AuditRecord.objects.count() > 0
     tables = table_texts()
     files = files_under(tmp_path / "files")
-    assert FILE_BYTES in files.values()
+    assert len(files) == 1  # the upload, sealed on disk
 
     archive = tmp_path / "shinsei.tar.gz"
     call_command("backup", output=archive)
@@ -77,6 +79,7 @@ def test_backup_destroy_restore_round_trip(
 
     assert table_texts() == tables
     assert files_under(tmp_path / "files") == files
+    assert file_read(StoredFile.objects.get()) == FILE_BYTES  # and it opens again
     assert Payment.objects.filter(status="succeeded").count() == 2
     assert Refund.objects.count() == 0
     assert verify_chain() == []
@@ -87,7 +90,7 @@ def test_restore_refuses_without_yes_and_another_services_backup(
 ) -> None:
     from django.core.management.base import CommandError
 
-    settings.SHINSEI_FILE_DIR = str(tmp_path / "files")
+    use_file_dir(settings, tmp_path / "files")
     archive = tmp_path / "backup.tar.gz"
     call_command("backup", output=archive)
     with pytest.raises(CommandError, match="--yes"):

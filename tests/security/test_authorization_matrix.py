@@ -27,7 +27,9 @@ from pytest_django.fixtures import Settings
 from madoguchi.kessai.history.models import DeletionReport
 from madoguchi.shinsei.applications.files import file_store
 from madoguchi.shinsei.applications.models import Application, StoredFile
+from madoguchi.shinsei.privacy.services import retention_sweep
 from tests.conftest import console_client, login, staff_client
+from tests.support.files import use_file_dir
 from tests.support.journey import submit_application
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +133,9 @@ MATRIX: dict[tuple[str, str], Checks] = {
         ("POST", {"*": 400}),
     ],
     ("shinsei_public", "procedures/<slug:slug>/check"): [("GET", {"*": 302}), ("POST", {"*": 302})],
+    # 利用目的 and the privacy notice: public, current and per form version.
+    ("shinsei_public", "procedures/<slug:slug>/privacy"): [("GET", OPEN)],
+    ("shinsei_public", "procedures/<slug:slug>/privacy/<int:number>"): [("GET", OPEN)],
     # A draft link is its own credential (a secret token); a wrong one is 404.
     ("shinsei_public", "drafts/<str:token>"): [("GET", {"*": 404})],
     # Only right after saving a draft in this session; otherwise to the list.
@@ -154,6 +159,17 @@ MATRIX: dict[tuple[str, str], Checks] = {
     ],
     # Refreshes the status, then sends strangers to the inquiry form.
     ("shinsei_public", "applications/<str:reference>/payment-return"): [("GET", {"*": 302})],
+    # The browser back from SBPS's page (posted from SBPS's origin): records a
+    # result only if its hash verifies, then the same GET return as above.
+    ("shinsei_public", "applications/<str:reference>/sbps/<str:outcome>"): [
+        ("GET", {"*": 303}),
+        ("POST", {"*": 303}),
+    ],
+    # SBPS's 購入結果通知: answered 200 with "NG,<reason>" unless its hash verifies.
+    ("shinsei_public", "sbps/notifications/<slug:agency_code>"): [
+        ("POST", {"*": 200}),
+        ("GET", {"*": 405}),
+    ],
     # Signed by Kessai; unsigned requests are rejected.
     ("shinsei_public", "kessai/notifications/<slug:agency_code>"): [
         ("POST", {"*": 400}),
@@ -219,6 +235,21 @@ MATRIX: dict[tuple[str, str], Checks] = {
     ("shinsei_staff", "admin/departments/"): [
         ("GET", only_staff_admin(200)),
         ("POST", only_staff_admin(200)),
+    ],
+    # Privacy: inventory, retention reports, 開示請求 and legal holds, for
+    # administrators only (an empty access request is a 400 form error).
+    ("shinsei_staff", "admin/privacy/"): [("GET", only_staff_admin(200)), ("POST", {"*": 405})],
+    ("shinsei_staff", "admin/privacy/access-request"): [
+        ("POST", only_staff_admin(400)),
+        ("GET", {"*": 405}),
+    ],
+    ("shinsei_staff", "admin/privacy/reports/<int:report_id>.csv"): [
+        ("GET", only_staff_admin(200)),
+        ("POST", {"*": 405}),
+    ],
+    ("shinsei_staff", "applications/<str:reference>/hold"): [
+        ("POST", only_staff_admin(302)),
+        ("GET", {"*": 405}),
     ],
     # The audit log: staff administrators only.
     ("shinsei_staff", "audit"): [
@@ -435,7 +466,7 @@ def _staff_login(demo: dict[str, Any], login_id: str) -> Client:
 def world(
     demo: dict[str, Any], run_tasks: Any, settings: Settings, tmp_path: Path
 ) -> dict[str, Any]:
-    settings.SHINSEI_FILE_DIR = str(tmp_path / "files")
+    use_file_dir(settings, tmp_path / "files")
     browsers = {role: _browser(role) for role in ROLES}
     owner = browsers["citizen_owner"]
     application, _ = submit_application(owner["shinsei_public"])
@@ -486,12 +517,14 @@ def world(
         "public_id": application.kessai_payment_id,
         "token": "not-a-real-link",
         "number": "1",
+        "outcome": "success",
         "language": "ja",  # the default: the cookie it sets changes nothing later
         "procedure_id": str(application.procedure_id),
         "file_id": kept["file"],
         "refund_id": "re_not_a_real_refund",
         "code": "mayor",  # A's merchant
         "pk": str(report.pk),
+        "report_id": str(retention_sweep().pk),
     }
     return {"browsers": browsers, "values": values}
 

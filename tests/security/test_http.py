@@ -27,8 +27,12 @@ SURFACES = {
 # never trusted: it only makes Kessai look the payment up at PayPay); the Apple
 # Pay demo sheet's post (demo mode only; the token itself is verified by its
 # signature chain and must decrypt with Kessai's key, so a forged one fails).
+# SBPS posts its result with sps_hashcode (verified) and posts the citizen's
+# browser back from its own origin (nothing there is trusted: a GET follows).
 CSRF_EXEMPT = {
     "shinsei:kessai_notification",
+    "shinsei:sbps_pagecon",
+    "shinsei:sbps_return",
     "api",
     "kessai:paypay_webhook",
     "kessai:applepay_demo",

@@ -32,6 +32,10 @@ def _form(department: Department, **overrides: Any) -> dict[str, Any]:
         "published_from": "",
         "published_until": "",
         "questions": json.dumps(QUESTIONS, ensure_ascii=False),
+        "purpose": "犬の登録と狂犬病予防注射の管理のため",
+        "privacy_notice": "",
+        "retention_years": "5",
+        "retention_action": "delete",
         **overrides,
     }
 

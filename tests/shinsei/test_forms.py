@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from madoguchi.shinsei.applications.files import EICAR
+from madoguchi.shinsei.applications.files import EICAR, file_read
 from madoguchi.shinsei.applications.models import Application, StoredFile
 from tests.support.forms import ALL_TYPES, PDF, STEP1, STEP2, STEP3, receipt
 from tests.support.journey import ANSWERS, fill_in
@@ -120,7 +120,11 @@ def test_an_accepted_file_is_stored_outside_the_database(
     assert response["Location"] == f"/procedures/{ALL_TYPES}/check"
     stored = StoredFile.objects.get()
     assert (stored.original_name, stored.size, stored.scan) == ("receipt.pdf", len(PDF), "clean")
-    assert (file_dir / stored.storage_name).read_bytes().startswith(b"%PDF-1.4")
+    # On disk only sealed (AES-256-GCM): the bytes open with the file's key.
+    on_disk = (file_dir / stored.storage_name).read_bytes()
+    assert b"%PDF" not in on_disk
+    assert oct((file_dir / stored.storage_name).stat().st_mode & 0o777) == "0o600"
+    assert file_read(stored) == PDF
 
 
 def test_a_condition_skips_the_step_it_hides(demo: dict[str, Any], citizen: Client) -> None:
@@ -182,17 +186,19 @@ def test_unclaimed_files_and_expired_drafts_are_swept(
     citizen.post(f"/procedures/{ALL_TYPES}/steps/4", {"receipt": receipt("old.pdf")})
     citizen.post(f"/procedures/{ALL_TYPES}/steps/4", {"receipt": receipt("kept.pdf")})
     citizen.post(f"/procedures/{ALL_TYPES}/check")
-    old = StoredFile.objects.get(original_name="old.pdf")
-    kept = StoredFile.objects.get(original_name="kept.pdf")
+    by_name = {f.original_name: f for f in StoredFile.objects.all()}
+    old, kept = by_name["old.pdf"], by_name["kept.pdf"]
     assert kept.application is not None
     citizen.post("/procedures/juminhyo/")
     citizen.post("/procedures/juminhyo/steps/1", {**ANSWERS, "save": "1"})
-    # When both files are older than any draft can be, and the draft expired
-    StoredFile.objects.update(created_at=timezone.now() - timedelta(days=32))
+    # When the draft expired and the unclaimed file's hours are up
     Draft.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.leftovers_sweep() == 0  # within hours of the upload: kept
+    StoredFile.objects.update(created_at=timezone.now() - timedelta(days=32))
+    StoredFile.objects.filter(pk=old.pk).update(keep_until=timezone.now() - timedelta(seconds=1))
     assert services.leftovers_sweep() == 1
     # Then only the unclaimed file is gone, from disk and table
-    assert list(StoredFile.objects.values_list("original_name", flat=True)) == ["kept.pdf"]
+    assert list(StoredFile.objects.values_list("pk", flat=True)) == [kept.pk]
     assert not (file_dir / old.storage_name).exists()
     assert (file_dir / kept.storage_name).exists()
     assert not Draft.objects.exists()

@@ -20,7 +20,7 @@ def application(demo: dict[str, Any]) -> Application:
         procedure=Procedure.objects.get(slug="juminhyo"),
         reference="400000000001",
         inquiry_password="x",
-        answers={},
+        answers_sealed=b"",
         fee_amount=300,
         status="accepted",
         payment_status="unpaid",

@@ -7,6 +7,7 @@ from django.core import mail
 from django.test import Client
 
 from madoguchi.kessai.payments.models import Payment
+from madoguchi.shinsei.applications.models import ApplicationNote, Draft, StoredFile
 from tests.conftest import staff_client
 from tests.support.forms import ALL_TYPES, STEP1, STEP2, STEP3, receipt
 from tests.support.journey import ANSWERS, accept, submit_application
@@ -41,7 +42,14 @@ def test_files_drafts_notes_and_mail_stay_in_shinsei(
     kessai = "\n".join(table_texts("kessai_").values())
     shinsei = "\n".join(table_texts("shinsei_").values())
     for value in ("領収書", "下書 太郎", "内部メモ本文", "hanako@example.jp", "病児保育"):
-        assert value in shinsei, value  # sanity: the scan sees it in Shinsei
         assert value not in kessai, f"{value!r} reached Kessai's tables"
+    # Shinsei holds them sealed (AES-256-GCM), never in clear text...
+    for value in ("領収書.pdf", "下書 太郎", "内部メモ本文", "hanako@example.jp"):
+        assert value not in shinsei, f"{value!r} is in clear text in Shinsei's tables"
+    # ...and still opens them.
+    assert StoredFile.objects.get().original_name == "領収書.pdf"
+    assert Draft.objects.get().data["data"]["name"] == "下書 太郎"
+    assert ApplicationNote.objects.get().body == "内部メモ本文"
+    assert application.applicant_email == "hanako@example.jp"
     everything = "\n".join(table_texts().values())
     assert "SECRET-RECEIPT-CONTENT" not in everything  # the bytes live on disk only

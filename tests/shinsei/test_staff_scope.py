@@ -46,7 +46,7 @@ def test_every_staff_url_for_another_departments_application_is_refused(
     file_id = str(application.files.get().id)
     other = staff_client(demo, "shiminzei")
     routes = _application_urls()
-    assert len(routes) == 7  # detail, accept, reject, return, complete, notes, files
+    assert len(routes) == 8  # detail, accept, reject, return, complete, notes, files, hold
     # When they request every one of them, with GET and POST
     for route in routes:
         path = "/" + route.replace("<str:reference>", application.reference).replace(
@@ -54,12 +54,12 @@ def test_every_staff_url_for_another_departments_application_is_refused(
         )
         for method in (other.get, other.post):
             response = method(path, {"reason": "x", "reject-reason": "x", "return-reason": "x",
-                                     "body": "x", "amount": "1"})  # fmt: skip
-            # Then every request is refused
-            assert response.status_code in (404, 405), (path, response.status_code)
+                                     "body": "x", "amount": "1", "legal_hold": "x"})  # fmt: skip
+            # Then every request is refused (the legal hold: administrators only)
+            assert response.status_code in (403, 404, 405), (path, response.status_code)
     # and nothing happened to the application
     application.refresh_from_db()
-    assert application.status == "submitted"
+    assert (application.status, application.legal_hold) == ("submitted", "")
     assert ApplicationNote.objects.count() == 0
     assert application.events.count() == 1
     assert not AuditRecord.objects.filter(event__startswith="application.").exists()

@@ -135,7 +135,7 @@ def test_notes_are_internal(demo: dict[str, Any], citizen: Client) -> None:
     application, _ = submit_application(citizen)
     staff = staff_client(demo, "shimin")
     staff.post(f"/applications/{application.reference}/notes", {"body": "電話で確認済み"})
-    assert list(ApplicationNote.objects.values_list("body", flat=True)) == ["電話で確認済み"]
+    assert [n.body for n in ApplicationNote.objects.all()] == ["電話で確認済み"]
     assert "電話で確認済み" in staff.get(f"/applications/{application.reference}/").content.decode()
     assert (
         "電話で確認済み"

@@ -2,9 +2,11 @@
 
 from madoguchi.platform.conf import (
     COMMON_APPS,
+    MERCHANT_SETTINGS_FROM_ENV,
     database_from_env,
     env,
     logging_config,
+    per_code_settings_from_env,
     secret_key_from_env,
     static_root,
     surface_from_env,
@@ -36,6 +38,10 @@ INSTALLED_APPS = [
 KESSAI_PUBLIC_URL = env("KESSAI_PUBLIC_URL", "http://127.0.0.1:8100")
 KESSAI_ACQUIRER_URL = env("KESSAI_ACQUIRER_URL", "http://127.0.0.1:8200")
 KESSAI_ACQUIRER_KEY = env("KESSAI_ACQUIRER_KEY", "acq_test_madoguchi")
+# SBPS's API type (API型) for merchants whose card connector is ``sbps_api``;
+# the per-merchant codes and hash key: KESSAI_SBPS_*__<CODE>, or the row.
+KESSAI_SBPS_API_URL = env("KESSAI_SBPS_API_URL", "http://127.0.0.1:8202")
+KESSAI_MERCHANT_SETTINGS = per_code_settings_from_env(MERCHANT_SETTINGS_FROM_ENV)
 KESSAI_CHECKOUT_LINK_SECONDS = int(env("KESSAI_CHECKOUT_LINK_SECONDS", "900"))
 # Seed 2(6)イ(エ): after a contract ends, its payment history is kept this long.
 KESSAI_HISTORY_RETENTION_DAYS = int(env("KESSAI_HISTORY_RETENTION_DAYS", str(5 * 366)))

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class PlatformConfig(AppConfig):
@@ -8,5 +9,7 @@ class PlatformConfig(AppConfig):
 
     def ready(self) -> None:
         from .logs import connect_task_logging
+        from .private_files import sqlite_files_private
 
         connect_task_logging()
+        connection_created.connect(sqlite_files_private, dispatch_uid="madoguchi-sqlite-0600")

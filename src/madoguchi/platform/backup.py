@@ -4,8 +4,9 @@
   copy while the processes keep running.
 - PostgreSQL: ``pg_dump --format=custom`` (a consistent snapshot, restored
   with ``pg_restore --clean``).
-- Files: every directory named in ``MADOGUCHI_BACKUP_DIRS`` (name -> setting
-  holding the path; Shinsei's uploaded files, ``SHINSEI_FILE_DIR``).
+- Files: every Django storage named in ``MADOGUCHI_BACKUP_STORAGES``
+  (Shinsei's ``shinsei_files``), read and written through the storage API, so
+  the file system of the embedded default and an S3 bucket back up alike.
 
 The archive holds personal data: it is written 0600, and belongs on storage
 with the same protection as the database (docs/operations.md).
@@ -19,11 +20,14 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
 from django.db import connections
 
 DATABASE_SQLITE = "database.sqlite3"
@@ -35,9 +39,34 @@ class BackupError(Exception):
     pass
 
 
-def backup_dirs() -> dict[str, Path]:
-    names: dict[str, str] = getattr(settings, "MADOGUCHI_BACKUP_DIRS", {})
-    return {name: Path(getattr(settings, setting)) for name, setting in names.items()}
+def backup_storages() -> list[str]:
+    return list(getattr(settings, "MADOGUCHI_BACKUP_STORAGES", []))
+
+
+def _storage_names(storage: Storage, directory: str = "") -> Iterator[str]:
+    """Every file's name in ``storage``, recursively."""
+    try:
+        directories, files = storage.listdir(directory)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{directory}/{name}" if directory else name
+    for name in directories:
+        yield from _storage_names(storage, f"{directory}/{name}" if directory else name)
+
+
+def _storage_add(archive: tarfile.TarFile, alias: str) -> int:
+    storage = storages[alias]
+    count = 0
+    for name in sorted(_storage_names(storage)):
+        with storage.open(name, "rb") as handle:
+            data = handle.read()
+        info = tarfile.TarInfo(f"files/{alias}/{name}")
+        info.size = len(data)
+        info.mode = 0o600
+        archive.addfile(info, io.BytesIO(data))
+        count += 1
+    return count
 
 
 def _program(name: str) -> str:
@@ -101,7 +130,7 @@ def backup_create(*, output: Path, service: str) -> dict[str, Any]:
             "service": service,
             "created_at": datetime.now(UTC).isoformat(),
             "database": {"vendor": connections["default"].vendor, "member": database_member},
-            "directories": {name: str(path) for name, path in backup_dirs().items()},
+            "storages": backup_storages(),
         }
         fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
@@ -110,9 +139,7 @@ def backup_create(*, output: Path, service: str) -> dict[str, Any]:
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
             archive.add(workdir / database_member, arcname=database_member)
-            for name, path in backup_dirs().items():
-                if path.exists():
-                    archive.add(path, arcname=f"files/{name}")
+            manifest["files"] = {alias: _storage_add(archive, alias) for alias in backup_storages()}
     return manifest
 
 
@@ -146,19 +173,22 @@ def _database_load(workdir: Path, manifest: dict[str, Any]) -> None:
     )
 
 
-def _files_load(workdir: Path) -> list[str]:
-    restored = []
-    for name, target in backup_dirs().items():
-        source = workdir / "files" / name
-        if not source.exists():
-            continue
-        staging = target.with_name(target.name + ".restoring")
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(source, staging)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-        restored.append(name)
+def _files_load(workdir: Path) -> dict[str, int]:
+    """Replace each storage's files with the archive's, through the storage API."""
+    restored = {}
+    for alias in backup_storages():
+        storage = storages[alias]
+        for name in list(_storage_names(storage)):
+            storage.delete(name)
+        source = workdir / "files" / alias
+        count = 0
+        for path in sorted(p for p in source.rglob("*") if p.is_file()) if source.exists() else []:
+            name = path.relative_to(source).as_posix()
+            saved = storage.save(name, ContentFile(path.read_bytes()))
+            if saved != name:
+                raise BackupError(f"{alias}: {name} came back as {saved}")
+            count += 1
+        restored[alias] = count
     return restored
 
 
@@ -172,5 +202,5 @@ def backup_restore(*, archive_path: Path, service: str) -> dict[str, Any]:
         if manifest["service"] != service:
             raise BackupError(f"this is a backup of {manifest['service']}, not {service}")
         _database_load(workdir, manifest)
-        manifest["restored_directories"] = _files_load(workdir)
+        manifest["restored_files"] = _files_load(workdir)
     return manifest

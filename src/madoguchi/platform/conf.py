@@ -164,17 +164,96 @@ def agency_credentials_from_env(environ: dict[str, str] | None = None) -> dict[s
     ``SHINSEI_KESSAI_NOTIFICATION_SECRETS__<CODE>`` (comma-separated, two
     during a rotation), where CODE is the agency code upper-cased with ``-``
     as ``_`` (``agri-committee`` -> ``AGRI_COMMITTEE``)."""
+    return per_code_settings_from_env(AGENCY_SETTINGS_FROM_ENV, environ)
+
+
+def per_code_settings_from_env(
+    table: tuple[tuple[str, str], ...], environ: dict[str, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """``PREFIX__<CODE>=value`` variables as ``{code: {setting: value}}``;
+    a setting named ``*_secrets`` is a comma-separated list."""
     environ = dict(os.environ) if environ is None else environ
-    credentials: dict[str, dict[str, Any]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for name, value in environ.items():
-        for prefix, field in (
-            ("SHINSEI_KESSAI_API_KEY__", "api_key"),
-            ("SHINSEI_KESSAI_NOTIFICATION_SECRETS__", "notification_secrets"),
-        ):
+        for prefix, field in table:
             if name.startswith(prefix) and value:
                 code = name.removeprefix(prefix).lower().replace("_", "-")
                 parsed: Any = [s.strip() for s in value.split(",") if s.strip()]
-                credentials.setdefault(code, {})[field] = (
-                    parsed[0] if field == "api_key" else parsed
+                found.setdefault(code, {})[field] = (
+                    parsed if field.endswith("_secrets") else value.strip()
                 )
-    return credentials
+    return found
+
+
+# Environment prefix -> per-agency setting. The payment gateway is ``kessai``
+# (contract v1) or ``sbps_link`` (SBPS's link type, with SBPS's merchant id,
+# service id, hash key and the hash's character set).
+AGENCY_SETTINGS_FROM_ENV = (
+    ("SHINSEI_KESSAI_API_KEY__", "api_key"),
+    ("SHINSEI_KESSAI_NOTIFICATION_SECRETS__", "notification_secrets"),
+    ("SHINSEI_PAYMENT_GATEWAY__", "payment_gateway"),
+    ("SHINSEI_SBPS_MERCHANT_ID__", "sbps_merchant_id"),
+    ("SHINSEI_SBPS_SERVICE_ID__", "sbps_service_id"),
+    ("SHINSEI_SBPS_HASH_KEY__", "sbps_hash_key"),
+    ("SHINSEI_SBPS_HASH_ENCODING__", "sbps_hash_encoding"),
+)
+
+# Kessai: which card connector a merchant's card payments go through
+# (``sandbox``: the acquirer sandbox; ``sbps_api``: SBPS's API type) and the
+# SBPS codes and hash key for it. Read by kessai/settings.py.
+MERCHANT_SETTINGS_FROM_ENV = (
+    ("KESSAI_CARD_CONNECTOR__", "card_connector"),
+    ("KESSAI_SBPS_MERCHANT_ID__", "sbps_merchant_id"),
+    ("KESSAI_SBPS_SERVICE_ID__", "sbps_service_id"),
+    ("KESSAI_SBPS_HASH_KEY__", "sbps_hash_key"),
+)
+
+
+def data_keyring_from_env(service: str) -> Any:
+    """The key-encryption keys (``<SERVICE>_DATA_KEYS``: ``id:base64,…``, the
+    first wraps new data keys). ``madoguchi up`` generates one into
+    var/secrets.json; production sets it from its secret store."""
+    from .envelope import KEY_BYTES, keyring_parse
+
+    value = env(f"{service.upper()}_DATA_KEYS")
+    if value:
+        return keyring_parse(value)
+    if env_bool("MADOGUCHI_DEBUG"):
+        import base64
+
+        insecure = base64.urlsafe_b64encode(b"insecure-dev-kek".ljust(KEY_BYTES, b"-")).decode()
+        return keyring_parse(f"dev:{insecure}")
+    raise RuntimeError(f"{service.upper()}_DATA_KEYS must be set (madoguchi up sets it).")
+
+
+def file_storage_from_env(service: str) -> dict[str, Any]:
+    """Where uploaded files live, as a STORAGES entry: the local file system
+    (files 0600, folders 0700) by default, or an S3-compatible bucket through
+    django-storages with ``<SERVICE>_FILE_STORAGE=s3`` and the
+    ``<SERVICE>_S3_*`` settings (so every web process sees the same files)."""
+    prefix = service.upper()
+    if env(f"{prefix}_FILE_STORAGE", "filesystem") == "s3":
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": env(f"{prefix}_S3_BUCKET"),
+                "endpoint_url": env(f"{prefix}_S3_ENDPOINT_URL") or None,
+                "region_name": env(f"{prefix}_S3_REGION") or None,
+                "access_key": env(f"{prefix}_S3_ACCESS_KEY_ID") or None,
+                "secret_key": env(f"{prefix}_S3_SECRET_ACCESS_KEY") or None,
+                "location": env(f"{prefix}_S3_PREFIX", f"{service}-files"),
+                "default_acl": "private",
+                "querystring_auth": True,
+                "file_overwrite": False,
+                # Encrypted by the bucket as well; the bytes are sealed already.
+                "object_parameters": {"ServerSideEncryption": "AES256"},
+            },
+        }
+    return {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env(f"{prefix}_FILE_DIR", str(var_dir() / f"{service}-files")),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }

@@ -85,5 +85,5 @@ MADOGUCHI_PERIODIC: list[tuple[str, float]] = []
 MADOGUCHI_TASK_ORPHAN_SECONDS = int(env("MADOGUCHI_TASK_ORPHAN_SECONDS", "90"))
 # Dotted paths of prometheus collectors for the service's own figures.
 MADOGUCHI_METRICS_COLLECTORS: list[str] = []
-# Directories a backup takes along with the database (uploaded files).
-MADOGUCHI_BACKUP_DIRS: dict[str, str] = {}
+# Django storages a backup takes along with the database (uploaded files).
+MADOGUCHI_BACKUP_STORAGES: list[str] = []

@@ -4,12 +4,19 @@ from django.urls import include, path
 
 from .applications import views_public as views
 from .applications.language import set_language
+from .gateways.sbps_link import views as sbps_views
 
 patterns = [
     path("", views.procedure_list, name="procedures"),
     path("procedures/<slug:slug>/", views.procedure_start, name="procedure"),
     path("procedures/<slug:slug>/steps/<int:number>", views.procedure_step, name="step"),
     path("procedures/<slug:slug>/check", views.procedure_check, name="check"),
+    path("procedures/<slug:slug>/privacy", views.procedure_privacy, name="privacy"),
+    path(
+        "procedures/<slug:slug>/privacy/<int:number>",
+        views.procedure_privacy,
+        name="privacy_version",
+    ),
     path("drafts/saved", views.draft_saved, name="saved"),
     path("drafts/<str:token>", views.draft_resume, name="draft"),
     path("submitted", views.submitted, name="submitted"),
@@ -26,6 +33,12 @@ patterns = [
         views.kessai_notification,
         name="kessai_notification",
     ),
+    path(
+        "applications/<str:reference>/sbps/<str:outcome>",
+        sbps_views.browser_return,
+        name="sbps_return",
+    ),
+    path("sbps/notifications/<slug:agency_code>", sbps_views.pagecon, name="sbps_pagecon"),
     path("language/<str:language>", set_language, name="language"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -6,6 +6,7 @@ from madoguchi.platform.metrics import metrics_view
 
 from .applications import views_staff as views
 from .applications.views_public import healthz
+from .privacy import views as privacy
 from .procedures import views_admin
 from .staff import views as auth
 
@@ -37,6 +38,14 @@ patterns = [
         name="admin_procedure",
     ),
     path("admin/departments/", views_admin.department_list, name="admin_departments"),
+    path("admin/privacy/", privacy.privacy_home, name="privacy"),
+    path("admin/privacy/access-request", privacy.access_request, name="privacy_access"),
+    path(
+        "admin/privacy/reports/<int:report_id>.csv",
+        privacy.report_download,
+        name="privacy_report",
+    ),
+    path("applications/<str:reference>/hold", privacy.legal_hold, name="legal_hold"),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
 ]

@@ -7,10 +7,11 @@ SECRET_KEY = env("SIMULATORS_SECRET_KEY", "simulators-have-no-secrets-to-protect
 ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS: list[str] = []
 MIDDLEWARE: list[str] = ["madoguchi.platform.health.HealthMiddleware"]
-# One process per simulator: the card acquirer (with the 3-DS issuer page) and PayPay.
+# One process per simulator: the card acquirer (with the 3-DS issuer page), PayPay, SBPS.
 ROOT_URLCONF = {
     "simulators": "madoguchi.simulators.urls",
     "paypay_simulator": "madoguchi.simulators.urls_paypay",
+    "sbps_simulator": "madoguchi.simulators.urls_sbps",
 }[env("MADOGUCHI_SURFACE", "simulators")]
 DATABASES: dict[str, dict[str, str]] = {}
 USE_TZ = True
@@ -26,3 +27,7 @@ PAYPAY_WEBHOOK_URL = (
 )
 # Apple Pay demo mode: the test chain and the merchant's processing key (var/applepay).
 APPLEPAY_DEMO_DIR = env("KESSAI_APPLEPAY_DIR", "")
+
+# SBPS: the merchants it knows, ``merchant_id:service_id:hash_key:charset``
+# separated by ``;`` (madoguchi up passes the demo's).
+SBPS_SIMULATOR_MERCHANTS = env("SBPS_SIMULATOR_MERCHANTS", "")

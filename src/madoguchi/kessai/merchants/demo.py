@@ -3,10 +3,19 @@ from typing import Any
 from django.db import transaction
 
 from madoguchi.kessai.console.models import ConsoleAccount
-from madoguchi.platform.demo import DEMO_AGENCIES, generate_password
+from madoguchi.platform.demo import (
+    DEMO_AGENCIES,
+    DEMO_SBPS_API_SERVICE_ID,
+    DEMO_SBPS_MERCHANT_ID,
+    demo_sbps_hash_key,
+    generate_password,
+)
 
 from .models import Merchant
 from .services import merchant_create
+
+# Merchants whose card payments go through SBPS's API type in the demo.
+SBPS_API_MERCHANTS = {"kyoiku-iinkai"}
 
 
 @transaction.atomic
@@ -21,6 +30,14 @@ def seed_demo(*, shinsei_public_url: str) -> dict[str, Any] | None:
             display_name=name,
             notification_url=f"{shinsei_public_url.rstrip('/')}/kessai/notifications/{code}",
         )
+        if code in SBPS_API_MERCHANTS:
+            # Its cards go through SBPS's API type (the SBPS simulator).
+            Merchant.objects.filter(pk=merchant.pk).update(
+                card_connector="sbps_api",
+                sbps_merchant_id=DEMO_SBPS_MERCHANT_ID,
+                sbps_service_id=DEMO_SBPS_API_SERVICE_ID,
+                sbps_hash_key=demo_sbps_hash_key(),
+            )
         merchants[code] = {
             "api_key": issued.raw_key,
             "notification_secret": merchant.notification_secret,

@@ -193,9 +193,12 @@ def merchant_contract_end(
             notification_secret="",
             previous_notification_secret="",
             notification_url="",
+            sbps_hash_key="",
         )
         deleted["kessai_merchant.notification_secret"] = secrets_count
         deleted["kessai_merchant.notification_url"] = 1
+        if locked.sbps_hash_key:
+            deleted["kessai_merchant.sbps_hash_key"] = 1
         return DeletionReport.objects.create(
             kind=DeletionReport.Kind.CONTRACT_END,
             merchant_code=locked.code,

@@ -15,6 +15,13 @@ class Merchant(models.Model):
     previous_notification_secret = models.CharField(max_length=128, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Where this merchant's card payments go (providers/card/connectors.py):
+    # the acquirer sandbox, or SBPS's API type with SBPS's codes and hash key.
+    # The environment wins in production (KESSAI_CARD_CONNECTOR__<CODE> …).
+    card_connector = models.CharField("カード決済の接続先", max_length=16, default="sandbox")
+    sbps_merchant_id = models.CharField(max_length=5, blank=True)
+    sbps_service_id = models.CharField(max_length=3, blank=True)
+    sbps_hash_key = models.CharField(max_length=100, blank=True)
 
     class Meta:
         db_table = "kessai_merchant"

@@ -7,7 +7,18 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import CitizenMail
+from .models import Application, CitizenMail
+
+
+def privacy_notice_url(application: Application) -> str:
+    """The notice the citizen was shown: the one kept with the form version."""
+    base = settings.SHINSEI_PUBLIC_URL.rstrip("/")
+    slug = application.procedure.slug
+    version = application.form_version
+    if version is None:
+        return f"{base}/procedures/{slug}/privacy"
+    return f"{base}/procedures/{slug}/privacy/{version.number}"
+
 
 SUBJECTS = {
     CitizenMail.Kind.SUBMITTED: "申請を受け付けました",
@@ -24,8 +35,8 @@ def citizen_mail_send(*, mail_id: int) -> bool:
     alone, so a retried task never mails twice after a success."""
     with transaction.atomic():
         mail = (
-            CitizenMail.objects.select_for_update()
-            .select_related("application__procedure__department")
+            CitizenMail.objects.select_for_update(of=("self",))
+            .select_related("application__procedure__department", "application__form_version")
             .filter(pk=mail_id, sent_at__isnull=True)
             .first()
         )
@@ -43,6 +54,7 @@ def citizen_mail_send(*, mail_id: int) -> bool:
                 "application": application,
                 "inquiry_url": f"{base}/inquiry",
                 "status_url": f"{base}/applications/{application.reference}/",
+                "privacy_url": privacy_notice_url(application),
             },
         )
         message = EmailMessage(

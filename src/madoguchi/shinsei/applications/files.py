@@ -1,16 +1,25 @@
-"""Uploaded files: bytes under SHINSEI_FILE_DIR (default MADOGUCHI_VAR_DIR/
-shinsei-files), never in the database; every file passes the scanning hook
-(SHINSEI_FILE_SCANNER, a dotted path) before it is kept."""
+"""Uploaded files: bytes in Django's storage ``shinsei_files`` (the file
+system under MADOGUCHI_VAR_DIR/shinsei-files on the embedded default, an
+S3-compatible bucket through django-storages in production; see
+platform/conf.py), never in the database. Every file passes the scanning
+hook (SHINSEI_FILE_SCANNER, a dotted path) and is sealed with AES-256-GCM
+under its own data key before it is kept."""
 
 import hashlib
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from madoguchi.platform.throttle import throttle_hit
 from madoguchi.shinsei.procedures.models import Procedure
 
 from .models import StoredFile
@@ -30,34 +39,69 @@ def scan_builtin(content: bytes) -> bool:
     return EICAR not in content
 
 
-def file_dir() -> Path:
-    return Path(settings.SHINSEI_FILE_DIR)
+UPLOAD_LIMIT = (
+    "添付できるファイルの数または合計サイズの上限に達しました。"
+    "申請を送信してから、あらためてお試しください。"
+)
+
+
+def upload_admit(*, session: SessionBase, address: str, size: int) -> None:
+    """Refuse an upload past the bounds: per browser session (files not yet
+    part of an application: count and total size) and per address and hour."""
+    count, total = session.get("uploads", (0, 0))
+    if (
+        count >= settings.SHINSEI_UPLOADS_PER_SESSION
+        or total + size > settings.SHINSEI_UPLOAD_BYTES_PER_SESSION
+    ):
+        raise FileRefused(UPLOAD_LIMIT)
+    if not throttle_hit(
+        f"shinsei-upload:{address}",
+        limit=settings.SHINSEI_UPLOADS_PER_ADDRESS_HOUR,
+        window=timedelta(hours=1),
+    ):
+        raise FileRefused(UPLOAD_LIMIT)
+    session["uploads"] = (count + 1, total + size)
+
+
+def file_storage() -> Storage:
+    return storages["shinsei_files"]
 
 
 def file_store(*, procedure: Procedure, question: str, upload: UploadedFile[Any]) -> dict[str, Any]:
-    """Scan and keep an upload; return the answer value that refers to it."""
+    """Scan, seal and keep an upload; return the answer value that refers to it."""
     content = b"".join(upload.chunks())
     scanner = import_string(settings.SHINSEI_FILE_SCANNER)
     if not scanner(content):
         raise FileRefused("ファイルからウイルスが検出されたため、受け付けできません。")
-    storage_name = uuid.uuid4().hex
-    directory = file_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / storage_name
-    path.write_bytes(content)
-    path.chmod(0o600)
-    stored = StoredFile.objects.create(
+    stored = StoredFile(
+        id=uuid.uuid4(),
         procedure=procedure,
         question=question,
-        original_name=Path(upload.name or "file").name[:200],
         content_type=upload.content_type or "application/octet-stream",
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
-        storage_name=storage_name,
+        storage_name=uuid.uuid4().hex,
         scan=StoredFile.Scan.CLEAN,
+        keep_until=timezone.now() + timedelta(hours=settings.SHINSEI_ORPHAN_HOURS),
     )
-    return {"file": str(stored.id), "name": stored.original_name, "size": stored.size}
+    stored.key_new()
+    name = Path(upload.name or "file").name[:200]
+    stored.name_sealed = stored.seal(name.encode(), "file-name")
+    saved = file_storage().save(
+        stored.storage_name, ContentFile(stored.seal(content, f"file:{stored.id}"))
+    )
+    stored.storage_name = saved
+    stored.save(force_insert=True)
+    return {"file": str(stored.id), "name": name, "size": stored.size}
 
 
 def file_read(stored: StoredFile) -> bytes:
-    return (file_dir() / stored.storage_name).read_bytes()
+    with file_storage().open(stored.storage_name, "rb") as handle:
+        sealed = handle.read()
+    return stored.unseal(sealed, f"file:{stored.id}")
+
+
+def file_discard(stored: StoredFile) -> None:
+    """Delete the bytes and the row (and with it the file's data key)."""
+    file_storage().delete(stored.storage_name)
+    stored.delete()

@@ -1,13 +1,56 @@
+import json
 import uuid
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.platform.envelope import data_key_new, data_key_unwrap, data_key_wrap, seal, unseal
 from madoguchi.shinsei.procedures.models import FormVersion, Procedure
 from madoguchi.shinsei.staff.models import StaffAccount
 
 
-class Application(models.Model):
+class Sealed(models.Model):
+    """A row with its own data key (wrapped by the KEK; see platform/envelope.py).
+    Emptying ``data_key`` destroys it: what was sealed under it never opens again."""
+
+    data_key = models.CharField(max_length=120, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def key_new(self) -> None:
+        key = data_key_new()
+        self.data_key = data_key_wrap(key)
+        self.__dict__["_plain_key"] = key
+
+    def _key(self) -> bytes:
+        key: bytes | None = self.__dict__.get("_plain_key")
+        if key is None:
+            key = self.__dict__["_plain_key"] = data_key_unwrap(self.data_key)
+        return key
+
+    def seal(self, value: bytes, purpose: str) -> bytes:
+        return seal(self._key(), value, purpose=purpose)
+
+    def unseal(self, sealed: bytes | memoryview, purpose: str) -> bytes:
+        return unseal(self._key(), sealed, purpose=purpose)
+
+    def seal_json(self, value: Any, purpose: str) -> bytes:
+        return self.seal(json.dumps(value, ensure_ascii=False).encode(), purpose)
+
+    def unseal_json(self, sealed: bytes | memoryview, purpose: str) -> Any:
+        """The decoded value, cached per instance until the sealed bytes change."""
+        sealed = bytes(sealed)
+        cached = self.__dict__.get(f"_open_{purpose}")
+        if cached is not None and cached[0] == sealed:
+            return cached[1]
+        value = json.loads(self.unseal(sealed, purpose)) if sealed else {}
+        self.__dict__[f"_open_{purpose}"] = (sealed, value)
+        return value
+
+
+class Application(Sealed):
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("審査待ち")
         RETURNED = "returned", _("差戻し")
@@ -33,8 +76,9 @@ class Application(models.Model):
     )
     reference = models.CharField("整理番号", max_length=20, unique=True)
     inquiry_password = models.CharField(max_length=200)  # Argon2id hash
-    answers = models.JSONField("回答")
-    applicant_email = models.EmailField(blank=True)
+    # The answers as JSON, sealed under this application's data key (read
+    # ``answers``; write with ``answers_seal``).
+    answers_sealed = models.BinaryField("回答（暗号化）", default=b"")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     # The reason given with the latest 差戻し or 却下, shown to the citizen.
     reason = models.TextField("理由", blank=True)
@@ -57,10 +101,20 @@ class Application(models.Model):
     payment_requested_at = models.DateTimeField(null=True, blank=True)
     # When the reconciliation sweep last asked Kessai about this payment.
     payment_checked_at = models.DateTimeField(null=True, blank=True)
+    # The gateway that collects this fee (fixed when the payment is requested,
+    # so an agency changing gateway leaves payments in flight where they are)
+    # and that gateway's id of the payment: Kessai's payment id, or for SBPS's
+    # link type the order_id (= 整理番号).
+    payment_gateway = models.CharField(max_length=16, blank=True)
     kessai_payment_id = models.CharField(max_length=40, blank=True, db_index=True)
     payment_method = models.CharField("決済方法", max_length=16, blank=True)
     paid_at = models.DateTimeField("決済日", null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # 訴訟・不服申立て等: while set, the retention sweep leaves this application alone.
+    legal_hold = models.CharField("法的保留の理由", max_length=200, blank=True)
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
+    # Set when the retention sweep anonymised it: answers, files, notes gone.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "shinsei_application"
@@ -70,8 +124,37 @@ class Application(models.Model):
         return self.reference
 
     @property
+    def answers(self) -> dict[str, Any]:
+        if not self.data_key:
+            return {}  # anonymised: the key and the answers are gone
+        answers: dict[str, Any] = self.unseal_json(self.answers_sealed, "answers")
+        return answers
+
+    @answers.setter
+    def answers(self, answers: dict[str, Any]) -> None:
+        if not self.data_key:
+            self.key_new()
+        self.answers_seal(answers)
+
+    def answers_seal(self, answers: dict[str, Any]) -> bytes:
+        sealed = self.seal_json(answers, "answers")
+        self.answers_sealed = sealed
+        self.__dict__["_open_answers"] = (sealed, answers)
+        return sealed
+
+    @property
     def applicant_name(self) -> str:
         return str(self.answers.get("name", ""))
+
+    @property
+    def applicant_email(self) -> str:
+        """The answer to the form's first e-mail question: where mail goes."""
+        answers = self.answers
+        for question in self.questions:
+            name = str(question["name"])
+            if question["type"] == "email" and answers.get(name):
+                return str(answers[name])
+        return ""
 
     @property
     def questions(self) -> list[dict[str, object]]:
@@ -103,17 +186,23 @@ class ApplicationNote(models.Model):
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(StaffAccount, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
+    # Sealed under the application's data key.
+    body_sealed = models.BinaryField(default=b"")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "shinsei_application_note"
         ordering = ["created_at", "id"]
 
+    @property
+    def body(self) -> str:
+        return self.application.unseal(self.body_sealed, "note").decode()
 
-class StoredFile(models.Model):
-    """An uploaded file. The bytes live under MADOGUCHI_VAR_DIR, not in the
-    database; the row is the index and the scan result."""
+
+class StoredFile(Sealed):
+    """An uploaded file. The bytes live in the file storage (files.py), sealed
+    under this row's own data key (a file exists before its application
+    does); the row is the index and the scan result."""
 
     class Scan(models.TextChoices):
         CLEAN = "clean", "問題なし"
@@ -125,30 +214,42 @@ class StoredFile(models.Model):
         Application, on_delete=models.CASCADE, null=True, blank=True, related_name="files"
     )
     question = models.CharField(max_length=40)
-    original_name = models.CharField(max_length=200)
+    # The citizen's file name (may name a person), sealed.
+    name_sealed = models.BinaryField(default=b"")
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     storage_name = models.CharField(max_length=100, unique=True)
     scan = models.CharField(max_length=16, choices=Scan.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Unclaimed files are removed after this (hours; a saved draft extends it).
+    keep_until = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         db_table = "shinsei_stored_file"
 
+    @property
+    def original_name(self) -> str:
+        return self.unseal(self.name_sealed, "file-name").decode()
 
-class Draft(models.Model):
+
+class Draft(Sealed):
     """一時保存: a citizen's unfinished form, reopened with a secret link."""
 
     token_hash = models.CharField(max_length=64, unique=True)
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="+")
     form_version = models.ForeignKey(FormVersion, on_delete=models.PROTECT, related_name="+")
-    data = models.JSONField(default=dict)
+    data_sealed = models.BinaryField(default=b"")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
 
     class Meta:
         db_table = "shinsei_draft"
+
+    @property
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.unseal_json(self.data_sealed, "draft")
+        return data
 
 
 class CitizenMail(models.Model):

@@ -5,7 +5,6 @@ import contextvars
 import hashlib
 import logging
 import secrets
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -13,8 +12,9 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -22,10 +22,12 @@ from madoguchi.contract import schemas
 from madoguchi.contract.client import KessaiError
 from madoguchi.contract.signing import SignatureError, verify
 from madoguchi.platform.logs import current_request_id
+from madoguchi.shinsei.gateways.base import GatewayPayment, GatewayUnavailable
+from madoguchi.shinsei.gateways.kessai.gateway import from_contract
 from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
 from madoguchi.shinsei.staff.models import StaffAccount
 
-from .kessai import agency_notification_secrets, kessai_client
+from .kessai import agency_notification_secrets
 from .models import (
     Application,
     ApplicationEvent,
@@ -82,13 +84,6 @@ def _mail(application_id: int, kind: str) -> None:
     send_citizen_mail.enqueue(mail_id=mail.pk)
 
 
-def _email_of(questions: list[dict[str, Any]], answers: dict[str, Any]) -> str:
-    for question in questions:
-        if question["type"] == "email" and answers.get(question["name"]):
-            return str(answers[question["name"]])
-    return ""
-
-
 def _link_files(application: Application, questions: list[dict[str, Any]]) -> None:
     ids = [
         value["file"]
@@ -99,7 +94,7 @@ def _link_files(application: Application, questions: list[dict[str, Any]]) -> No
     # application: a forged id in a session cannot take someone else's file.
     StoredFile.objects.filter(
         id__in=ids, procedure_id=application.procedure_id, application__isnull=True
-    ).update(application=application)
+    ).update(application=application, keep_until=None)
 
 
 def _payment_request_fields(now: Any) -> dict[str, Any]:
@@ -131,16 +126,19 @@ def application_submit(
                     fields["payment_status"] = PaymentStatus.NOT_YET
                 if at_submission:
                     fields.update(_payment_request_fields(now))
-                application = Application.objects.create(
+                application = Application(
                     procedure=procedure,
                     form_version=form_version,
                     reference=_new_reference(),
                     inquiry_password=make_password(password),
-                    answers=answers,
-                    applicant_email=_email_of(questions, answers),
                     fee_amount=fee,
                     **fields,
                 )
+                # A data key of its own, stored wrapped in the same row: no
+                # extra query, and deleting the row shreds the key.
+                application.key_new()
+                application.answers_seal(answers)
+                application.save(force_insert=True)
                 _link_files(application, questions)
                 _event(application.pk, "submitted", "citizen")
                 _mail(application.pk, CitizenMail.Kind.SUBMITTED)
@@ -306,7 +304,11 @@ def application_note_add(
     body = body.strip()
     if not body:
         raise ApplicationError("メモを入力してください。")
-    return ApplicationNote.objects.create(application=application, author=staff, body=body[:4000])
+    return ApplicationNote.objects.create(
+        application=application,
+        author=staff,
+        body_sealed=application.seal(body[:4000].encode(), "note"),
+    )
 
 
 def application_withdraw(*, application: Application) -> Application:
@@ -336,8 +338,7 @@ def application_resubmit(*, application: Application, answers: dict[str, Any]) -
             pk=application.pk, status=Application.Status.RETURNED
         ).update(
             status=Application.Status.SUBMITTED,
-            answers=answers,
-            applicant_email=_email_of(questions, answers),
+            answers_sealed=application.seal_json(answers, "answers"),
             # A fee already being collected at submission keeps its amount.
             fee_amount=fee
             if application.payment_status == PaymentStatus.NOT_YET
@@ -359,13 +360,21 @@ def draft_save(
 ) -> tuple[Draft, str]:
     """一時保存; returns the draft and its secret token (shown once, as a link)."""
     token = secrets.token_urlsafe(24)
-    draft = Draft.objects.create(
+    draft = Draft(
         token_hash=hashlib.sha256(token.encode()).hexdigest(),
         procedure=procedure,
         form_version=form_version,
-        data=data,
         expires_at=timezone.now() + timedelta(days=settings.SHINSEI_DRAFT_DAYS),
     )
+    draft.key_new()
+    draft.data_sealed = draft.seal_json(data, "draft")
+    with transaction.atomic():
+        draft.save(force_insert=True)
+        # The draft's files stay as long as the draft can be reopened.
+        file_ids = [v["file"] for v in data.get("files", {}).values() if isinstance(v, dict)]
+        StoredFile.objects.filter(id__in=file_ids, application__isnull=True).update(
+            keep_until=draft.expires_at
+        )
     return draft, token
 
 
@@ -379,51 +388,20 @@ def draft_open(*, token: str) -> Draft | None:
     )
 
 
-def idempotency_key_for_payment(application: Application) -> str:
-    return f"shinsei-application-{application.pk}-payment"
-
-
-def return_url_for(application: Application) -> str:
-    base = settings.SHINSEI_PUBLIC_URL.rstrip("/")
-    return f"{base}/applications/{application.reference}/payment-return"
-
-
 def payment_request_send(*, application_id: int) -> bool:
-    """Create the payment on Kessai. Idempotent: the same key every time, and a
-    payment already linked is left alone. Returns True when linked."""
+    """Make the payment exist at the agency's gateway. Idempotent: a payment
+    already linked is left alone. Returns True when linked."""
+    from madoguchi.shinsei.gateways.registry import gateway_for
+
     application = Application.objects.select_related("procedure__department__agency").get(
         pk=application_id
     )
     if application.payment_status != PaymentStatus.PREPARING or application.kessai_payment_id:
         return True
-    agency = application.procedure.department.agency
-    request = schemas.PaymentCreateRequest(
-        reference=application.reference,
-        amount=application.fee_amount,
-        return_url=return_url_for(application),
-        due_at=application.payment_due_at,
-    )
-    with kessai_client(agency) as client:
-        try:
-            payment = client.create_payment(
-                request, idempotency_key=idempotency_key_for_payment(application)
-            )
-        except KessaiError as exc:
-            if exc.error.code != "reference_in_use":
-                raise
-            # Created earlier under a key that has since expired: adopt it.
-            payment = next(
-                p
-                for p in client.list_payments(reference=application.reference)
-                if p.status
-                in (
-                    schemas.PaymentStatus.CREATED,
-                    schemas.PaymentStatus.STARTED,
-                    schemas.PaymentStatus.SUCCEEDED,
-                )
-            )
+    gateway = gateway_for(application)
+    payment = gateway.payment_create(application=application)
     Application.objects.filter(pk=application.pk, kessai_payment_id="").update(
-        kessai_payment_id=payment.id, updated_at=timezone.now()
+        kessai_payment_id=payment.id, payment_gateway=gateway.code, updated_at=timezone.now()
     )
     application.refresh_from_db()
     payment_status_apply(application=application, payment=payment)
@@ -458,16 +436,15 @@ _PAYMENT_TRANSITIONS: dict[schemas.PaymentStatus, tuple[str, list[str]]] = {
 }
 
 
-def payment_status_apply(*, application: Application, payment: schemas.Payment) -> bool:
-    """Apply Kessai's view of the payment monotonically. Returns True if changed."""
+def payment_status_apply(*, application: Application, payment: GatewayPayment) -> bool:
+    """Apply the gateway's view of the payment monotonically. Returns True if changed."""
     if payment.id != application.kessai_payment_id or payment.reference != application.reference:
         raise NotificationRejected("payment does not belong to this application")
     target, allowed_from = _PAYMENT_TRANSITIONS[payment.status]
+    actor = application.payment_gateway or "kessai"
     fields: dict[str, Any] = {"payment_status": target, "updated_at": timezone.now()}
     if target == PaymentStatus.PAID:
-        fields.update(
-            payment_method=payment.method.value if payment.method else "", paid_at=payment.paid_at
-        )
+        fields.update(payment_method=payment.method, paid_at=payment.paid_at)
     with transaction.atomic():
         changed = Application.objects.filter(
             pk=application.pk, payment_status__in=allowed_from
@@ -475,7 +452,7 @@ def payment_status_apply(*, application: Application, payment: schemas.Payment) 
         if changed:
             application.refresh_from_db()
             if target == PaymentStatus.PAID:
-                _event(application.pk, "paid", "kessai", method=fields["payment_method"])
+                _event(application.pk, "paid", actor, method=fields["payment_method"])
                 _mail(application.pk, CitizenMail.Kind.PAID)
             elif (
                 target == PaymentStatus.UNPAID and application.status == Application.Status.ACCEPTED
@@ -483,31 +460,29 @@ def payment_status_apply(*, application: Application, payment: schemas.Payment) 
                 # The acceptance email carries the payment link and due date.
                 _mail(application.pk, CitizenMail.Kind.ACCEPTED)
             else:
-                _event(application.pk, f"payment_{target}", "kessai")
+                _event(application.pk, f"payment_{target}", actor)
     return bool(changed)
 
 
 def payment_status_refresh(*, application: Application) -> Application:
-    """Ask Kessai for the payment's status (the browser's return is not trusted)."""
+    """Ask the gateway for the payment's status (the browser's return is not trusted)."""
+    from madoguchi.shinsei.gateways.registry import gateway_for
+
     if not application.kessai_payment_id:
         return application
-    agency = application.procedure.department.agency
-    with kessai_client(agency) as client:
-        payment = client.get_payment(application.kessai_payment_id)
-    payment_status_apply(application=application, payment=payment)
+    payment = gateway_for(application).payment_fetch(application=application)
+    if payment is not None:
+        payment_status_apply(application=application, payment=payment)
     return application
 
 
-def checkout_link_create(*, application: Application) -> str:
+def payment_checkout_start(*, application: Application, request: HttpRequest) -> HttpResponse:
+    """支払う: the gateway's way to its payment page (a redirect, a form post)."""
+    from madoguchi.shinsei.gateways.registry import gateway_for
+
     if application.payment_status != PaymentStatus.UNPAID:
         raise PaymentNotReady()
-    agency = application.procedure.department.agency
-    with kessai_client(agency) as client:
-        # A fresh key per press: every press deserves its own single-use link.
-        link = client.create_checkout(
-            application.kessai_payment_id, idempotency_key=f"shinsei-checkout-{uuid.uuid4()}"
-        )
-    return link.url
+    return gateway_for(application).checkout_start(application=application, request=request)
 
 
 def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool:
@@ -544,7 +519,7 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
                 raise NotificationRejected("unknown payment")
             Application.objects.filter(pk=application.pk).update(kessai_payment_id=payment.id)
             application.refresh_from_db()
-        payment_status_apply(application=application, payment=payment)
+        payment_status_apply(application=application, payment=from_contract(payment))
     return True
 
 
@@ -571,30 +546,32 @@ def applications_sweep() -> None:
 UNFINISHED_PAYMENT = [PaymentStatus.PREPARING, PaymentStatus.UNPAID]
 
 
-# Each check in the reconcile sweep: bounded, so a slow Kessai costs seconds.
-RECONCILE_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+FetchAnswer = GatewayPayment | None | httpx.HTTPError | KessaiError | GatewayUnavailable
 
 
-def _payment_fetch(application: Application) -> schemas.Payment:
-    """Kessai's view of the application's payment (no database access: runs
-    in the sweep's threads)."""
-    with kessai_client(
-        application.procedure.department.agency, timeout=RECONCILE_TIMEOUT
-    ) as client:
-        return client.get_payment(application.kessai_payment_id)
+def _payment_fetch(application: Application) -> GatewayPayment | None:
+    """The gateway's view of the application's payment (runs in the sweep's
+    threads; each call bounded by the gateway client's timeouts)."""
+    from madoguchi.shinsei.gateways.registry import gateway_for
+
+    return gateway_for(application).payment_fetch(application=application)
 
 
-def _payments_fetch(
-    applications: list[Application],
-) -> list[schemas.Payment | httpx.HTTPError | KessaiError]:
-    """Ask Kessai about each payment, ``SHINSEI_RECONCILE_CONCURRENCY`` at a
-    time, so 50 checks take a few round trips rather than 50."""
+def _payments_fetch(applications: list[Application]) -> list[FetchAnswer]:
+    """Ask about each payment, ``SHINSEI_RECONCILE_CONCURRENCY`` at a time,
+    so 50 checks take a few round trips rather than 50 one after another."""
 
-    def fetch(application: Application) -> schemas.Payment | httpx.HTTPError | KessaiError:
+    def fetch(application: Application) -> FetchAnswer:
         try:
             return _payment_fetch(application)
-        except (httpx.HTTPError, KessaiError) as exc:
+        except (httpx.HTTPError, KessaiError, GatewayUnavailable) as exc:
             return exc
+
+    def fetch_in_thread(application: Application) -> FetchAnswer:
+        try:
+            return fetch(application)
+        finally:
+            connections.close_all()  # this pool thread's own, if a gateway opened one
 
     workers = min(settings.SHINSEI_RECONCILE_CONCURRENCY, len(applications))
     if workers <= 1:
@@ -602,7 +579,7 @@ def _payments_fetch(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # Each thread runs in a copy of the caller's context (its request id).
         futures = [
-            pool.submit(contextvars.copy_context().run, fetch, application)
+            pool.submit(contextvars.copy_context().run, fetch_in_thread, application)
             for application in applications
         ]
         return [future.result() for future in futures]
@@ -632,8 +609,10 @@ def payments_reconcile(*, batch: int = 50) -> int:
     changed = 0
     for application, answer in zip(claimed, _payments_fetch(claimed), strict=True):
         if isinstance(answer, Exception):
-            # Kessai unreachable: try again at the next round.
+            # The gateway unreachable: try again at the next round.
             logger.warning("payment check for %s failed: %s", application.reference, answer)
+            continue
+        if answer is None:
             continue
         before = application.payment_status
         payment_status_apply(application=application, payment=answer)
@@ -646,15 +625,14 @@ def payments_reconcile_periodic() -> None:
 
 
 def leftovers_sweep() -> int:
-    """Delete expired drafts and the files no application claimed once every
-    draft that could refer to them has expired. Returns files deleted."""
-    from .files import file_dir
+    """Delete expired drafts, and the files no application claimed once
+    their time is up (hours after upload, or when their draft expires).
+    Returns files deleted."""
+    from .files import file_discard
 
     now = timezone.now()
     Draft.objects.filter(expires_at__lt=now).delete()
-    cutoff = now - timedelta(days=settings.SHINSEI_DRAFT_DAYS + 1)
-    orphans = list(StoredFile.objects.filter(application__isnull=True, created_at__lt=cutoff)[:200])
+    orphans = list(StoredFile.objects.filter(application__isnull=True, keep_until__lt=now)[:500])
     for stored in orphans:
-        (file_dir() / stored.storage_name).unlink(missing_ok=True)
-        stored.delete()
+        file_discard(stored)
     return len(orphans)

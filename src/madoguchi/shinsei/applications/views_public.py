@@ -1,5 +1,6 @@
 """Citizen pages (public listener). Thin: forms validate, services act."""
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from madoguchi.platform.network import client_address
 from madoguchi.platform.throttle import failures_limited
+from madoguchi.shinsei.gateways.base import GatewayUnavailable
 from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
 from madoguchi.shinsei.procedures.questions import (
     DEFAULT_FILE_TYPES,
@@ -29,10 +32,13 @@ from madoguchi.shinsei.procedures.questions import (
 from madoguchi.shinsei.procedures.services import form_version_current
 
 from . import services
-from .files import FileRefused, file_store
+from .emails import privacy_notice_url
+from .files import FileRefused, file_store, upload_admit
 from .flow import Flow, _as_querydict, answers_upto, step_form
 from .forms import InquiryForm, display_answers, localised, show_answer
 from .models import Application, Draft
+
+logger = logging.getLogger(__name__)
 
 GRANTS = "granted_applications"
 
@@ -89,6 +95,22 @@ def procedure_start(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def procedure_privacy(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+    """利用目的 and the privacy notice: the current one, or the one kept with
+    form version ``number`` (what an applicant under that version was shown)."""
+    procedure = get_object_or_404(Procedure.objects.select_related("department"), slug=slug)
+    version = None
+    purpose, notice = procedure.purpose, procedure.privacy_notice
+    if number is not None:
+        version = get_object_or_404(FormVersion, procedure=procedure, number=number)
+        purpose, notice = version.purpose, version.privacy_notice
+    return render(
+        request,
+        "shinsei/privacy_notice.html",
+        {"procedure": procedure, "version": version, "purpose": purpose, "notice": notice},
+    )
+
+
 def _flow_or_start(request: HttpRequest, procedure: Procedure) -> tuple[Flow, FormVersion] | None:
     flow = Flow.load(request.session, procedure)
     if flow is None:
@@ -133,6 +155,11 @@ def procedure_step(request: HttpRequest, slug: str, number: int) -> HttpResponse
             upload = form.cleaned_data.get(question["name"]) if valid else None
             if question["type"] == "file" and upload:
                 try:
+                    upload_admit(
+                        session=request.session,
+                        address=client_address(request),
+                        size=upload.size or 0,
+                    )
                     flow.files[question["name"]] = file_store(
                         procedure=procedure, question=question["name"], upload=upload
                     )
@@ -273,6 +300,7 @@ def procedure_check(request: HttpRequest, slug: str) -> HttpResponse:
         if flow.draft_id:
             Draft.objects.filter(pk=flow.draft_id).delete()
         Flow.clear(request.session, procedure)
+        request.session.pop("uploads", None)  # its files now belong to the application
         _grant(request, application)
         request.session["just_submitted"] = {
             "reference": application.reference,
@@ -315,12 +343,17 @@ def submitted(request: HttpRequest) -> HttpResponse:
     if info is None:
         return HttpResponseRedirect(reverse("shinsei:inquiry"))
     application = get_object_or_404(
-        Application.objects.select_related("procedure__department"), reference=info["reference"]
+        Application.objects.select_related("procedure__department", "form_version"),
+        reference=info["reference"],
     )
     return render(
         request,
         "shinsei/submitted.html",
-        {"application": application, "password": info["password"]},
+        {
+            "application": application,
+            "password": info["password"],
+            "privacy_url": privacy_notice_url(application),
+        },
     )
 
 
@@ -388,11 +421,10 @@ def application_correct(request: HttpRequest, reference: str) -> HttpResponse:
 def application_pay(request: HttpRequest, reference: str) -> HttpResponse:
     application = _granted(request, reference)
     try:
-        url = services.checkout_link_create(application=application)
+        return services.payment_checkout_start(application=application, request=request)
     except services.ApplicationError as exc:
         request.session["status_message"] = _(exc.message)
         return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
-    return HttpResponseRedirect(url)
 
 
 @never_cache
@@ -403,7 +435,10 @@ def payment_return(request: HttpRequest, reference: str) -> HttpResponse:
         .first()
     )
     if application is not None:
-        services.payment_status_refresh(application=application)
+        try:
+            services.payment_status_refresh(application=application)
+        except GatewayUnavailable as exc:
+            logger.warning("payment check for %s failed: %s", reference, exc)
     if application is None or reference not in request.session.get(GRANTS, []):
         # Unknown numbers get the same answer as known ones, so this URL cannot
         # be used to find out which 整理番号 exist.

@@ -2,10 +2,16 @@ from typing import Any
 
 from django.db import transaction
 
-from madoguchi.platform.demo import DEMO_AGENCIES, generate_password
+from madoguchi.platform.demo import (
+    DEMO_AGENCIES,
+    DEMO_SBPS_LINK_SERVICE_ID,
+    DEMO_SBPS_MERCHANT_ID,
+    demo_sbps_hash_key,
+    generate_password,
+)
 from madoguchi.shinsei.staff.models import StaffAccount
 
-from .models import Agency, Department, Procedure
+from .models import Agency, Department, Procedure, RetentionAction
 from .services import form_version_current
 
 PERSON_QUESTIONS: list[dict[str, Any]] = [
@@ -74,7 +80,10 @@ DEPARTMENTS = [
     ("mayor", "shimin", "市民課"),
     ("mayor", "shiminzei", "市民税課"),
     ("agri-committee", "nougyou-jimukyoku", "農業委員会事務局"),
+    ("kyoiku-iinkai", "shougai-gakushu", "生涯学習課"),
 ]
+# Agencies whose fees Shinsei collects through SBPS's link type, not Kessai.
+SBPS_LINK_AGENCIES = {"kyoiku-iinkai"}
 
 PROCEDURES: list[dict[str, Any]] = [
     {
@@ -143,6 +152,27 @@ PROCEDURES: list[dict[str, Any]] = [
                 "max_length": 500,
                 "help": "複数ある場合は改行して入力してください。",
                 "step": "農地の情報",
+            },
+        ],
+    },
+    {
+        "department": "shougai-gakushu",
+        "slug": "kominkan-shiyo",
+        "name": "公民館の使用申請",
+        "description": (
+            "公民館の会議室・ホールを使用するための申請です。"
+            "使用料はSBペイメントサービスの画面でお支払いいただきます。"
+        ),
+        "fee_kind": Procedure.FeeKind.FIXED,
+        "fee_amount": 1200,
+        "questions": [
+            *PERSON_QUESTIONS,
+            {
+                "name": "room",
+                "label": "使用する部屋",
+                "type": "select",
+                "choices": ["第1会議室", "第2会議室", "大会議室"],
+                "step": "使用の内容",
             },
         ],
     },
@@ -245,6 +275,31 @@ PROCEDURES: list[dict[str, Any]] = [
 ]
 
 
+# 利用目的 and retention (文書管理規程: certificates 1 year, subsidies 5).
+def _certificate(name: str, years: int) -> dict[str, Any]:
+    return {
+        "purpose": f"{name}の交付、手数料の請求、申請者への連絡のため",
+        "retention_years": years,
+    }
+
+
+PRIVACY: dict[str, dict[str, Any]] = {
+    "juminhyo": _certificate("住民票の写し", 1),
+    "inkan": _certificate("印鑑登録証明書", 1),
+    "shotoku-shomei": _certificate("所得証明書", 1),
+    "kousaku-shomei": _certificate("耕作証明書", 3),
+    "kominkan-shiyo": {
+        "purpose": "公民館の使用の許可、使用料の請求、申請者への連絡のため",
+        "retention_years": 1,
+    },
+    "kosodate-hojokin": {
+        "purpose": "子育て支援サービス利用補助金の交付決定と支給、申請者への連絡のため",
+        "retention_years": 5,
+        "retention_action": RetentionAction.ANONYMISE,
+    },
+}
+
+
 @transaction.atomic
 def seed_demo(*, kessai_credentials: dict[str, Any]) -> dict[str, Any] | None:
     """Create agencies, departments, procedures and one staff account per
@@ -254,11 +309,20 @@ def seed_demo(*, kessai_credentials: dict[str, Any]) -> dict[str, Any] | None:
     agencies = {}
     for code, name in DEMO_AGENCIES:
         creds = kessai_credentials["merchants"][code]
+        gateway: dict[str, str] = {}
+        if code in SBPS_LINK_AGENCIES:
+            gateway = {
+                "payment_gateway": "sbps_link",
+                "sbps_merchant_id": DEMO_SBPS_MERCHANT_ID,
+                "sbps_service_id": DEMO_SBPS_LINK_SERVICE_ID,
+                "sbps_hash_key": demo_sbps_hash_key(),
+            }
         agencies[code] = Agency.objects.create(
             code=code,
             name=name,
             kessai_api_key=creds["api_key"],
             kessai_notification_secrets=[creds["notification_secret"]],
+            **gateway,
         )
     departments = {}
     for agency_code, code, name in DEPARTMENTS:
@@ -277,6 +341,7 @@ def seed_demo(*, kessai_credentials: dict[str, Any]) -> dict[str, Any] | None:
             form_fields=[
                 {**q, **spec.get("english", {}).get(q["name"], {})} for q in spec["questions"]
             ],
+            **PRIVACY.get(spec["slug"], {}),
         )
         form_version_current(procedure=procedure, created_by="seed")
     accounts = []

@@ -14,6 +14,14 @@ class Agency(models.Model):
     # embedded default.
     kessai_api_key = models.CharField(max_length=200, blank=True)
     kessai_notification_secrets = models.JSONField(default=list, blank=True)
+    # Which payment gateway collects this agency's fees (shinsei/gateways):
+    # Madoguchi Kessai, or SBPS's link type with SBPS's own codes and hash key.
+    # Like the Kessai credentials, the environment wins in production.
+    payment_gateway = models.CharField("決済代行", max_length=16, default="kessai")
+    sbps_merchant_id = models.CharField(max_length=5, blank=True)
+    sbps_service_id = models.CharField(max_length=3, blank=True)
+    sbps_hash_key = models.CharField(max_length=100, blank=True)
+    sbps_hash_encoding = models.CharField(max_length=16, default="Shift_JIS")
     # Whether this agency's staff must use a TOTP second factor (issue #6).
     staff_totp_required = models.BooleanField("職員の二要素認証", default=False)
 
@@ -36,6 +44,19 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RetentionYears(models.IntegerChoices):
+    ONE = 1, "1年"
+    THREE = 3, "3年"
+    FIVE = 5, "5年"
+    TEN = 10, "10年"
+    THIRTY = 30, "30年"
+
+
+class RetentionAction(models.TextChoices):
+    DELETE = "delete", "削除する"
+    ANONYMISE = "anonymise", "匿名化して統計用に残す"
 
 
 class Procedure(models.Model):
@@ -66,6 +87,19 @@ class Procedure(models.Model):
     # The form being edited: a list of question definitions (see questions.py).
     # Citizens always fill in a frozen FormVersion of it.
     form_fields = models.JSONField(default=list)
+    # 利用目的 and the privacy notice, shown before the first question and
+    # frozen with each form version (個人情報保護法 第61条・第62条).
+    purpose = models.TextField("利用目的", blank=True)
+    privacy_notice = models.TextField("個人情報の取扱い", blank=True)
+    # 保存期間 (the retention class of the city's 文書管理規程), counted from
+    # the day an application ends, and what happens then.
+    retention_years = models.PositiveSmallIntegerField(
+        "保存期間", choices=RetentionYears.choices, default=RetentionYears.FIVE
+    )
+    retention_action = models.CharField(
+        "保存期間経過後", max_length=16, choices=RetentionAction.choices,
+        default=RetentionAction.DELETE,
+    )  # fmt: skip
     is_published = models.BooleanField("公開", default=True)
     published_from = models.DateTimeField("公開開始", null=True, blank=True)
     published_until = models.DateTimeField("公開終了", null=True, blank=True)
@@ -113,6 +147,9 @@ class FormVersion(models.Model):
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
     questions = models.JSONField()
+    # The 利用目的 and notice the citizen was shown with these questions.
+    purpose = models.TextField(blank=True)
+    privacy_notice = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=64, blank=True)
 

@@ -46,7 +46,8 @@ class ProcedureForm(forms.ModelForm[Procedure]):
         fields = [
             "department", "slug", "name", "description", "fee_kind", "fee_amount",
             "quantity_field", "payment_timing", "is_published", "published_from",
-            "published_until",
+            "published_until", "purpose", "privacy_notice", "retention_years",
+            "retention_action",
         ]  # fmt: skip
         widgets = {
             "published_from": forms.DateTimeInput(attrs={"type": "datetime-local"}),

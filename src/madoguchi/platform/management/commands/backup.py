@@ -19,5 +19,5 @@ class Command(BaseCommand):
         manifest = backup_create(output=output, service=settings.MADOGUCHI_SERVICE)
         self.stdout.write(
             f"{manifest['service']} backed up to {output} "
-            f"({manifest['database']['vendor']}, files: {sorted(manifest['directories'])})"
+            f"({manifest['database']['vendor']}, files: {manifest['files']})"
         )

@@ -1,0 +1,62 @@
+"""Which connector a merchant's card payments go through: configuration
+(``KESSAI_CARD_CONNECTOR__<CODE>`` or the merchant's row), not code.
+
+- ``sandbox``: the acquirer sandbox (``acquirer.py``), for demos and tests;
+- ``sbps_api``: SBPS's API type (``sbps.py``)."""
+
+from typing import Any
+
+from django.conf import settings
+
+from madoguchi.kessai.merchants.models import Merchant
+from madoguchi.kessai.payments.models import Attempt, Refund
+
+from .sbps import SbpsCardConnector
+
+SANDBOX = "sandbox"
+SBPS_API = "sbps_api"
+
+
+def merchant_setting(merchant: Merchant, name: str) -> Any:
+    """The environment's value for this merchant wins over the stored one."""
+    configured = settings.KESSAI_MERCHANT_SETTINGS.get(merchant.code, {})
+    return configured.get(name) or getattr(merchant, name)
+
+
+def attempt_of(attempt_key: str) -> Attempt | None:
+    """``att_<payment>_<pk>`` -> the attempt, with its payment and merchant."""
+    number = attempt_key.rsplit("_", 1)[-1]
+    if not number.isdigit():
+        return None
+    return Attempt.objects.select_related("payment__merchant").filter(pk=int(number)).first()
+
+
+def sbps_connector(merchant: Merchant | None) -> SbpsCardConnector | None:
+    if merchant is None or merchant_setting(merchant, "card_connector") != SBPS_API:
+        return None
+    return SbpsCardConnector.for_credentials(
+        merchant_id=str(merchant_setting(merchant, "sbps_merchant_id")),
+        service_id=str(merchant_setting(merchant, "sbps_service_id")),
+        hash_key=str(merchant_setting(merchant, "sbps_hash_key")),
+    )
+
+
+def attempt_merchant(attempt_key: str) -> Merchant | None:
+    attempt = attempt_of(attempt_key)
+    return attempt.payment.merchant if attempt else None
+
+
+def tracking_id_record(*, attempt_key: str, tracking_id: str) -> None:
+    attempt = attempt_of(attempt_key)
+    if attempt is not None:
+        Attempt.objects.filter(pk=attempt.pk, provider_reference="").update(
+            provider_reference=tracking_id
+        )
+
+
+def refund_of(refund_key: str) -> Refund | None:
+    return (
+        Refund.objects.select_related("attempt", "payment__merchant")
+        .filter(public_id=refund_key)
+        .first()
+    )

@@ -1,0 +1,1 @@
+"""SBPS's link type (リンク型) as an agency's payment gateway."""
