@@ -44,6 +44,9 @@ MADOGUCHI_SURFACE_HOSTS = {
 }
 ALLOWED_HOSTS = list(MADOGUCHI_SURFACE_HOSTS)
 MADOGUCHI_PERIODIC = shinsei.MADOGUCHI_PERIODIC + kessai.MADOGUCHI_PERIODIC
+MADOGUCHI_METRICS_COLLECTORS = (
+    shinsei.MADOGUCHI_METRICS_COLLECTORS + kessai.MADOGUCHI_METRICS_COLLECTORS
+)
 MADOGUCHI_HTTP_TRANSPORT = "tests.support.transport.InProcessTransport"
 
 SHINSEI_PUBLIC_URL = "http://shinsei.test"
@@ -92,4 +95,7 @@ MADOGUCHI_AUDIT_APPEND_ONLY = False  # the guard tests install it; see platform/
 # Agencies' credentials come from their rows in tests unless a test overrides this.
 SHINSEI_AGENCY_CREDENTIALS = {}
 MADOGUCHI_DEMO = True  # simulators and demo keys throughout the tests
+# In-process calls to Kessai must stay on the test's thread (its transaction);
+# the concurrent path has its own test with a stand-in for Kessai.
+SHINSEI_RECONCILE_CONCURRENCY = 1
 KESSAI_MERCHANT_SETTINGS: dict[str, dict[str, str]] = {}

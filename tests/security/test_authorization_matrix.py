@@ -278,6 +278,8 @@ MATRIX: dict[tuple[str, str], Checks] = {
         ("POST", {"*": 405}),
     ],
     ("shinsei_staff", "healthz"): [("GET", OPEN)],
+    # Prometheus: figures only, no personal data; the office-network allowlist guards it.
+    ("shinsei_staff", "metrics"): [("GET", OPEN)],
     ("shinsei_staff", "logout"): [("POST", {"*": 302})],
     # Kessai public: the merchant API by API key, each merchant its own payments.
     ("kessai_public", "api/"): [("GET", {"*": 404})],
@@ -468,6 +470,7 @@ MATRIX: dict[tuple[str, str], Checks] = {
         ("GET", {"*": 405}),
     ],
     ("kessai_console", "healthz"): [("GET", OPEN)],
+    ("kessai_console", "metrics"): [("GET", OPEN)],
     ("kessai_console", "logout"): [("POST", {"*": 302})],
 }
 # Request bodies (JSON), where an empty request would stop at validation

@@ -50,6 +50,7 @@ class KessaiClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         client_class: str = "background",
         verify: ssl.SSLContext | bool = True,
+        event_hooks: dict[str, list[Any]] | None = None,
     ) -> None:
         if client_class not in CLIENT_CLASSES:
             raise ValueError(f"client_class must be one of {CLIENT_CLASSES}")
@@ -60,6 +61,7 @@ class KessaiClient:
             timeout=timeout,
             # Pass a shared context: httpx makes a new one per client otherwise.
             verify=verify,
+            event_hooks=event_hooks,
         )
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from madoguchi.platform.errors import error_handlers
+from madoguchi.platform.metrics import metrics_view
 
 from .console import auth_views as auth
 from .console import manage_views, operation_views, pages
@@ -82,6 +83,7 @@ patterns = [
     path("login/totp-setup", auth.totp_setup, name="totp_setup"),
     path("audit", auth.audit, name="audit"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 # Namespaced so names stay unambiguous where a test process serves every surface.

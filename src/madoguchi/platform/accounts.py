@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
+from . import metrics
 from .passwords import HISTORY, max_age, password_problems
 from .sessions.store import ACCOUNT_KEY, PENDING_KEY, revoke_sessions
 from .throttle import throttle_blocked, throttle_clear, throttle_hit
@@ -349,6 +350,7 @@ def login_attempt(
     # type their password into the ID field.
     actor = account.account_key if account else f"{namespace}-login:unknown"
     if throttle_blocked(address_key) or throttle_blocked(id_key):
+        metrics.observe_login_failure(namespace=namespace, lockout=False)
         _record(actor, "login", request, outcome="denied", reason="locked")
         return LoginOutcome(None, LOCKED, 429)
     if account is None:
@@ -360,7 +362,9 @@ def login_attempt(
     _record(actor, "login", request, outcome="failure")
     throttle_hit(address_key, limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT)
     throttle_hit(id_key, limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT)
-    if account is not None and throttle_blocked(id_key):
+    locked = account is not None and throttle_blocked(id_key)
+    metrics.observe_login_failure(namespace=namespace, lockout=locked)
+    if locked:
         _record(actor, "account.lockout", request, outcome="denied")
     return LoginOutcome(None, BAD_CREDENTIALS, 401)
 

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from madoguchi.platform.errors import error_handlers
+from madoguchi.platform.metrics import metrics_view
 
 from .applications import views_staff as views
 from .applications.views_public import healthz
@@ -58,6 +59,7 @@ patterns = [
     ),
     path("applications/<str:reference>/hold", privacy.legal_hold, name="legal_hold"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 # Namespaced so names stay unambiguous where a test process serves every surface.

@@ -27,6 +27,7 @@ from madoguchi.kessai.providers.base import (
 )
 from madoguchi.kessai.providers.card.cards import CardDetails, detect_brand
 from madoguchi.kessai.providers.registry import get_registry
+from madoguchi.platform.logs import current_request_id
 
 from .errors import (
     AttemptInProgress,
@@ -302,7 +303,7 @@ def notification_enqueue(
         body=event.model_dump_json(),
         next_attempt_at=timezone.now(),
     )
-    deliver_notification.enqueue(notification_id=notification.pk)
+    deliver_notification.enqueue(notification_id=notification.pk, request_id=current_request_id())
     return notification
 
 
@@ -841,6 +842,8 @@ def notification_resend(*, notification: Notification) -> Notification:
         Notification.objects.filter(pk=notification.pk).update(
             status=Notification.Status.PENDING, next_attempt_at=timezone.now()
         )
-        deliver_notification.enqueue(notification_id=notification.pk)
+        deliver_notification.enqueue(
+            notification_id=notification.pk, request_id=current_request_id()
+        )
     notification.refresh_from_db()
     return notification
