@@ -42,6 +42,12 @@ def _normalise(value: Any) -> Any:
     return value.translate(_WIDE) if isinstance(value, str) else value
 
 
+def _takes_digits(field: forms.Field) -> bool:
+    """A field whose answer is digits and dashes (postal code, phone, number, date)."""
+    widget = field.widget
+    return widget.attrs.get("inputmode") == "numeric" or getattr(widget, "input_type", "") == "tel"
+
+
 def _required(label: str, verb: str = "入力") -> dict[str, str]:
     messages = {
         "入力": _("%(label)sを入力してください。"),
@@ -367,10 +373,15 @@ class StepForm(forms.Form):
             self.groups.append((question, names))
 
     def full_clean(self) -> None:
-        # Normalise full-width digits before validation, so ０４６６ is fine.
+        # Normalise full-width digits and dashes before validation, so ０４６６ is
+        # fine — only in fields of digits (postal code, phone, number, date): in
+        # a name or a choice, ー is the katakana long-vowel mark, not a hyphen.
         if self.data is not None and hasattr(self.data, "copy"):
             data = self.data.copy()
             for key in list(data.keys()):
+                field = self.fields.get(key)
+                if field is None or not _takes_digits(field):
+                    continue
                 values = data.getlist(key) if hasattr(data, "getlist") else [data[key]]
                 if hasattr(data, "setlist"):
                     data.setlist(key, [_normalise(v) for v in values])
