@@ -1,9 +1,11 @@
 """Full-width digits and dashes are normalised only where an answer is digits:
 in a name or a choice, ー is the katakana long-vowel mark."""
 
+from typing import Any
+
 from madoguchi.shinsei.applications.forms import StepForm
 
-QUESTIONS = [
+QUESTIONS: list[dict[str, Any]] = [
     {"name": "name", "label": "氏名（カナ）", "type": "text"},
     {"name": "room", "label": "部屋", "type": "select", "choices": ["ホール", "和室"]},
     {"name": "phone", "label": "電話番号", "type": "tel"},
