@@ -9,8 +9,8 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from madoguchi.platform.tasks import run_ready_tasks
 from madoguchi.platform.totp import totp_code, totp_new_secret, totp_step
+from madoguchi.platform.worker import run_ready_tasks
 from madoguchi.simulators import acquirer, paypay
 from tests.support import groups
 
@@ -64,6 +64,17 @@ def _fresh_acquirer() -> None:
     paypay.STATE.reset()
     acquirer.STATE.fail_next = acquirer.STATE.lose_next = 0
     return
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The task library's worker closes "old" connections between tasks, as
+    Django does between requests; inside a test's transaction that would
+    close the test's own connection (Django's test client disconnects the same
+    call for requests)."""
+    from django_tasks_db.management.commands import db_worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
 
 @pytest.fixture

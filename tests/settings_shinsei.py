@@ -22,3 +22,6 @@ SHINSEI_SBPS_PURCHASE_URL = "http://sbps.test/f01/FepBuyInfoReceive.do"
 SHINSEI_SBPS_API_URL = "http://sbps.test"
 # Agencies' credentials come from their rows in tests unless a test overrides this.
 SHINSEI_AGENCY_CREDENTIALS = {}
+# In-process calls to Kessai must stay on the test's thread (its transaction);
+# the concurrent path has its own test with a stand-in for Kessai.
+SHINSEI_RECONCILE_CONCURRENCY = 1

@@ -1,7 +1,9 @@
 """``madoguchi up``'s preparation: databases per service, seeded once, reused."""
 
 import json
+import os
 import sqlite3
+import sys
 from pathlib import Path
 
 from madoguchi.cli import load_or_create_secrets, prepare
@@ -40,6 +42,38 @@ def test_second_run_reuses_data_and_keeps_the_demo_accounts(tmp_path: Path) -> N
         ]
         == 0
     )
+
+
+def test_up_restarts_a_crashed_process_and_gives_up_after_the_limit(tmp_path: Path) -> None:
+    from madoguchi.cli import RESTART_LIMIT, Child, stop_children, supervise
+
+    marker = tmp_path / "starts"
+    crashing = Child(
+        "crashing",
+        [sys.executable, "-c", f"open({str(marker)!r}, 'a').write('x'); raise SystemExit(3)"],
+        dict(os.environ),
+        tmp_path / "crashing.log",
+    )
+    steady = Child(
+        "steady", [sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ),
+        tmp_path / "steady.log",
+    )  # fmt: skip
+    crashing.start()
+    steady.start()
+    try:
+        broken = None
+        for round_ in range(RESTART_LIMIT + 1):
+            assert crashing.process is not None
+            crashing.process.wait(timeout=30)
+            broken = supervise([crashing, steady], now=1000.0 + round_)
+        assert broken is crashing
+        assert marker.read_text() == "x" * (RESTART_LIMIT + 1)
+        assert steady.exited() is None  # the rest of the system kept running
+        # Restarts long ago do not count against the limit.
+        assert supervise([crashing], now=1000.0 + 10_000) is None
+    finally:
+        stop_children([crashing, steady], grace=5)
+    assert steady.exited() is not None
 
 
 def test_an_older_var_dir_gains_a_key_encryption_key(tmp_path: Path) -> None:

@@ -10,13 +10,14 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import signal
 import ssl
 import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,8 @@ def service_env(
             "MADOGUCHI_DEMO": "1",
             "MADOGUCHI_VAR_DIR": str(var),
             "PYTHONUNBUFFERED": "1",
+            # People read these logs in a terminal; production keeps JSON lines.
+            "MADOGUCHI_LOG_FORMAT": os.environ.get("MADOGUCHI_LOG_FORMAT", "plain"),
             "SHINSEI_SECRET_KEY": keys["shinsei_secret_key"],
             "SHINSEI_DATA_KEYS": keys["shinsei_data_keys"],
             "KESSAI_SECRET_KEY": keys["kessai_secret_key"],
@@ -140,6 +143,10 @@ def service_env(
     if ca_file:
         # HSTS, Secure cookies; and trust the local CA for service-to-service calls.
         env.update({"MADOGUCHI_TLS": "1", "SSL_CERT_FILE": str(ca_file)})
+    if service in ("shinsei", "kessai"):
+        # Every process of a service counts into one directory; the internal
+        # listener's /metrics adds them up (prometheus-client multiprocess mode).
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(var / "metrics" / service)
     if service == "shinsei":
         env.pop("KESSAI_SECRET_KEY")
         env.pop("KESSAI_PAYPAY_API_SECRET")
@@ -184,6 +191,9 @@ def granian_command(
         "--blocking-threads",
         str(threads),
         "--no-access-log",
+        # SIGTERM: in-flight requests finish; a worker stuck past this is killed.
+        "--workers-kill-timeout",
+        "20",
         "--log-level",
         "warning",
     ]
@@ -195,7 +205,8 @@ def granian_command(
     return [*command, module]
 
 
-def wait_healthy(urls: list[str], timeout: float, ca_file: Path | None = None) -> list[str]:
+def wait_ready(urls: list[str], timeout: float, ca_file: Path | None = None) -> list[str]:
+    """Wait until every URL's ``/readyz`` answers 200; return those that did not."""
     context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
     deadline = time.monotonic() + timeout
     pending = list(urls)
@@ -203,7 +214,7 @@ def wait_healthy(urls: list[str], timeout: float, ca_file: Path | None = None) -
         for url in list(pending):
             try:
                 with urllib.request.urlopen(
-                    url + "/healthz", timeout=2, context=context
+                    url + "/readyz", timeout=2, context=context
                 ) as response:
                     if response.status == 200:
                         pending.remove(url)
@@ -212,6 +223,94 @@ def wait_healthy(urls: list[str], timeout: float, ca_file: Path | None = None) -
         if pending:
             time.sleep(0.3)
     return pending
+
+
+@dataclass
+class Child:
+    """A process ``up`` runs, restarted (a few times) if it exits on its own."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def exited(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+
+# At most this many restarts of one process within RESTART_WINDOW seconds;
+# past that the process is broken, not unlucky, and ``up`` stops.
+RESTART_LIMIT = 5
+RESTART_WINDOW = 300.0
+
+
+def supervise(children: list[Child], now: float) -> Child | None:
+    """Restart children that exited; return one that used up its restarts."""
+    for child in children:
+        code = child.exited()
+        if code is None:
+            continue
+        child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW]
+        if len(child.restarts) >= RESTART_LIMIT:
+            return child
+        print(f"{child.name} exited ({code}); restarting it", file=sys.stderr, flush=True)
+        child.restarts.append(now)
+        child.start()
+    return None
+
+
+class StopFlag:
+    """Set by SIGINT (Ctrl-C) or SIGTERM."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGTERM, self.stop)
+
+    def stop(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+
+def supervise_until_stopped(children: list[Child], stop: StopFlag) -> int:
+    """Restart crashed children until a signal (0) or one keeps crashing (1)."""
+    while not stop.stopping:
+        broken = supervise(children, time.monotonic())
+        if broken is not None:
+            print(
+                f"{broken.name} keeps exiting ({RESTART_LIMIT} restarts in "
+                f"{RESTART_WINDOW:.0f} s); stopping. See {broken.log_path}",
+                file=sys.stderr,
+            )
+            return 1
+        time.sleep(0.5)
+    return 0
+
+
+def stop_children(children: list[Child], grace: float = 15.0) -> None:
+    """SIGTERM to each process group (in-flight requests and the current
+    task finish), SIGKILL to whatever is left after ``grace`` seconds."""
+    running = [c.process for c in children if c.process is not None and c.process.poll() is None]
+    for process in running:
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in running:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def prepare(
@@ -300,42 +399,38 @@ def up(args: argparse.Namespace) -> int:
     (var / "demo.json").write_text(json.dumps(demo, ensure_ascii=False, indent=2))
     (var / "demo.json").chmod(0o600)
 
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(name: str, command: list[str], env: dict[str, str]) -> None:
-        log = open(var / "log" / f"{name}.log", "ab")  # noqa: SIM115 - lives with the child
-        processes.append(
-            subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        )
-
+    metrics_dir = var / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)  # counts start again with the processes
+    children: list[Child] = []
     for listener in LISTENERS:
         env = service_env(listener.service, var, base, host, keys, ca_file)
         env["MADOGUCHI_SURFACE"] = listener.surface
         command = granian_command(listener, listener.port(base), host, var, tls)
-        start(listener.surface, command, env)
-    for service in ("shinsei", "kessai"):
-        start(
-            f"{service}_worker",
-            [sys.executable, "-m", "django", "worker"],
-            service_env(service, var, base, host, keys, ca_file),
+        children.append(
+            Child(listener.surface, command, env, var / "log" / f"{listener.surface}.log")
         )
+    for service in ("shinsei", "kessai"):
+        env = service_env(service, var, base, host, keys, ca_file)
+        for role in ("worker", "scheduler"):
+            children.append(
+                Child(
+                    f"{service}_{role}",
+                    [sys.executable, "-m", "django", role],
+                    env,
+                    var / "log" / f"{service}_{role}.log",
+                )
+            )
+    for service in ("shinsei", "kessai"):
+        (metrics_dir / service).mkdir(parents=True, exist_ok=True)
+    for child in children:
+        child.start()
 
-    stopping = False
-
-    def stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-
+    stop = StopFlag()
     urls = [_url(host, listener.port(base), scheme) for listener in LISTENERS]
-    not_up = wait_healthy(urls, timeout=60, ca_file=ca_file)
+    not_up = wait_ready(urls, timeout=90, ca_file=ca_file)
     if not_up:
         print(f"These listeners did not start: {not_up}; see {var / 'log'}", file=sys.stderr)
-        stopping = True
+        stop.stopping = True
     else:
         print("\nMadoguchi is running:")
         for listener in LISTENERS:
@@ -355,23 +450,9 @@ def up(args: argparse.Namespace) -> int:
             print(f"\nHTTPS with a local CA: trust {ca_file} in your browser to avoid warnings.")
         print(f"\nDetails for scripts: {var / 'demo.json'}   Logs: {var / 'log'}")
         print("Press Ctrl-C to stop.", flush=True)
-    exit_code = 0
-    while not stopping:
-        for process in processes:
-            if process.poll() is not None:
-                print(f"A process exited unexpectedly: {process.args!r}", file=sys.stderr)
-                stopping, exit_code = True, 1
-        time.sleep(0.5)
+    exit_code = supervise_until_stopped(children, stop)
     print("\nStopping …", flush=True)
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+    stop_children(children)
     print("Stopped.")
     return exit_code if not not_up else 1
 

@@ -52,7 +52,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     demo_path = var / "demo.json"
-    deadline = time.monotonic() + 180  # a loaded machine starts nine processes slowly
+    deadline = time.monotonic() + 240  # migrations, seeding, then every /readyz
     demo: dict[str, Any] | None = None
     while time.monotonic() < deadline and process.poll() is None:
         if demo_path.exists() and b"Press Ctrl-C" in (var.parent / "up.log").read_bytes():

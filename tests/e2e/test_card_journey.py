@@ -147,6 +147,7 @@ def test_card_journey_in_a_real_browser(system: dict[str, Any], browser: Any) ->
     assert process.wait(timeout=30) == 0
     check_no_card_data_under(system["var"])
     check_no_personal_data_in_kessai(system["var"] / "kessai.sqlite3", reference)
+    check_no_personal_data_in_kessai_logs(system["var"] / "log", reference)
     check_shinsei_holds_personal_data_sealed_and_private(system["var"], reference)
 
 
@@ -176,6 +177,18 @@ def check_no_personal_data_in_kessai(database: Path, reference: str) -> None:
     assert reference in dump  # sanity: the payment is there
     for value in (NAME, "ユキノシタ", ADDRESS, "潮騒荘", "0466-98-7654", PROCEDURE, "市民課"):
         assert value not in dump, f"{value!r} reached Kessai's database"
+
+
+def check_no_personal_data_in_kessai_logs(log_dir: Path, reference: str) -> None:
+    """Kessai's request and task lines (and its workers') carry ids, routes
+    and statuses, never the applicant's data; Shinsei's carry no names either."""
+    kessai = "\n".join(p.read_text(errors="replace") for p in log_dir.glob("kessai_*.log"))
+    assert "route=pay/<str:public_id>/card" in kessai  # sanity: the request lines are there
+    for value in (NAME, "ユキノシタ", ADDRESS, "潮騒荘", "0466-98-7654", PROCEDURE, "市民課"):
+        assert value not in kessai, f"{value!r} in Kessai's logs"
+    shinsei = "\n".join(p.read_text(errors="replace") for p in log_dir.glob("shinsei_*.log"))
+    for value in (NAME, ADDRESS, "0466-98-7654", "staff-shimin"):
+        assert value not in shinsei, f"{value!r} in Shinsei's logs"
 
 
 def check_shinsei_holds_personal_data_sealed_and_private(var: Path, reference: str) -> None:

@@ -148,3 +148,26 @@ def test_openapi_document_is_served_and_matches_the_repository(api_client: Clien
     assert served["openapi"].startswith("3.1")
     kept = json.loads(Path("docs/openapi.json").read_text())
     assert served == kept, "docs/openapi.json is stale: run scripts/export-openapi"
+
+
+def test_checkout_hands_over_the_citizens_language(api_client: Client, mayor_key: str) -> None:
+    created = post(api_client, mayor_key, BODY).json()
+    path = f"/api/v1/payments/{created['id']}/checkout"
+    english = post(api_client, mayor_key, {"language": "en"}, key="c-en", path=path)
+    assert english.status_code == 201
+    assert english.json()["url"].endswith("/?lang=en")
+    # Without a body (older clients) the link is as before.
+    plain = api_client.post(
+        path,
+        "",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {mayor_key}", "Idempotency-Key": "c-none"},
+    )
+    assert plain.status_code == 201
+    assert plain.json()["url"].endswith("/")
+    wrong = post(api_client, mayor_key, {"language": "fr"}, key="c-fr", path=path)
+    assert wrong.status_code == 422
+    # The link opens the page in that language.
+    payer = Client(HTTP_HOST="kessai.test")
+    page = payer.get(english.json()["url"].removeprefix("http://kessai.test"), follow=True)
+    assert '<html lang="en">' in page.content.decode()

@@ -19,7 +19,7 @@ from madoguchi.kessai.providers.card.cards import CardDetails
 from madoguchi.simulators import acquirer
 from tests.conftest import CARD_OK
 from tests.kessai.test_applepay import device_token
-from tests.support.journey import pay_by_card
+from tests.support.journey import pay_by_card, shown_after
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_card_after_due_date_is_refused_with_a_clear_message(
     payer: Client, page: str, payment: Payment
 ) -> None:
     response = pay_by_card(payer, page, CARD_OK)
-    text = response.content.decode()
+    text = shown_after(payer, response)
     assert "お支払い期限" in text
     assert "を過ぎたため、お支払いいただけません" in text
     assert 'id="pay-button"' not in text
@@ -67,7 +67,7 @@ def test_page_in_english_says_the_due_date_passed(payer: Client, page: str) -> N
 
 def test_paypay_after_due_date_is_refused(payer: Client, page: str, payment: Payment) -> None:
     response = payer.post(page + "paypay/start")
-    assert "を過ぎたため、お支払いいただけません" in response.content.decode()
+    assert "を過ぎたため、お支払いいただけません" in shown_after(payer, response)
     _nothing_started(payment)
 
 
@@ -98,6 +98,7 @@ def test_api_checkout_after_due_date_is_a_clear_409(
     Payment.objects.filter(pk=payment.pk).update(due_at=timezone.now() - timedelta(seconds=1))
     response = api_client.post(
         f"/api/v1/payments/{payment.public_id}/checkout",
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {demo['merchants']['mayor']['api_key']}",
         HTTP_IDEMPOTENCY_KEY="due-1",
     )

@@ -73,7 +73,9 @@ def test_create_checkout_is_four_queries_in_one_transaction(
     payment_id = create(api_client, auth).json()["id"]
     with counted() as cost:
         response = api_client.post(
-            f"/api/v1/payments/{payment_id}/checkout", headers={**auth, "Idempotency-Key": "c-1"}
+            f"/api/v1/payments/{payment_id}/checkout",
+            content_type="application/json",
+            headers={**auth, "Idempotency-Key": "c-1"},
         )
     assert response.status_code == 201
     assert_cost(cost, queries=4, transactions=1)

@@ -159,7 +159,13 @@ def test_administrators_read_the_audit_log_on_the_console_and_viewers_cannot(dem
     assert "no-store" in page["Cache-Control"]
     assert refused.status_code == 403
     assert AuditRecord.objects.filter(event="audit.view", outcome="denied").count() == 1
-    assert "改ざん・削除は見つかりませんでした" in admin.get("/audit?verify=1").content.decode()
+    verified = admin.get("/audit?verify=1").content.decode()
+    assert (
+        '<div class="notice notice-success" role="status"><p>改ざん・削除は見つかりませんでした'
+        in verified
+    )
+    assert "<td>拒否</td>" in verified  # outcomes in plain Japanese
+    assert "<td>denied</td>" not in verified
 
 
 def test_the_audit_screen_is_read_only(demo: Any) -> None:

@@ -161,6 +161,9 @@ MATRIX: dict[tuple[str, str], Checks] = {
     ],
     # Refreshes the status, then sends strangers to the inquiry form.
     ("shinsei_public", "applications/<str:reference>/payment-return"): [("GET", {"*": 302})],
+    # The acceptance email's link: the owner to 支払う on the status page,
+    # anyone else to the inquiry form (no call to Kessai either way).
+    ("shinsei_public", "applications/<str:reference>/payment"): [("GET", {"*": 302})],
     # The browser back from SBPS's page (posted from SBPS's origin): records a
     # result only if its hash verifies, then the same GET return as above.
     ("shinsei_public", "applications/<str:reference>/sbps/<str:outcome>"): [
@@ -276,6 +279,8 @@ MATRIX: dict[tuple[str, str], Checks] = {
         ("POST", {"*": 405}),
     ],
     ("shinsei_staff", "healthz"): [("GET", OPEN)],
+    # Prometheus: figures only, no personal data; the office-network allowlist guards it.
+    ("shinsei_staff", "metrics"): [("GET", OPEN)],
     ("shinsei_staff", "logout"): [("POST", {"*": 302})],
     # Kessai public: the merchant API by API key, each merchant its own payments.
     ("kessai_public", "api/"): [("GET", {"*": 404})],
@@ -306,8 +311,9 @@ MATRIX: dict[tuple[str, str], Checks] = {
     # The payment page: only the browser that came through the single-use link.
     ("kessai_public", "checkout/<str:token>/"): [("GET", {"*": 404})],
     ("kessai_public", "pay/<str:public_id>/"): [("GET", ONLY_CITIZEN_OWNER_PAGE)],
+    # Every POST redirects to the page (POST/redirect/GET), errors included.
     ("kessai_public", "pay/<str:public_id>/card"): [
-        ("POST", {"*": 404, "citizen_owner": 400}),
+        ("POST", {"*": 404, "citizen_owner": 302}),
         ("GET", {"*": 405}),
     ],
     # 3-D Secure: with no challenge open the owner is sent back to the page.
@@ -315,13 +321,17 @@ MATRIX: dict[tuple[str, str], Checks] = {
         ("GET", {"*": 404, "citizen_owner": 302}),
         ("POST", {"*": 405}),
     ],
+    ("kessai_public", "pay/<str:public_id>/card/3ds/cancel"): [
+        ("POST", {"*": 404, "citizen_owner": 302}),
+        ("GET", {"*": 405}),
+    ],
     ("kessai_public", "pay/<str:public_id>/card/return"): [
         ("GET", {"*": 404, "citizen_owner": 302}),
         ("POST", {"*": 405}),
     ],
     # PayPay, in the order a citizen goes: start (to the QR page), the QR
     # page, the polled status, back from the app, cancel (the attempt is
-    # abandoned: 402 with the message, and A is payable again).
+    # abandoned: back to the page with the message, and A is payable again).
     ("kessai_public", "pay/<str:public_id>/paypay/start"): [
         ("POST", {"*": 404, "citizen_owner": 302}),
         ("GET", {"*": 405}),
@@ -339,7 +349,7 @@ MATRIX: dict[tuple[str, str], Checks] = {
         ("POST", {"*": 405}),
     ],
     ("kessai_public", "pay/<str:public_id>/paypay/cancel"): [
-        ("POST", {"*": 404, "citizen_owner": 402}),
+        ("POST", {"*": 404, "citizen_owner": 302}),
         ("GET", {"*": 405}),
     ],
     # PayPay's webhook: no session, no key; the body is only a hint (the
@@ -354,8 +364,9 @@ MATRIX: dict[tuple[str, str], Checks] = {
         ("POST", {"*": 404, "citizen_owner": 400}),
         ("GET", {"*": 405}),
     ],
+    # The demo sheet's refusal lands on the payment page (POST/redirect/GET).
     ("kessai_public", "pay/<str:public_id>/applepay/demo"): [
-        ("POST", {"*": 404, "citizen_owner": 400}),
+        ("POST", {"*": 404, "citizen_owner": 302}),
         ("GET", {"*": 405}),
     ],
     ("kessai_public", "pay/<str:public_id>/complete"): [("GET", {"*": 404, "citizen_owner": 302})],
@@ -460,6 +471,7 @@ MATRIX: dict[tuple[str, str], Checks] = {
         ("GET", {"*": 405}),
     ],
     ("kessai_console", "healthz"): [("GET", OPEN)],
+    ("kessai_console", "metrics"): [("GET", OPEN)],
     ("kessai_console", "logout"): [("POST", {"*": 302})],
 }
 # The operators' admin (Django's, read-only) on the two internal listeners:

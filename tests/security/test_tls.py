@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from madoguchi.cli import LISTENERS, granian_command, wait_healthy
+from madoguchi.cli import LISTENERS, granian_command, wait_ready
 from madoguchi.platform.tls import ensure_tls_files
 
 
@@ -54,7 +54,7 @@ def test_a_listener_serves_https_that_the_local_ca_verifies(tmp_path: Path) -> N
     process = subprocess.Popen(command, env=env)  # noqa: S603 - our own interpreter
     try:
         url = f"https://127.0.0.1:{port}"
-        assert wait_healthy([url], timeout=30, ca_file=files.ca_cert) == []
+        assert wait_ready([url], timeout=30, ca_file=files.ca_cert) == []
         # Without the local CA the certificate is not trusted.
         untrusted = ssl.create_default_context()
         with pytest.raises(urllib.error.URLError):

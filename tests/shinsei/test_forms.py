@@ -2,10 +2,12 @@
 """Citizen form validation for every question type: Japanese errors naming
 the field, linked from the error summary; nothing typed is lost."""
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from madoguchi.shinsei.applications.files import EICAR, file_read
@@ -202,3 +204,51 @@ def test_unclaimed_files_and_expired_drafts_are_swept(
     assert not (file_dir / old.storage_name).exists()
     assert (file_dir / kept.storage_name).exists()
     assert not Draft.objects.exists()
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 64
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("photo.jpeg", "image/jpeg"),
+        ("PHOTO.JPG", "image/jpeg"),
+        ("scan.jpe", "image/jpeg"),
+        ("photo", "image/jpeg"),  # a phone's picker may send no extension
+    ],
+)
+def test_a_jpeg_is_accepted_by_its_bytes_whatever_the_spelling(
+    demo: dict[str, Any], citizen: Client, file_dir: Path, name: str, content_type: str
+) -> None:
+    _to_file_step(citizen)
+    upload = SimpleUploadedFile(name, JPEG, content_type=content_type)
+    response = citizen.post(f"/procedures/{ALL_TYPES}/steps/4", {"receipt": upload})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert StoredFile.objects.get().original_name == name
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "content_type"),
+    [
+        ("photo.jpeg", PDF, "image/jpeg"),  # the bytes are a PDF, the name says JPEG
+        ("photo", b"MZ\x90\x00", "image/jpeg"),  # no extension, and not an image at all
+        ("photo", JPEG, "application/octet-stream"),  # neither name nor type says JPEG
+    ],
+)
+def test_name_type_and_bytes_must_agree(
+    demo: dict[str, Any], citizen: Client, name: str, content: bytes, content_type: str
+) -> None:
+    _to_file_step(citizen)
+    upload = SimpleUploadedFile(name, content, content_type=content_type)
+    response = citizen.post(f"/procedures/{ALL_TYPES}/steps/4", {"receipt": upload})
+    assert response.status_code == 400
+    assert StoredFile.objects.count() == 0
+
+
+def test_the_picker_offers_every_spelling(demo: dict[str, Any], citizen: Client) -> None:
+    _to_file_step(citizen)
+    page = citizen.get(f"/procedures/{ALL_TYPES}/steps/4").content.decode()
+    accept = re.search(r'<input type="file"[^>]*accept="([^"]*)"', page)
+    assert accept
+    assert {".jpeg", ".jpg", "image/jpeg", ".pdf", ".png"} <= set(accept.group(1).split(","))

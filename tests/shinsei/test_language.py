@@ -63,3 +63,32 @@ def test_choices_shown_in_english_keep_their_japanese_values(
     check = citizen.get(f"/procedures/{ALL_TYPES}/steps/4")
     assert check.status_code == 200
     assert "<h1>Documents</h1>" in check.content.decode()
+
+
+def test_lang_parameter_switches_and_is_remembered(demo: dict[str, Any], citizen: Client) -> None:
+    english = citizen.get("/?lang=en")
+    assert '<html lang="en">' in english.content.decode()
+    assert citizen.cookies[COOKIE].value == "en"
+    assert '<html lang="en">' in citizen.get("/inquiry").content.decode()
+    assert '<html lang="ja">' in citizen.get("/inquiry?lang=ja").content.decode()
+    assert '<html lang="ja">' in citizen.get("/").content.decode()
+    assert '<html lang="ja">' in citizen.get("/?lang=xx").content.decode()
+
+
+def test_the_citizens_language_is_handed_to_the_payment_page(
+    demo: dict[str, Any], citizen: Client, payer: Client, run_tasks: Any
+) -> None:
+    from tests.conftest import staff_client
+    from tests.support.journey import accept, open_payment_page, submit_application
+
+    application, _password = submit_application(citizen)
+    accept(staff_client(demo, "shimin"), application)
+    run_tasks()
+    citizen.get("/?lang=en")
+    english = payer.get(open_payment_page(citizen, payer, application)).content.decode()
+    assert '<html lang="en">' in english
+    assert "Pay ¥600" in english
+    # And back: Japanese in Shinsei gives a Japanese payment page.
+    citizen.get("/?lang=ja")
+    japanese = payer.get(open_payment_page(citizen, payer, application)).content.decode()
+    assert '<html lang="ja">' in japanese

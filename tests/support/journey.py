@@ -1,6 +1,7 @@
 """Steps of the citizen/staff/payer journey, driven through the real views
 and the real HTTP contract (in-process transport)."""
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from django.test import Client
@@ -94,3 +95,14 @@ def paid_by_card(
     run_tasks()
     application.refresh_from_db()
     return application
+
+
+def shown_after(payer: Client, response: Any) -> str:
+    """POST/redirect/GET: the payment page a POST (or a return from a
+    provider) redirects to, as the citizen then sees it."""
+    assert response.status_code == 302, response.status_code
+    location = str(response["Location"])
+    assert re.fullmatch(r"/pay/\w+/", location), location
+    page = payer.get(location)
+    assert page.status_code == 200
+    return str(page.content.decode())

@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from .schemas import (
+    CheckoutCreateRequest,
     CheckoutLink,
     ErrorBody,
     Payment,
@@ -49,6 +50,7 @@ class KessaiClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         client_class: str = "background",
         verify: ssl.SSLContext | bool = True,
+        event_hooks: dict[str, list[Any]] | None = None,
     ) -> None:
         if client_class not in CLIENT_CLASSES:
             raise ValueError(f"client_class must be one of {CLIENT_CLASSES}")
@@ -59,6 +61,7 @@ class KessaiClient:
             timeout=timeout,
             # Pass a shared context: httpx makes a new one per client otherwise.
             verify=verify,
+            event_hooks=event_hooks,
         )
 
     def close(self) -> None:
@@ -98,11 +101,18 @@ class KessaiClient:
             self._request("GET", "/v1/payments", params=params)
         ).results
 
-    def create_checkout(self, payment_id: str, *, idempotency_key: str) -> CheckoutLink:
+    def create_checkout(
+        self, payment_id: str, *, idempotency_key: str, language: str | None = None
+    ) -> CheckoutLink:
+        extra: dict[str, Any] = {}
+        if language is not None:
+            body = CheckoutCreateRequest.model_validate({"language": language})
+            extra["json"] = body.model_dump(mode="json", exclude_none=True)
         data = self._request(
             "POST",
             f"/v1/payments/{payment_id}/checkout",
             headers={"Idempotency-Key": idempotency_key},
+            **extra,
         )
         return CheckoutLink.model_validate(data)
 

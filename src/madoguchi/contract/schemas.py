@@ -98,6 +98,18 @@ class PaymentCreateRequest(StrictModel):
     language: Literal["ja", "en"] = "ja"
 
 
+class CheckoutCreateRequest(StrictModel):
+    """Optional body of ``createCheckout``; an empty body is the same as ``{}``."""
+
+    language: Literal["ja", "en"] | None = Field(
+        default=None,
+        description=(
+            "The citizen's language now: the payment page opens in it (the payment's "
+            "own `language` otherwise)."
+        ),
+    )
+
+
 class CheckoutLink(BaseModel):
     url: str
     expires_at: datetime

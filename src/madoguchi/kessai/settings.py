@@ -6,6 +6,7 @@ from madoguchi.platform.conf import (
     caches_from_env,
     database_from_env,
     env,
+    logging_config,
     per_code_settings_from_env,
     secret_key_from_env,
     static_root,
@@ -19,6 +20,8 @@ MADOGUCHI_SURFACES = {
 }
 MADOGUCHI_SURFACE = surface_from_env(MADOGUCHI_SURFACES)
 ROOT_URLCONF = MADOGUCHI_SURFACES[MADOGUCHI_SURFACE]
+MADOGUCHI_SERVICE = "kessai"
+LOGGING = logging_config(service=MADOGUCHI_SERVICE, surface=MADOGUCHI_SURFACE)
 SECRET_KEY = secret_key_from_env("kessai")
 DATABASES = {"default": database_from_env("kessai")}
 CACHES = caches_from_env("kessai")
@@ -56,6 +59,8 @@ KESSAI_PAYPAY_URL = env("KESSAI_PAYPAY_URL", "http://127.0.0.1:8201")
 KESSAI_PAYPAY_API_KEY = env("KESSAI_PAYPAY_API_KEY", "paypay_test_key")
 KESSAI_PAYPAY_API_SECRET = env("KESSAI_PAYPAY_API_SECRET", "paypay-simulator-secret")
 KESSAI_PAYPAY_MERCHANT_ID = env("KESSAI_PAYPAY_MERCHANT_ID", "madoguchi-sim-merchant")
+
+MADOGUCHI_METRICS_COLLECTORS = ["madoguchi.kessai.payments.metrics.KessaiCollector"]
 
 MADOGUCHI_PERIODIC = [
     ("madoguchi.kessai.payments.tasks.notifications_sweep", 30.0),

@@ -2,6 +2,9 @@
 
 from django.urls import include, path
 
+from madoguchi.platform.errors import error_handlers
+from madoguchi.platform.metrics import metrics_view
+
 from .console import auth_views as auth
 from .console import manage_views, operation_views, pages
 from .console.admin import site as admin_site
@@ -81,6 +84,7 @@ patterns = [
     path("login/totp-setup", auth.totp_setup, name="totp_setup"),
     path("audit", auth.audit, name="audit"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 # Namespaced so names stay unambiguous where a test process serves every surface.
@@ -90,3 +94,5 @@ urlpatterns = [
     # "admin" namespace.
     path("ops/", admin_site.urls),
 ]
+
+handler400, handler403, handler404, handler500 = error_handlers("console/error.html")

@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from madoguchi.platform.errors import error_handlers
+
 from .payments import views
 from .payments.api import api
 
@@ -10,6 +12,11 @@ patterns = [
     path("pay/<str:public_id>/", views.pay, name="pay"),
     path("pay/<str:public_id>/card", views.pay_card, name="pay_card"),
     path("pay/<str:public_id>/card/3ds", views.card_challenge, name="card_challenge"),
+    path(
+        "pay/<str:public_id>/card/3ds/cancel",
+        views.card_challenge_cancel,
+        name="card_challenge_cancel",
+    ),
     path("pay/<str:public_id>/card/return", views.card_return, name="card_return"),
     path("pay/<str:public_id>/paypay/start", views.paypay_start, name="paypay_start"),
     path("pay/<str:public_id>/paypay", views.paypay, name="paypay"),
@@ -37,3 +44,8 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include((patterns, "kessai"))),
 ]
+
+# The API keeps its own JSON error shape.
+handler400, handler403, handler404, handler500 = error_handlers(
+    "kessai/error.html", language=views.page_language, passthrough=("/api/",)
+)

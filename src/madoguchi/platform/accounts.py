@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from . import metrics
 from .passwords import HISTORY, max_age, password_problems
 from .sessions.store import ACCOUNT_KEY, PENDING_KEY, revoke_sessions
 from .throttle import (
@@ -415,6 +416,7 @@ def login_attempt(
     # type their password into the ID field.
     actor = account.account_key if account else f"{namespace}-login:unknown"
     if throttle_blocked(address_key) or throttle_blocked(id_key):
+        metrics.observe_login_failure(namespace=namespace, lockout=False)
         _record(actor, "login", request, outcome="denied", reason="locked")
         return LoginOutcome(None, LOCKED, 429)
     # The attempt counts before the password is checked: concurrent attempts
@@ -426,6 +428,7 @@ def login_attempt(
         [address_key, id_key], limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT
     )
     if not within:
+        metrics.observe_login_failure(namespace=namespace, lockout=False)
         _record(actor, "login", request, outcome="denied", reason="locked")
         return LoginOutcome(None, LOCKED, 429)
     if account is None:
@@ -436,7 +439,9 @@ def login_attempt(
         # Audited as "login" once the second factor and any change are done.
         return LoginOutcome(account)
     _record(actor, "login", request, outcome="failure")
-    if account is not None and throttle_blocked(id_key):
+    locked = account is not None and throttle_blocked(id_key)
+    metrics.observe_login_failure(namespace=namespace, lockout=locked)
+    if locked:
         _record(actor, "account.lockout", request, outcome="denied")
     return LoginOutcome(None, BAD_CREDENTIALS, 401)
 

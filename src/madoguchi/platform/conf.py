@@ -89,11 +89,17 @@ STRICT_CSP = {
 }
 
 COMMON_MIDDLEWARE = [
+    # One log line per request, with its request id (outermost: times everything).
+    "madoguchi.platform.logs.RequestLogMiddleware",
     # Outermost, so it sees every answer (handler500's included) of the JSON API.
     "madoguchi.platform.api_errors.JsonApiErrorMiddleware",
     "madoguchi.platform.surfaces.SurfaceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # /healthz and /readyz on every listener, before the network allowlist
+    # (probes come from the process manager or the proxy), with the headers above.
+    "madoguchi.platform.health.HealthMiddleware",
     # Office-network allowlist: refuses before sessions, CSRF or any view.
     "madoguchi.platform.network.AllowlistMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,7 +109,6 @@ COMMON_MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 COMMON_APPS = [
@@ -142,16 +147,18 @@ def templates(*, debug: bool) -> list[dict[str, Any]]:
     ]
 
 
-def logging_config() -> dict[str, Any]:
-    # Request bodies are never logged: the card form posts card numbers.
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-        "root": {"handlers": ["console"], "level": env("MADOGUCHI_LOG_LEVEL", "INFO")},
-        "loggers": {"django.db.backends": {"level": "WARNING"}},
-    }
+def logging_config(service: str = "-", surface: str = "-") -> dict[str, Any]:
+    """JSON lines by default (production); ``MADOGUCHI_LOG_FORMAT=plain`` for
+    people reading a terminal (``madoguchi up`` sets it). Request bodies are
+    never logged: the card form posts card numbers."""
+    from .logs import logging_config as structured
+
+    return structured(
+        service=service,
+        surface=surface,
+        fmt=env("MADOGUCHI_LOG_FORMAT", "json"),
+        level=env("MADOGUCHI_LOG_LEVEL", "INFO"),
+    )
 
 
 def surface_from_env(surfaces: dict[str, str]) -> str:

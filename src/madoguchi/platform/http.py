@@ -30,3 +30,11 @@ def make_client(base_url: str = "", **kwargs: Any) -> httpx.Client:
     kwargs.setdefault("timeout", TIMEOUT)
     kwargs.setdefault("verify", ssl_context())
     return httpx.Client(base_url=base_url, transport=transport(), **kwargs)
+
+
+def add_request_id(request: httpx.Request) -> None:
+    """httpx request hook: pass the current request id to the other service."""
+    from .logs import outbound_headers
+
+    for name, value in outbound_headers().items():
+        request.headers.setdefault(name, value)

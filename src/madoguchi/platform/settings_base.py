@@ -25,7 +25,13 @@ ALLOWED_HOSTS = env("MADOGUCHI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").spli
 INSTALLED_APPS = list(COMMON_APPS)
 MIDDLEWARE = list(COMMON_MIDDLEWARE)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Periodic sweeps go on their own queue, below ordinary tasks in priority.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "sweeps"],
+    }
+}
 TEMPLATES = templates(debug=DEBUG)
 PASSWORD_HASHERS = PASSWORD_HASHERS
 # The policy of platform/passwords.py: 12+ characters, letters and digits,
@@ -41,6 +47,8 @@ CSRF_COOKIE_SECURE = MADOGUCHI_TLS
 # Forms carry the token; no script ever needs to read the cookie.
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+# The listener's own styled 403 page (madoguchi.platform.errors).
+CSRF_FAILURE_VIEW = "madoguchi.platform.errors.csrf_failure"
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (docs/operations.md).
 if env_bool("MADOGUCHI_TRUST_FORWARDED_PROTO"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -51,7 +59,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_HSTS_SECONDS = 31536000 if MADOGUCHI_TLS else 0
 SECURE_SSL_REDIRECT = MADOGUCHI_TLS
 # Health checks come from the process manager over plain HTTP on loopback.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "ja"
@@ -81,5 +89,11 @@ MADOGUCHI_API_RATE_PER_MINUTE = int(env("MADOGUCHI_API_RATE_PER_MINUTE", "600"))
 MADOGUCHI_SURFACE_HOSTS: dict[str, str] = {}
 # Dotted path of an httpx transport factory; only tests set it.
 MADOGUCHI_HTTP_TRANSPORT = ""
-# (dotted path, interval in seconds) run by the worker between tasks.
+# (dotted path, interval in seconds): what the service's scheduler enqueues.
 MADOGUCHI_PERIODIC: list[tuple[str, float]] = []
+# A task RUNNING under a worker silent this long is run again (worker died).
+MADOGUCHI_TASK_ORPHAN_SECONDS = int(env("MADOGUCHI_TASK_ORPHAN_SECONDS", "90"))
+# Dotted paths of prometheus collectors for the service's own figures.
+MADOGUCHI_METRICS_COLLECTORS: list[str] = []
+# Django storages a backup takes along with the database (uploaded files).
+MADOGUCHI_BACKUP_STORAGES: list[str] = []

@@ -10,6 +10,7 @@ from madoguchi.platform.conf import (
     database_from_env,
     env,
     file_storage_from_env,
+    logging_config,
     origin_of,
     secret_key_from_env,
     static_root,
@@ -24,6 +25,8 @@ MADOGUCHI_SURFACES = {
 }
 MADOGUCHI_SURFACE = surface_from_env(MADOGUCHI_SURFACES)
 ROOT_URLCONF = MADOGUCHI_SURFACES[MADOGUCHI_SURFACE]
+MADOGUCHI_SERVICE = "shinsei"
+LOGGING = logging_config(service=MADOGUCHI_SERVICE, surface=MADOGUCHI_SURFACE)
 SECRET_KEY = secret_key_from_env("shinsei")
 DATABASES = {"default": database_from_env("shinsei")}
 CACHES = caches_from_env("shinsei")
@@ -53,6 +56,8 @@ SHINSEI_KESSAI_API_URL = env("SHINSEI_KESSAI_API_URL", "http://127.0.0.1:8100/ap
 SHINSEI_PAYMENT_DUE_DAYS = int(env("SHINSEI_PAYMENT_DUE_DAYS", "14"))
 # How often each unfinished payment is checked with Kessai (lost notifications).
 SHINSEI_RECONCILE_SECONDS = int(env("SHINSEI_RECONCILE_SECONDS", "600"))
+# How many of those checks run at once (each bounded to a few seconds).
+SHINSEI_RECONCILE_CONCURRENCY = int(env("SHINSEI_RECONCILE_CONCURRENCY", "8"))
 SHINSEI_DRAFT_DAYS = int(env("SHINSEI_DRAFT_DAYS", "30"))
 # Uploaded files live outside the database, in the storage "shinsei_files";
 # the scanner hook takes the bytes and returns True when clean (point it at a
@@ -71,6 +76,8 @@ SHINSEI_UPLOAD_BYTES_PER_SESSION = int(env("SHINSEI_UPLOAD_BYTES_PER_SESSION", s
 SHINSEI_UPLOADS_PER_ADDRESS_HOUR = int(env("SHINSEI_UPLOADS_PER_ADDRESS_HOUR", "60"))
 # Key-encryption keys for the data keys that seal answers, files, notes and
 # drafts (platform/envelope.py); rotate with `madoguchi shinsei data_keys_rotate`.
+# Backups take the uploaded files along with the database (through the storage).
+MADOGUCHI_BACKUP_STORAGES = ["shinsei_files"]
 SHINSEI_DATA_KEYRING = data_keyring_from_env("shinsei")
 SHINSEI_FILE_SCANNER = env(
     "SHINSEI_FILE_SCANNER", "madoguchi.shinsei.applications.files.scan_builtin"
@@ -124,6 +131,8 @@ SECURE_CSP = {
 # Agencies' Kessai credentials from the environment (production); where an
 # agency has none there, the values stored on its row (the embedded default).
 SHINSEI_AGENCY_CREDENTIALS = agency_credentials_from_env()
+
+MADOGUCHI_METRICS_COLLECTORS = ["madoguchi.shinsei.applications.metrics.ShinseiCollector"]
 
 MADOGUCHI_PERIODIC = [
     ("madoguchi.shinsei.applications.services.applications_sweep", 60.0),

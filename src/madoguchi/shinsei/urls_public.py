@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from madoguchi.platform.errors import error_handlers
+
 from .applications import views_public as views
 from .applications.language import set_language
 from .gateways.sbps_link import views as sbps_views
@@ -25,6 +27,7 @@ patterns = [
     path("applications/<str:reference>/withdraw", views.application_withdraw, name="withdraw"),
     path("applications/<str:reference>/correct", views.application_correct, name="correct"),
     path("applications/<str:reference>/pay", views.application_pay, name="pay"),
+    path("applications/<str:reference>/payment", views.application_payment, name="payment"),
     path(
         "applications/<str:reference>/payment-return", views.payment_return, name="payment_return"
     ),
@@ -45,3 +48,5 @@ patterns = [
 
 # Namespaced so names stay unambiguous where a test process serves every surface.
 urlpatterns = [path("", include((patterns, "shinsei")))]
+
+handler400, handler403, handler404, handler500 = error_handlers("shinsei/error.html")

@@ -2,6 +2,9 @@
 
 from django.urls import include, path
 
+from madoguchi.platform.errors import error_handlers
+from madoguchi.platform.metrics import metrics_view
+
 from .applications import views_staff as views
 from .applications.admin import site as admin_site
 from .applications.views_public import healthz
@@ -57,6 +60,7 @@ patterns = [
     ),
     path("applications/<str:reference>/hold", privacy.legal_hold, name="legal_hold"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 # Namespaced so names stay unambiguous where a test process serves every surface.
@@ -66,3 +70,5 @@ urlpatterns = [
     # "admin" namespace.
     path("ops/", admin_site.urls),
 ]
+
+handler400, handler403, handler404, handler500 = error_handlers("shinsei/staff/error.html")

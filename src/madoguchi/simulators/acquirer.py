@@ -314,13 +314,19 @@ def refund_inquire(request: HttpRequest, key: str) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def void(request: HttpRequest, key: str) -> HttpResponse:
-    """Reverse a capture in full (a charge that should never have happened)."""
+    """Reverse a capture in full (a charge that should never have happened),
+    or end a 3-D Secure authentication still waiting for the cardholder."""
     if not _authorized(request):
         return JsonResponse({"error": "unauthorized"}, status=401)
     with STATE.lock:
         auth = STATE.results.get(key)
         if auth is None:
             return JsonResponse({"error": "not_found"}, status=404)
+        _expire_challenge(auth)
         if auth["status"] == "captured" and _refunded_total(key) == 0:
             auth["status"] = "voided"
+        elif auth["status"] == "requires_action":
+            # A 3-D Secure authentication the merchant ends: nothing was charged.
+            auth.update(status="declined", decline_code="authentication_abandoned")
+            STATE.challenges.pop(auth["id"], None)
         return JsonResponse(auth)

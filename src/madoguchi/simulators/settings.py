@@ -6,7 +6,7 @@ DEBUG = False
 SECRET_KEY = env("SIMULATORS_SECRET_KEY", "simulators-have-no-secrets-to-protect")
 ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS: list[str] = []
-MIDDLEWARE: list[str] = []
+MIDDLEWARE: list[str] = ["madoguchi.platform.health.HealthMiddleware"]
 # One process per simulator: the card acquirer (with the 3-DS issuer page), PayPay, SBPS.
 ROOT_URLCONF = {
     "simulators": "madoguchi.simulators.urls",
@@ -15,7 +15,7 @@ ROOT_URLCONF = {
 }[env("MADOGUCHI_SURFACE", "simulators")]
 DATABASES: dict[str, dict[str, str]] = {}
 USE_TZ = True
-LOGGING = logging_config()
+LOGGING = logging_config(service="simulators", surface=env("MADOGUCHI_SURFACE", "simulators"))
 ACQUIRER_API_KEY = env("KESSAI_ACQUIRER_KEY", "acq_test_madoguchi")
 
 PAYPAY_API_KEY = env("KESSAI_PAYPAY_API_KEY", "paypay_test_key")

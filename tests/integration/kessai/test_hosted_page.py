@@ -14,7 +14,7 @@ from madoguchi.kessai.payments import services
 from madoguchi.kessai.payments.models import Payment
 from madoguchi.kessai.payments.views import _accepted_language
 from tests.conftest import CARD_DECLINED
-from tests.support.journey import pay_by_card
+from tests.support.journey import pay_by_card, shown_after
 
 # DESIGN/issue: at most 60 KB transferred for the card page (QR image excluded).
 CARD_PAGE_BUDGET = 60 * 1024
@@ -89,9 +89,9 @@ def test_browser_language_and_merchant_language_are_followed(payer: Client, demo
 def test_errors_and_declines_in_english(payer: Client, demo: Any) -> None:
     path = open_page(payer, make_payment())
     payer.get(path + "?lang=en")
-    invalid = pay_by_card(payer, path, "4242424242424241").content.decode()
-    assert "Card number: The card number is not valid." in invalid
-    declined = pay_by_card(payer, path, CARD_DECLINED).content.decode()
+    invalid = shown_after(payer, pay_by_card(payer, path, "4242424242424241"))
+    assert "The card number is not valid." in invalid
+    declined = shown_after(payer, pay_by_card(payer, path, CARD_DECLINED))
     assert "The card was declined. Try another card." in declined
 
 

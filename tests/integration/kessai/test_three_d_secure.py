@@ -18,7 +18,7 @@ from madoguchi.kessai.payments import services
 from madoguchi.kessai.payments.models import Attempt, Notification, Payment
 from madoguchi.simulators import acquirer
 from tests.conftest import CARD_OK
-from tests.support.journey import pay_by_card
+from tests.support.journey import pay_by_card, shown_after
 
 CARD_3DS = "4000000000003220"
 
@@ -99,7 +99,7 @@ def test_challenge_passed_with_the_one_time_code(
     ("action", "code", "message"),
     [
         ("verify", "000000", "本人認証（3-Dセキュア）に失敗しました"),
-        ("cancel", "", "本人認証（3-Dセキュア）が中止されました"),
+        ("cancel", "", "本人認証（3-Dセキュア）を中止しました"),
     ],
 )
 def test_failed_challenge_declines_the_attempt_and_the_payment_stays_payable(
@@ -108,9 +108,7 @@ def test_failed_challenge_declines_the_attempt_and_the_payment_stays_payable(
     url, real_code = start_challenge(payer, page)
     assert code != real_code
     back = answer(url, code, action)
-    response = payer.get(back.removeprefix("http://kessai.test"))
-    assert response.status_code == 402
-    assert message in response.content.decode()
+    assert message in shown_after(payer, payer.get(back.removeprefix("http://kessai.test")))
     attempt = Attempt.objects.get()
     assert attempt.status == "declined"
     assert attempt.eci == ""
@@ -125,10 +123,10 @@ def test_open_challenge_blocks_other_attempts_and_is_offered_again(
     payer: Client, page: str, payment: Payment
 ) -> None:
     url, _ = start_challenge(payer, page)
-    assert pay_by_card(payer, page, CARD_OK).status_code == 409
-    text = payer.get(page).content.decode()
+    text = shown_after(payer, pay_by_card(payer, page, CARD_OK))
     assert "本人認証を続ける" in text
-    assert url in text
+    assert f'href="{page}card/3ds"' in text  # which links on to the issuer's page
+    assert url in payer.get(page + "card/3ds").content.decode()
     assert 'name="card_number"' not in text
     with pytest.raises(Exception, match="attempt"):
         services.payment_cancel(payment=payment)
@@ -162,3 +160,32 @@ def test_card_data_never_reaches_the_issuer_page_or_our_pages(payer: Client, pag
     assert CARD_3DS not in issuer_page
     assert CARD_3DS not in url
     assert CARD_3DS not in payer.get(page + "card/3ds").content.decode()
+
+
+def test_abandoned_challenge_offers_cancel_another_method_and_the_way_back(
+    payer: Client, page: str, payment: Payment
+) -> None:
+    url, code = start_challenge(payer, page)
+    # The citizen closes the issuer's page and comes back to ours.
+    waiting = payer.get(page).content.decode()
+    assert "本人認証を続ける" in waiting
+    assert f'action="{page}card/3ds/cancel"' in waiting
+    assert f'href="{page}back"' in waiting
+    intro = payer.get(page + "card/3ds").content.decode()
+    assert f'action="{page}card/3ds/cancel"' in intro
+    assert f'href="{page}back"' in intro
+    # Cancelling ends the challenge at the acquirer at once, not in 12 minutes.
+    text = shown_after(payer, payer.post(page + "card/3ds/cancel"))
+    assert "本人認証（3-Dセキュア）を中止しました" in text
+    assert "お支払いできませんでした" not in text  # stopping is not a failure
+    assert 'id="pay-button"' in text
+    assert 'id="paypay-button"' in text
+    attempt = Attempt.objects.get()
+    assert (attempt.status, attempt.decline_code) == ("declined", "authentication_abandoned")
+    # The issuer page left open in another tab can no longer charge.
+    late = Client(HTTP_HOST="acquirer.test").post(url, {"code": code, "action": "verify"})
+    assert late.status_code == 404
+    assert [r["status"] for r in acquirer.STATE.results.values()] == ["declined"]
+    assert pay_by_card(payer, page, CARD_OK)["Location"] == page + "complete"
+    payment.refresh_from_db()
+    assert payment.status == "succeeded"

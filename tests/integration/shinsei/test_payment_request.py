@@ -30,7 +30,15 @@ def test_kessai_down_at_acceptance_then_back(
         application.refresh_from_db()
         assert application.payment_status == "preparing"
         retry = DBTaskResult.objects.get(status="READY")
-        assert retry.args_kwargs["kwargs"] == {"application_id": application.pk, "attempt": 1}
+        first = DBTaskResult.objects.get(status="FAILED", task_path=retry.task_path)
+        # The retry keeps the acceptance's request id, for the logs.
+        request_id = first.args_kwargs["kwargs"]["request_id"]
+        assert request_id
+        assert retry.args_kwargs["kwargs"] == {
+            "application_id": application.pk,
+            "attempt": 1,
+            "request_id": request_id,
+        }
         _make_retries_due()
         run_tasks()
     assert Payment.objects.count() == 0

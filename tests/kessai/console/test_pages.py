@@ -129,7 +129,7 @@ def test_detail_shows_timeline_and_delivery_log(merchants: list[Merchant], admin
     assert page.status_code == 200
     assert "DETAIL-0001" in text
     assert "3,000円" in text
-    assert "payment.succeeded" in text  # the event timeline
+    assert "<td>決済完了</td>" in text  # the event timeline, in plain Japanese
     assert notification.event_id in text  # the notification
     assert "HTTP 503" in text
     assert "42 ms" in text

@@ -38,12 +38,65 @@ METHOD_LABELS = {
 }
 STATUS_LABELS = {
     PaymentStatus.CREATED.value: "未決済",
-    PaymentStatus.STARTED.value: "決済手続中",
+    # "started" only says someone opened the page or tried: it stays so when
+    # every attempt failed, so it must not read as "being paid".
+    PaymentStatus.STARTED.value: "未決済（支払操作あり）",
     PaymentStatus.SUCCEEDED.value: "決済済",
     PaymentStatus.CANCELLED.value: "取消",
     PaymentStatus.EXPIRED.value: "期限切れ",
     PaymentStatus.REFUNDED.value: "返金済",
 }
+IN_PROGRESS_LABEL = "決済手続中"
+ATTEMPT_LABELS = {
+    "pending": "処理中",
+    "succeeded": "成功",
+    "declined": "不成立",
+    "failed": "不成立（請求なし）",
+    "unknown": "結果を確認中",
+    "requires_action": "利用者の操作待ち（本人認証・アプリ承認）",
+}
+REASON_LABELS = {
+    "card_declined": "カード会社が承認しなかった",
+    "insufficient_funds": "利用可能額の不足",
+    "expired_card": "カードの有効期限切れ",
+    "incorrect_cvc": "セキュリティコードの誤り",
+    "processing_error": "カード会社の処理エラー",
+    "invalid_number": "カード番号の誤り",
+    "invalid_cryptogram": "Apple Payの暗号データの誤り",
+    "authentication_failed": "本人認証（3-Dセキュア）の失敗",
+    "authentication_abandoned": "本人認証（3-Dセキュア）を利用者が中止",
+    "authentication_timeout": "本人認証（3-Dセキュア）の時間切れ",
+    "paypay_cancelled": "PayPayでの支払いを利用者が中止",
+    "paypay_expired": "PayPayの支払いコードの期限切れ",
+    "paypay_failed": "PayPayで支払えなかった（残高不足など）",
+    "paypay_error": "PayPayに接続できなかった",
+    "not_received": "決済代行会社に届かなかった（請求なし）",
+}
+EVENT_LABELS = {
+    "payment.created": "決済の作成",
+    "payment.succeeded": "決済完了",
+    "payment.attempt_failed": "支払の試行が不成立",
+    "payment.cancelled": "取消",
+    "payment.expired": "期限切れ",
+    "payment.refunded": "全額返金",
+    "attempt.started": "支払の試行を開始",
+    "attempt.declined": "支払の試行が不成立",
+    "attempt.succeeded_after_final": "終了後に成立した支払（取り消します）",
+    "attempt.voided": "支払を取り消しました（売上取消）",
+    "refund.requested": "返金の依頼",
+    "refund.succeeded": "返金完了",
+    "refund.failed": "返金の失敗",
+}
+EVENT_DATA_LABELS = {
+    "method": "決済方法",
+    "code": "理由",
+    "attempt": "試行",
+    "amount": "金額",
+    "status": "結果",
+    "refund": "返金",
+    "origin": "経路",
+}
+NOTIFICATION_LABELS = {"pending": "配信待ち", "delivered": "配信済", "gave_up": "配信を断念"}
 
 
 def method_label(method: str) -> str:
@@ -52,6 +105,44 @@ def method_label(method: str) -> str:
 
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
+
+
+def _labelled(labels: dict[str, str], code: str) -> str:
+    """A code in plain Japanese; one we have no words for yet is shown as
+    「その他（code）」 rather than passed off as a label."""
+    if not code:
+        return "—"
+    return labels.get(code, f"その他（{code}）")
+
+
+def attempt_label(status: str) -> str:
+    return _labelled(ATTEMPT_LABELS, status)
+
+
+def reason_label(code: str) -> str:
+    return _labelled(REASON_LABELS, code)
+
+
+def event_label(kind: str) -> str:
+    return _labelled(EVENT_LABELS, kind)
+
+
+def notification_label(status: str) -> str:
+    return _labelled(NOTIFICATION_LABELS, status)
+
+
+def _event_value(key: str, value: Any) -> str:
+    if key == "method":
+        return method_label(str(value))
+    if key == "code":
+        return reason_label(str(value))
+    if key == "status":
+        return ATTEMPT_LABELS.get(str(value), STATUS_LABELS.get(str(value), str(value)))
+    if key == "origin":
+        return {"console": "管理画面", "api": "加盟店（API）"}.get(str(value), str(value))
+    if key == "amount" and isinstance(value, int):
+        return f"{value:,}円"
+    return str(value)
 
 
 # ---------------------------------------------------------------- dashboard
@@ -314,7 +405,7 @@ def transaction_detail(public_id: str) -> TransactionDetail | None:
         .values("type", "data", "created_at")
     ):
         data = event["data"] if isinstance(event["data"], dict) else {}
-        shown = [(k, data[k]) for k in _EVENT_KEYS if k in data]
+        shown = [(EVENT_DATA_LABELS[k], _event_value(k, data[k])) for k in _EVENT_KEYS if k in data]
         events.append({"type": event["type"], "created_at": event["created_at"], "shown": shown})
     notifications: list[dict[str, Any]] = [
         dict(row)
@@ -331,6 +422,12 @@ def transaction_detail(public_id: str) -> TransactionDetail | None:
         deliveries[delivery["notification_id"]].append(dict(delivery))
     for notification in notifications:
         notification["deliveries"] = deliveries[notification["id"]]
+    if payment["status"] == PaymentStatus.STARTED and any(
+        a["status"] in ("pending", "unknown", "requires_action") for a in attempts
+    ):
+        payment["status_label"] = IN_PROGRESS_LABEL
+    else:
+        payment["status_label"] = status_label(payment["status"])
     refunds: list[dict[str, Any]] = [
         dict(row)
         for row in Refund.objects.filter(payment_id=payment["id"])

@@ -10,6 +10,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.params.functions import Header, Query
 from ninja.parser import Parser
 from ninja.security import HttpBearer
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
 from madoguchi.contract import schemas
 from madoguchi.contract.client import CLIENT_CLASS_HEADER
@@ -141,6 +143,15 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return response
 
 
+def _optional_body[M: BaseModel](request: HttpRequest, model: type[M]) -> M:
+    """A body that may be absent (empty means ``{}``), validated like any other."""
+    raw = request.body.strip() or b"{}"
+    try:
+        return model.model_validate_json(raw)
+    except PydanticValidationError as exc:
+        raise ValidationError([dict(e) for e in exc.errors()]) from exc
+
+
 def _require_key(key: str | None) -> str:
     if not key or len(key) > 255:
         raise HttpError(400, "An Idempotency-Key header (at most 255 characters) is required.")
@@ -243,6 +254,14 @@ def get_payment(request: HttpRequest, payment_id: str) -> schemas.Payment:
     response={201: schemas.CheckoutLink, **ERRORS},
     summary="Issue a fresh single-use link to the hosted payment page",
     operation_id="createCheckout",
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/json": {"schema": schemas.CheckoutCreateRequest.model_json_schema()}
+            },
+        }
+    },
 )
 def create_checkout(
     request: HttpRequest,
@@ -250,12 +269,13 @@ def create_checkout(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
+    language = _optional_body(request, schemas.CheckoutCreateRequest).language
 
     def operation() -> tuple[int, dict[str, Any]]:
         payment = payment_get(merchant=merchant, public_id=payment_id)
         raw_token, token = services.checkout_token_create(payment=payment)
         link = schemas.CheckoutLink(
-            url=services.checkout_url(raw_token), expires_at=token.expires_at
+            url=services.checkout_url(raw_token, language=language), expires_at=token.expires_at
         )
         return 201, link.model_dump(mode="json")
 

@@ -27,6 +27,7 @@ from madoguchi.kessai.providers.base import (
 )
 from madoguchi.kessai.providers.card.cards import CardDetails, detect_brand
 from madoguchi.kessai.providers.registry import get_registry
+from madoguchi.platform.logs import current_request_id
 
 from .errors import (
     AttemptInProgress,
@@ -229,8 +230,11 @@ def checkout_token_create(*, payment: Payment) -> tuple[str, CheckoutToken]:
     return raw, token
 
 
-def checkout_url(raw_token: str) -> str:
-    return f"{settings.KESSAI_PUBLIC_URL.rstrip('/')}/checkout/{raw_token}/"
+def checkout_url(raw_token: str, *, language: str | None = None) -> str:
+    """The hosted page's link; ``?lang=`` when the merchant names the citizen's
+    language, which the page then keeps for the visit."""
+    url = f"{settings.KESSAI_PUBLIC_URL.rstrip('/')}/checkout/{raw_token}/"
+    return f"{url}?lang={language}" if language else url
 
 
 def checkout_token_redeem(*, raw_token: str) -> Payment:
@@ -299,7 +303,7 @@ def notification_enqueue(
         body=event.model_dump_json(),
         next_attempt_at=timezone.now(),
     )
-    deliver_notification.enqueue(notification_id=notification.pk)
+    deliver_notification.enqueue(notification_id=notification.pk, request_id=current_request_id())
     return notification
 
 
@@ -838,6 +842,8 @@ def notification_resend(*, notification: Notification) -> Notification:
         Notification.objects.filter(pk=notification.pk).update(
             status=Notification.Status.PENDING, next_attempt_at=timezone.now()
         )
-        deliver_notification.enqueue(notification_id=notification.pk)
+        deliver_notification.enqueue(
+            notification_id=notification.pk, request_id=current_request_id()
+        )
     notification.refresh_from_db()
     return notification

@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from madoguchi.contract.signing import SIGNATURE_HEADER, sign
 from madoguchi.platform.http import make_client
+from madoguchi.platform.logs import current_request_id, outbound_headers
 from madoguchi.platform.tasks import backoff_delay, enqueue_later
 
+from .metrics import DELIVERIES
 from .models import Notification, NotificationDelivery
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ def notification_deliver(notification_id: int) -> bool:
         "Content-Type": "application/json",
         SIGNATURE_HEADER: sign(body, notification.merchant.signing_secrets()),
         "Kessai-Event-Id": notification.event_id,
+        **outbound_headers(),
     }
     started = time.monotonic()
     status_code: int | None = None
@@ -63,6 +66,7 @@ def notification_deliver(notification_id: int) -> bool:
         )
         attempts = notification.attempts + 1
         if delivered:
+            DELIVERIES.labels("delivered").inc()
             Notification.objects.filter(pk=notification.pk).update(
                 status=Notification.Status.DELIVERED,
                 attempts=attempts,
@@ -70,6 +74,7 @@ def notification_deliver(notification_id: int) -> bool:
             )
             return True
         delay = backoff_delay(notification.attempts)
+        DELIVERIES.labels("failed" if delay is not None else "gave_up").inc()
         if delay is None:
             Notification.objects.filter(pk=notification.pk).update(
                 status=Notification.Status.GAVE_UP, attempts=attempts
@@ -79,12 +84,19 @@ def notification_deliver(notification_id: int) -> bool:
         Notification.objects.filter(pk=notification.pk).update(
             attempts=attempts, next_attempt_at=timezone.now() + delay
         )
-        enqueue_later(deliver_notification, delay, notification_id=notification.pk)
+        enqueue_later(
+            deliver_notification,
+            delay,
+            notification_id=notification.pk,
+            request_id=current_request_id(),
+        )
     return False
 
 
 @task()
-def deliver_notification(notification_id: int) -> bool:
+def deliver_notification(notification_id: int, request_id: str = "") -> bool:
+    """``request_id``: of the request that made the notification, sent along
+    so both services' logs show it."""
     return notification_deliver(notification_id)
 
 

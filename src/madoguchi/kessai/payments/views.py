@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
+from django.forms.utils import ErrorDict, ErrorList
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -44,8 +45,8 @@ DECLINE_MESSAGES = {
         "もう一度お試しいただくか、別のカードをご利用ください。"
     ),
     "authentication_abandoned": _(
-        "本人認証（3-Dセキュア）が中止されました。"
-        "もう一度お試しいただくか、別のカードをご利用ください。"
+        "本人認証（3-Dセキュア）を中止しました。"
+        "もう一度お試しいただくか、別のカードまたは別の方法でお支払いいただけます。"
     ),
     "authentication_timeout": _(
         "本人認証（3-Dセキュア）の有効時間が過ぎました。もう一度お試しください。"
@@ -68,6 +69,16 @@ APPLEPAY_REFUSED = _(
 PHONE_USER_AGENT = re.compile(r"iPhone|iPod|Android.*Mobile|Mobile.*Safari|Windows Phone")
 IN_PROGRESS = _("前回のお支払いを処理中です。しばらくしてから画面を更新してください。")
 DEFAULT_DECLINE = _("カードが承認されませんでした。別のカードでお試しください。")
+# The citizen stopped on purpose: said plainly, not as a failure.
+NEUTRAL_CODES = frozenset({"paypay_cancelled", "authentication_abandoned"})
+NOTICES = {
+    "in_progress": IN_PROGRESS,
+    "pending": _(
+        "カード会社からの応答を確認中です。二重に請求されることはありません。"
+        "数分後にこの画面を更新してください。"
+    ),
+}
+FLASH_KEY = "kessai_notice"
 
 
 LANGUAGES = ("ja", "en")
@@ -163,12 +174,30 @@ def _applepay_demo_url(payment: Payment) -> str:
     return f"{settings.KESSAI_APPLEPAY_DEMO_URL}?{query}"
 
 
-def _render_pay(
-    request: HttpRequest, payment: Payment, form: CardForm, error: str = "", status: int = 200
-) -> HttpResponse:
+def _render_pay(request: HttpRequest, payment: Payment) -> HttpResponse:
+    """The payment page (GET only). What a POST decided reaches it through the
+    session (POST/redirect/GET), so Back and reload never resubmit a form."""
     open_attempt = services.attempt_open(payment=payment)
     payable = payment.status in services.PAYABLE_STATUSES
     past_due = payable and services.payment_past_due(payment)
+    notice = _flash_pop(request, payment)
+    form = CardForm()
+    if notice.get("kind") == "form":
+        # Only the messages come back: nothing the citizen typed is kept.
+        form._errors = ErrorDict(  # type: ignore[attr-defined]
+            {name: ErrorList(messages) for name, messages in notice.get("errors", {}).items()}
+        )
+    error, info = "", ""
+    if notice.get("kind") == "decline":
+        code = str(notice.get("code", ""))
+        if code in NEUTRAL_CODES:
+            info = str(DECLINE_MESSAGES[code])
+        else:
+            error = str(DECLINE_MESSAGES.get(code, DEFAULT_DECLINE))
+    elif notice.get("kind") == "message":
+        error = str(notice.get("text", "")) or str(DEFAULT_DECLINE)
+    elif notice.get("kind") in NOTICES:
+        info = str(NOTICES[str(notice["kind"])])
     return render(
         request,
         "kessai/pay.html",
@@ -177,6 +206,7 @@ def _render_pay(
             "merchant": payment.merchant,
             "form": form,
             "error": error,
+            "info": info,
             "paid": payment.status == PaymentStatus.SUCCEEDED,
             "payable": payable and not past_due,
             "past_due": past_due,
@@ -194,8 +224,26 @@ def _render_pay(
             "applepay_enabled": _enabled(PaymentMethod.APPLE_PAY),
             "applepay_demo_url": _applepay_demo_url(payment),
         },
-        status=status,
     )
+
+
+def _flash(request: HttpRequest, payment: Payment, **notice: Any) -> None:
+    request.session[FLASH_KEY] = {"payment": payment.public_id, **notice}
+
+
+def _flash_pop(request: HttpRequest, payment: Payment) -> dict[str, Any]:
+    notice = request.session.get(FLASH_KEY)
+    if not isinstance(notice, dict) or notice.get("payment") != payment.public_id:
+        return {}
+    del request.session[FLASH_KEY]
+    return notice
+
+
+def _to_page(request: HttpRequest, payment: Payment, **notice: Any) -> HttpResponse:
+    """Redirect to the payment page (GET), carrying what to say there."""
+    if notice:
+        _flash(request, payment, **notice)
+    return HttpResponseRedirect(reverse("kessai:pay", args=[payment.public_id]))
 
 
 @localized
@@ -203,7 +251,7 @@ def _render_pay(
 @require_http_methods(["GET"])
 def pay(request: HttpRequest, public_id: str) -> HttpResponse:
     payment = _payment_for_session(request, public_id)
-    return _render_pay(request, payment, CardForm())
+    return _render_pay(request, payment)
 
 
 @localized
@@ -214,7 +262,12 @@ def pay_card(request: HttpRequest, public_id: str) -> HttpResponse:
     payment = _payment_for_session(request, public_id)
     form = CardForm(request.POST)
     if not form.is_valid():
-        return _render_pay(request, payment, form, status=400)
+        return _to_page(
+            request,
+            payment,
+            kind="form",
+            errors={n: [str(m) for m in e] for n, e in form.errors.items()},
+        )
     return_url = settings.KESSAI_PUBLIC_URL.rstrip("/") + reverse(
         "kessai:card_return", args=[payment.public_id]
     )
@@ -223,16 +276,9 @@ def pay_card(request: HttpRequest, public_id: str) -> HttpResponse:
             payment=payment, card=form.card(), return_url=return_url
         )
     except PaymentNotPayable:
-        payment.refresh_from_db()
-        return _render_pay(request, payment, CardForm())
+        return _to_page(request, payment)
     except AttemptInProgress:
-        return _render_pay(
-            request,
-            payment,
-            CardForm(),
-            error=str(IN_PROGRESS),
-            status=409,
-        )
+        return _to_page(request, payment, kind="in_progress")
     return _after_attempt(request, payment, attempt)
 
 
@@ -246,21 +292,8 @@ def _after_attempt(request: HttpRequest, payment: Payment, attempt: Attempt) -> 
         # being redirected to another origin, and a link works without JS.
         return HttpResponseRedirect(reverse("kessai:card_challenge", args=[payment.public_id]))
     if attempt.status in (Attempt.Status.UNKNOWN, Attempt.Status.PENDING):
-        return _render_pay(
-            request,
-            payment,
-            CardForm(),
-            error=str(
-                _(
-                    "カード会社からの応答を確認中です。二重に請求されることはありません。"
-                    "数分後にこの画面を更新してください。"
-                )
-            ),
-            status=503,
-        )
-    payment.refresh_from_db()
-    message = DECLINE_MESSAGES.get(attempt.decline_code, DEFAULT_DECLINE)
-    return _render_pay(request, payment, CardForm(), error=str(message), status=402)
+        return _to_page(request, payment, kind="pending")
+    return _to_page(request, payment, kind="decline", code=attempt.decline_code)
 
 
 @localized
@@ -303,6 +336,20 @@ def card_challenge(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @localized
 @never_cache
+@require_POST
+def card_challenge_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Stop a 3-D Secure challenge the citizen does not want to finish: the
+    acquirer ends it, so the page offers the card form and other methods again
+    instead of waiting for the challenge to time out."""
+    payment = _payment_for_session(request, public_id)
+    attempt = services.attempt_open(payment=payment)
+    if attempt is None or attempt.method != PaymentMethod.CARD:
+        return _to_page(request, payment)
+    return _after_attempt(request, payment, services.attempt_abandon(attempt=attempt))
+
+
+@localized
+@never_cache
 @require_http_methods(["GET"])
 def card_return(request: HttpRequest, public_id: str) -> HttpResponse:
     """The issuer sends the browser back here; the outcome is asked of the
@@ -335,11 +382,9 @@ def paypay_start(request: HttpRequest, public_id: str) -> HttpResponse:
             payment=payment, return_url=_return_url("kessai:paypay_return", payment)
         )
     except PaymentNotPayable:
-        payment.refresh_from_db()
-        return _render_pay(request, payment, CardForm())
+        return _to_page(request, payment)
     except AttemptInProgress:
-        return HttpResponseRedirect(reverse("kessai:pay", args=[payment.public_id]))
-    payment.refresh_from_db()
+        return _to_page(request, payment, kind="in_progress")
     return _after_attempt(request, payment, attempt)
 
 
@@ -454,7 +499,7 @@ def _applepay_pay(request: HttpRequest, payment: Payment, token: object) -> tupl
         return (
             409,
             "",
-            str(_("前回のお支払いを処理中です。しばらくしてから画面を更新してください。")),
+            str(IN_PROGRESS),
         )
     if attempt.status == Attempt.Status.SUCCEEDED:
         return 200, reverse("kessai:complete", args=[payment.public_id]), ""
@@ -517,8 +562,7 @@ def applepay_demo(request: HttpRequest, public_id: str) -> HttpResponse:
         token = json.loads(request.POST.get("token", ""))
     except ValueError:
         token = None
-    status, redirect, error = _applepay_pay(request, payment, token)
+    _status, redirect, error = _applepay_pay(request, payment, token)
     if redirect:
         return HttpResponseRedirect(redirect)
-    payment.refresh_from_db()
-    return _render_pay(request, payment, CardForm(), error=error, status=status)
+    return _to_page(request, payment, kind="message", text=error)

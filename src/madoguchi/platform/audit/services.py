@@ -137,3 +137,15 @@ def verify_chain() -> list[ChainProblem]:
             problems.append(ChainProblem(record.pk, "record content altered"))
         previous_hash = record.record_hash
     return problems
+
+
+class AuditChainBroken(Exception):
+    """``verify`` found edited or deleted records."""
+
+
+def audit_verify_sweep() -> None:
+    """Periodic ``verify``: its result is the sweep's (``ScheduledJob.last_ok``),
+    which the metrics report and the alert rules page on."""
+    problems = verify_chain()
+    if problems:
+        raise AuditChainBroken(f"{len(problems)} problem(s) in the audit chain")

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import select_template
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from .models import Application, CitizenMail
 
@@ -21,17 +22,13 @@ def privacy_notice_url(application: Application) -> str:
 
 
 SUBJECTS = {
-    CitizenMail.Kind.SUBMITTED: "申請を受け付けました",
-    CitizenMail.Kind.ACCEPTED: "申請を受理しました",
-    CitizenMail.Kind.PAID: "手数料のお支払いを確認しました",
-    CitizenMail.Kind.RETURNED: "申請が差し戻されました",
-    CitizenMail.Kind.REJECTED: "申請が却下されました",
-    CitizenMail.Kind.COMPLETED: "申請の処理が完了しました",
-    CitizenMail.Kind.REFUNDED: "手数料を返金しました",
-}
-# For citizens who applied in English: the kinds written in English so far.
-SUBJECTS_EN = {
-    CitizenMail.Kind.REFUNDED: "Your fee has been refunded",
+    CitizenMail.Kind.SUBMITTED: gettext_noop("申請を受け付けました"),
+    CitizenMail.Kind.ACCEPTED: gettext_noop("申請を受理しました"),
+    CitizenMail.Kind.PAID: gettext_noop("手数料のお支払いを確認しました"),
+    CitizenMail.Kind.RETURNED: gettext_noop("申請が差し戻されました"),
+    CitizenMail.Kind.REJECTED: gettext_noop("申請が却下されました"),
+    CitizenMail.Kind.COMPLETED: gettext_noop("申請の処理が完了しました"),
+    CitizenMail.Kind.REFUNDED: gettext_noop("手数料を返金しました"),
 }
 
 
@@ -54,21 +51,30 @@ def citizen_mail_send(*, mail_id: int) -> bool:
             return False
         base = settings.SHINSEI_PUBLIC_URL.rstrip("/")
         kind = CitizenMail.Kind(mail.kind)
-        english = application.language == "en" and kind in SUBJECTS_EN
-        template = select_template(
-            [f"shinsei/mail/en/{kind}.txt"] if english else [f"shinsei/mail/{kind}.txt"]
+        last_refund = (
+            application.refund_requests.filter(status="succeeded").last()
+            if kind == CitizenMail.Kind.REFUNDED
+            else None
         )
-        last_refund = application.refund_requests.filter(status="succeeded").last()
-        body = template.render(
-            {
-                "refund": last_refund,
-                "application": application,
-                "inquiry_url": f"{base}/inquiry",
-                "status_url": f"{base}/applications/{application.reference}/",
-                "privacy_url": privacy_notice_url(application),
-            },
-        )
-        subject = (SUBJECTS_EN if english else SUBJECTS)[kind]
+        # In the language the citizen applied in (links open in it too); a
+        # kind may have a whole template per language (mail/en/…) instead of
+        # translated strings.
+        with translation.override(application.language or "ja"):
+            lang = f"?lang={application.language}" if application.language == "en" else ""
+            template = select_template(
+                [f"shinsei/mail/{application.language}/{kind}.txt", f"shinsei/mail/{kind}.txt"]
+            )
+            body = template.render(
+                {
+                    "refund": last_refund,
+                    "application": application,
+                    "inquiry_url": f"{base}/inquiry{lang}",
+                    "status_url": f"{base}/applications/{application.reference}/{lang}",
+                    "payment_url": f"{base}/applications/{application.reference}/payment{lang}",
+                    "privacy_url": privacy_notice_url(application),
+                },
+            )
+            subject = gettext(SUBJECTS[kind])
         message = EmailMessage(
             subject=f"【{application.procedure.name}】{subject}",
             body=body,

@@ -9,6 +9,7 @@ names the question, so the error summary reads on its own.
 import datetime
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -18,9 +19,11 @@ from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 
 from madoguchi.shinsei.procedures.questions import (
+    CHOICE_TYPES,
     DEFAULT_FILE_TYPES,
     DEFAULT_MAX_BYTES,
     PREFECTURES,
+    PREFECTURES_EN,
     is_visible,
 )
 
@@ -37,6 +40,12 @@ _WIDE = str.maketrans("０１２３４５６７８９－ー―‐", "0123456789-
 
 def _normalise(value: Any) -> Any:
     return value.translate(_WIDE) if isinstance(value, str) else value
+
+
+def _takes_digits(field: forms.Field) -> bool:
+    """A field whose answer is digits and dashes (postal code, phone, number, date)."""
+    widget = field.widget
+    return widget.attrs.get("inputmode") == "numeric" or getattr(widget, "input_type", "") == "tel"
 
 
 def _required(label: str, verb: str = "入力") -> dict[str, str]:
@@ -81,6 +90,11 @@ def localised(question: dict[str, Any]) -> dict[str, Any]:
     if isinstance(choices_en, list) and len(choices_en) == len(question.get("choices", [])):
         shown["choice_labels"] = choices_en
     return shown
+
+
+def _prefectures() -> list[tuple[str, str]]:
+    shown = PREFECTURES_EN if get_language() == "en" else PREFECTURES
+    return list(zip(PREFECTURES, shown, strict=True))
 
 
 def _choices(question: dict[str, Any]) -> list[tuple[str, str]]:
@@ -157,7 +171,7 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
                         forms.ChoiceField(
                             label=full,
                             required=required,
-                            choices=[("", _("選択してください")), *((p, p) for p in PREFECTURES)],
+                            choices=[("", _("選択してください")), *_prefectures()],
                             widget=forms.Select(attrs={"autocomplete": "address-level1"}),
                             error_messages={
                                 **_required(full, "選択"),
@@ -255,7 +269,7 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
             label=label,
             required=False,
             help_text=help_text,
-            widget=forms.ClearableFileInput(attrs={"accept": ",".join(f".{e}" for e in accept)}),
+            widget=forms.ClearableFileInput(attrs={"accept": picker_accept(accept)}),
             error_messages={
                 "invalid": _("%(label)sのファイルを読み取れませんでした。") % {"label": label}
             },
@@ -264,18 +278,60 @@ def build_fields(question: dict[str, Any]) -> list[tuple[str, forms.Field]]:
     raise ValueError(f"unknown question type {kind!r}")
 
 
+@dataclass(frozen=True)
+class FileKind:
+    """One kind of file a question may accept: every usual spelling of its
+    extension, its media types, and the signature its bytes start with."""
+
+    extensions: frozenset[str]
+    media_types: frozenset[str]
+    signature: bytes
+
+
+FILE_KINDS = {
+    "pdf": FileKind(frozenset({"pdf"}), frozenset({"application/pdf"}), b"%PDF-"),
+    "jpg": FileKind(
+        frozenset({"jpg", "jpeg", "jpe", "jfif"}),
+        frozenset({"image/jpeg", "image/pjpeg"}),
+        b"\xff\xd8\xff",
+    ),
+    "png": FileKind(frozenset({"png"}), frozenset({"image/png"}), b"\x89PNG\r\n\x1a\n"),
+}
+
+
+def _kinds(accept: list[str]) -> list[str]:
+    """The question's ``accept`` as kinds ("jpeg" is the same kind as "jpg")."""
+    return [k for k, kind in FILE_KINDS.items() if any(e in kind.extensions for e in accept)]
+
+
+def picker_accept(accept: list[str]) -> str:
+    """The file input's ``accept``: every extension spelling and media type,
+    so the picker shows photo.jpeg as well as photo.jpg."""
+    parts: list[str] = []
+    for name in _kinds([str(e).lower() for e in accept]):
+        kind = FILE_KINDS[name]
+        parts += [f".{e}" for e in sorted(kind.extensions)] + sorted(kind.media_types)
+    return ",".join(parts)
+
+
 def _allowed_file(question: dict[str, Any], upload: UploadedFile[Any]) -> str | None:
-    """A Japanese error for a file that may not be accepted, else None."""
-    label = question["label"]
-    accept = [str(e) for e in question.get("accept", DEFAULT_FILE_TYPES)]
+    """A Japanese error for a file that may not be accepted, else None. What
+    the bytes are (their signature) decides the kind; the name's extension,
+    if it has one, or else the browser's media type must agree with it."""
+    label = localised(question)["label"]
+    accept = [str(e).lower() for e in question.get("accept", DEFAULT_FILE_TYPES)]
     max_bytes = int(question.get("max_bytes", DEFAULT_MAX_BYTES))
-    ext = (upload.name or "").rsplit(".", 1)[-1].lower() if "." in (upload.name or "") else ""
+    name = upload.name or ""
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     shown = _("・").join(e.upper() for e in accept)
-    if ext not in accept:
-        return _("%(label)sは %(shown)s 形式のファイルを選択してください。") % {
-            "label": label,
-            "shown": shown,
-        }
+    wrong_type = _("%(label)sは %(shown)s 形式のファイルを選択してください。") % {
+        "label": label,
+        "shown": shown,
+    }
+    kinds = _kinds(accept)
+    known = {e for k in kinds for e in FILE_KINDS[k].extensions}
+    if ext and ext not in known:
+        return wrong_type
     if upload.size is None or upload.size > max_bytes:
         return _("%(label)sのファイルは%(mb)sMB以下にしてください。") % {
             "label": label,
@@ -283,16 +339,15 @@ def _allowed_file(question: dict[str, Any], upload: UploadedFile[Any]) -> str | 
         }
     if upload.size == 0:
         return _("%(label)sのファイルが空です。") % {"label": label}
-    # The extension must agree with the bytes, not only with the name.
     head = upload.read(8)
     upload.seek(0)
-    magic = {"pdf": b"%PDF", "png": b"\x89PNG", "jpg": b"\xff\xd8\xff", "jpeg": b"\xff\xd8\xff"}
-    if not head.startswith(magic[ext]):
-        return _("%(label)sは %(shown)s 形式のファイルを選択してください。") % {
-            "label": label,
-            "shown": shown,
-        }
-    return None
+    found = next((k for k in kinds if head.startswith(FILE_KINDS[k].signature)), None)
+    if found is None:
+        return wrong_type
+    kind = FILE_KINDS[found]
+    if ext:
+        return None if ext in kind.extensions else wrong_type
+    return None if (upload.content_type or "").lower() in kind.media_types else wrong_type
 
 
 class StepForm(forms.Form):
@@ -318,10 +373,15 @@ class StepForm(forms.Form):
             self.groups.append((question, names))
 
     def full_clean(self) -> None:
-        # Normalise full-width digits before validation, so ０４６６ is fine.
+        # Normalise full-width digits and dashes before validation, so ０４６６ is
+        # fine — only in fields of digits (postal code, phone, number, date): in
+        # a name or a choice, ー is the katakana long-vowel mark, not a hyphen.
         if self.data is not None and hasattr(self.data, "copy"):
             data = self.data.copy()
             for key in list(data.keys()):
+                field = self.fields.get(key)
+                if field is None or not _takes_digits(field):
+                    continue
                 values = data.getlist(key) if hasattr(data, "getlist") else [data[key]]
                 if hasattr(data, "setlist"):
                     data.setlist(key, [_normalise(v) for v in values])
@@ -406,16 +466,22 @@ def answers_to_data(questions: Iterable[dict[str, Any]], answers: dict[str, Any]
 
 
 def show_answer(question: dict[str, Any], value: Any) -> str:
+    """An answer as the citizen reads it in the active language: a choice by
+    its label (``choices_en`` in English; the stored value stays Japanese)."""
     if value in (None, "", []):
         return ""
     kind = question["type"]
+    english = get_language() == "en"
     if kind == "address" and isinstance(value, dict):
         postal = f"〒{value.get('postal_code')} " if value.get("postal_code") else ""
         return f"{postal}{value.get('prefecture', '')}{value.get('line', '')}"
-    if kind == "checkboxes" and isinstance(value, list):
-        return "、".join(str(v) for v in value)
+    if kind in CHOICE_TYPES:
+        labels = dict(_choices(localised(question)))
+        values = value if isinstance(value, list) else [value]
+        return (", " if english else "、").join(labels.get(str(v), str(v)) for v in values)
     if kind == "file" and isinstance(value, dict):
-        return f"{value.get('name')}（{int(value.get('size', 0)) // 1024 + 1}KB）"
+        size = int(value.get("size", 0)) // 1024 + 1
+        return f"{value.get('name')} ({size} KB)" if english else f"{value.get('name')}（{size}KB）"
     return str(value)
 
 

@@ -18,8 +18,8 @@ import httpx
 from django.conf import settings
 from django.core.cache import cache
 
-from madoguchi.contract.client import KessaiClient
-from madoguchi.platform.http import ssl_context, transport
+from madoguchi.contract.client import DEFAULT_TIMEOUT, KessaiClient
+from madoguchi.platform.http import add_request_id, ssl_context, transport
 from madoguchi.shinsei.procedures.models import Agency
 
 # Without a usable Retry-After, pause for Kessai's window (a minute); never
@@ -98,12 +98,18 @@ def kessai_client_class(client_class: str) -> Iterator[None]:
         _CLIENT_CLASS.reset(token)
 
 
-def kessai_client(agency: Agency, *, client_class: str | None = None) -> KessaiClient:
+def kessai_client(
+    agency: Agency,
+    *,
+    client_class: str | None = None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+) -> KessaiClient:
     """``client_class="interactive"`` for calls a citizen's request makes, so
     that they draw on their own rate budget at Kessai, apart from the
     worker's (``background``, the default; docs/api.md#rate-limits)."""
     client_class = client_class or _CLIENT_CLASS.get()
     return KessaiClient(
+        timeout=timeout,
         base_url=settings.SHINSEI_KESSAI_API_URL,
         api_key=agency_api_key(agency),
         transport=BackoffTransport(
@@ -111,4 +117,5 @@ def kessai_client(agency: Agency, *, client_class: str | None = None) -> KessaiC
         ),
         client_class=client_class,
         verify=ssl_context(),
+        event_hooks={"request": [add_request_id]},
     )

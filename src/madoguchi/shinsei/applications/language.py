@@ -1,6 +1,7 @@
-"""Japanese by default; English when the citizen chose it (a cookie). The
-browser's Accept-Language is deliberately ignored: a municipality's pages
-open in Japanese unless someone asks otherwise."""
+"""Japanese by default; English when the citizen chose it (a cookie, or
+``?lang=en`` on any page, which sets the cookie). The browser's
+Accept-Language is deliberately ignored: a municipality's pages open in
+Japanese unless someone asks otherwise."""
 
 from collections.abc import Callable
 
@@ -17,12 +18,15 @@ class LanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        language = request.COOKIES.get(COOKIE, "")
+        chosen = request.GET.get("lang", "")
+        language = chosen or request.COOKIES.get(COOKIE, "")
         if language not in dict(settings.LANGUAGES):
-            language = settings.LANGUAGE_CODE
+            chosen, language = "", settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
+        if chosen and chosen != request.COOKIES.get(COOKIE):
+            _remember(request, response, chosen)
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
@@ -34,12 +38,16 @@ def set_language(request: HttpRequest, language: str) -> HttpResponse:
         target = "/"
     response = HttpResponseRedirect(target)
     if language in dict(settings.LANGUAGES):
-        response.set_cookie(
-            COOKIE,
-            language,
-            max_age=365 * 24 * 3600,
-            samesite="Lax",
-            secure=request.is_secure(),
-            httponly=True,
-        )
+        _remember(request, response, language)
     return response
+
+
+def _remember(request: HttpRequest, response: HttpResponse, language: str) -> None:
+    response.set_cookie(
+        COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=True,
+    )

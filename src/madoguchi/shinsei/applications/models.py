@@ -80,6 +80,9 @@ class Application(Sealed):
     # The answers as JSON, sealed under this application's data key (read
     # ``answers``; write with ``answers_seal``).
     answers_sealed = models.BinaryField("回答（暗号化）", default=b"")
+    # The language the citizen applied in: their emails and payment page use it
+    # (ja/en).
+    language = models.CharField(max_length=2, default="ja")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     # The reason given with the latest 差戻し or 却下, shown to the citizen.
     reason = models.TextField("理由", blank=True)
@@ -117,8 +120,6 @@ class Application(Sealed):
     # Something staff must look at: a payment that arrived after the
     # application was withdrawn or rejected (its refund request is opened).
     attention = models.CharField("要対応", max_length=32, blank=True)
-    # The citizen's language when filing: emails are written in it.
-    language = models.CharField(max_length=2, default="ja")
     updated_at = models.DateTimeField(auto_now=True)
     # 訴訟・不服申立て等: while set, the retention sweep leaves this application alone.
     legal_hold = models.CharField("法的保留の理由", max_length=200, blank=True)

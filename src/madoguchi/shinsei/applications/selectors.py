@@ -94,3 +94,51 @@ def applications_filtered(*, staff: StaffAccount, filters: InboxFilter) -> Query
     if filters.overdue:
         qs = qs.filter(overdue_q(timezone.now()))
     return qs
+
+
+EVENT_LABELS = {
+    "submitted": "申請",
+    "resubmitted": "再申請",
+    "withdrawn": "取下げ",
+    "accepted": "受理",
+    "rejected": "却下",
+    "returned": "差戻し",
+    "completed": "処理完了",
+    "paid": "決済完了",
+}
+ACTOR_LABELS = {"citizen": "申請者", "kessai": "オンライン決済システム"}
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    at: datetime
+    what: str
+    who: str
+    reason: str
+
+
+def application_history(*, application: Application) -> list[HistoryItem]:
+    """The application's events in plain Japanese: what happened and who did
+    it (a staff member by name), never the stored codes."""
+    events = list(application.events.all())
+    staff_ids = {
+        int(e.actor.partition(":")[2])
+        for e in events
+        if e.actor.startswith("staff:") and e.actor.partition(":")[2].isdigit()
+    }
+    names = dict(StaffAccount.objects.filter(pk__in=staff_ids).values_list("pk", "display_name"))
+    payment_labels = dict(Application.PaymentStatus.choices)
+    items = []
+    for event in events:
+        if event.type.startswith("payment_"):
+            status = payment_labels.get(event.type.removeprefix("payment_"), "")
+            what = f"決済状況が「{status}」になりました" if status else "決済状況の変更"
+        else:
+            what = EVENT_LABELS.get(event.type, "記録")
+        kind, _sep, key = event.actor.partition(":")
+        if kind == "staff":
+            who = str(names.get(int(key), "職員")) if key.isdigit() else "職員"
+        else:
+            who = ACTOR_LABELS.get(event.actor, "システム")
+        items.append(HistoryItem(event.at, what, who, str(event.detail.get("reason", ""))))
+    return items

@@ -1,16 +1,18 @@
 """Writes to applications. Status and payment status change only here,
 through conditional updates; tasks are enqueued in the same transaction."""
 
+import contextvars
 import hashlib
 import logging
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import httpx
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -20,6 +22,7 @@ from pydantic import ValidationError
 from madoguchi.contract import schemas
 from madoguchi.contract.client import KessaiError
 from madoguchi.contract.signing import SignatureError, verify
+from madoguchi.platform.logs import current_request_id
 from madoguchi.shinsei.gateways.base import GatewayPayment, GatewayUnavailable
 from madoguchi.shinsei.gateways.kessai.gateway import from_contract
 from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
@@ -155,7 +158,7 @@ def application_submit(
                     reference=_new_reference(),
                     inquiry_password=secret_hash(password, purpose=INQUIRY_PASSWORD),
                     fee_amount=fee,
-                    language=language if language in ("ja", "en") else "ja",
+                    language="en" if language == "en" else "ja",
                     **fields,
                 )
                 # A data key of its own, stored wrapped in the same row: no
@@ -167,7 +170,9 @@ def application_submit(
                 _event(application.pk, "submitted", "citizen")
                 _mail(application.pk, CitizenMail.Kind.SUBMITTED)
                 if at_submission:
-                    request_payment.enqueue(application_id=application.pk)
+                    request_payment.enqueue(
+                        application_id=application.pk, request_id=current_request_id()
+                    )
             return application, password
         except IntegrityError:
             continue  # reference collision: draw again
@@ -240,7 +245,7 @@ def application_accept(
         _event(application.pk, "accepted", staff.account_key, amount=fee)
         if request:
             # The "accepted" email goes out once the payment link exists.
-            request_payment.enqueue(application_id=application.pk)
+            request_payment.enqueue(application_id=application.pk, request_id=current_request_id())
         else:
             _mail(application.pk, CitizenMail.Kind.ACCEPTED)
     application.refresh_from_db()
@@ -743,6 +748,45 @@ def applications_sweep() -> None:
 UNFINISHED_PAYMENT = [PaymentStatus.PREPARING, PaymentStatus.UNPAID]
 
 
+FetchAnswer = GatewayPayment | None | httpx.HTTPError | KessaiError | GatewayUnavailable
+
+
+def _payment_fetch(application: Application) -> GatewayPayment | None:
+    """The gateway's view of the application's payment (runs in the sweep's
+    threads; each call bounded by the gateway client's timeouts)."""
+    from madoguchi.shinsei.gateways.registry import gateway_for
+
+    return gateway_for(application).payment_fetch(application=application)
+
+
+def _payments_fetch(applications: list[Application]) -> list[FetchAnswer]:
+    """Ask about each payment, ``SHINSEI_RECONCILE_CONCURRENCY`` at a time,
+    so 50 checks take a few round trips rather than 50 one after another."""
+
+    def fetch(application: Application) -> FetchAnswer:
+        try:
+            return _payment_fetch(application)
+        except (httpx.HTTPError, KessaiError, GatewayUnavailable) as exc:
+            return exc
+
+    def fetch_in_thread(application: Application) -> FetchAnswer:
+        try:
+            return fetch(application)
+        finally:
+            connections.close_all()  # this pool thread's own, if a gateway opened one
+
+    workers = min(settings.SHINSEI_RECONCILE_CONCURRENCY, len(applications))
+    if workers <= 1:
+        return [fetch(application) for application in applications]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # Each thread runs in a copy of the caller's context (its request id).
+        futures = [
+            pool.submit(contextvars.copy_context().run, fetch_in_thread, application)
+            for application in applications
+        ]
+        return [future.result() for future in futures]
+
+
 def payments_reconcile(*, batch: int = 50) -> int:
     """Ask Kessai for every unfinished payment, oldest check first, so a lost
     notification never leaves an application wrong for long. Returns the
@@ -756,21 +800,31 @@ def payments_reconcile(*, batch: int = 50) -> int:
         .select_related("procedure__department__agency")
         .order_by(F("payment_checked_at").asc(nulls_first=True), "id")[:batch]
     )
-    changed = 0
-    for application in due:
-        # Claim it first: two workers never ask about the same payment at once.
-        claimed = Application.objects.filter(
+    # Claim each first: two workers never ask about the same payment at once.
+    claimed = [
+        application
+        for application in due
+        if Application.objects.filter(
             pk=application.pk, payment_checked_at=application.payment_checked_at
         ).update(payment_checked_at=now)
-        if not claimed:
-            continue
-        try:
-            before = application.payment_status
-            payment_status_refresh(application=application, client_class="background")
-            changed += application.payment_status != before
-        except (httpx.HTTPError, KessaiError, GatewayUnavailable) as exc:
+    ]
+    changed = 0
+    with kessai_client_class("background"):  # the sweep's calls: the worker's budget
+        answers = _payments_fetch(claimed)
+    for application, answer in zip(claimed, answers, strict=True):
+        if isinstance(answer, Exception):
             # The gateway unreachable: try again at the next round.
-            logger.warning("payment check for %s failed: %s", application.reference, exc)
+            logger.warning("payment check for %s failed: %s", application.reference, answer)
+            continue
+        if answer is None:
+            continue
+        before = application.payment_status
+        payment_status_apply(
+            application=application,
+            payment=answer,
+            source=application.payment_gateway or "kessai",
+        )
+        changed += application.payment_status != before
     return changed
 
 

@@ -5,6 +5,7 @@ import httpx
 from django.tasks import task
 
 from madoguchi.contract.client import KessaiError
+from madoguchi.platform.logs import current_request_id
 from madoguchi.platform.tasks import backoff_delay, enqueue_later
 from madoguchi.shinsei.gateways.base import GatewayUnavailable
 
@@ -15,8 +16,9 @@ logger = logging.getLogger(__name__)
 
 
 @task()
-def request_payment(application_id: int, attempt: int = 0) -> bool:
-    """Create the application's payment on Kessai, retrying with back-off."""
+def request_payment(application_id: int, attempt: int = 0, request_id: str = "") -> bool:
+    """Create the application's payment on Kessai, retrying with back-off.
+    ``request_id``: of the acceptance, sent to Kessai for the logs."""
     try:
         return services.payment_request_send(application_id=application_id)
     except (httpx.HTTPError, KessaiError) as exc:
@@ -26,7 +28,11 @@ def request_payment(application_id: int, attempt: int = 0) -> bool:
         delay = backoff_delay(attempt)
         if delay is not None:
             enqueue_later(
-                request_payment, delay, application_id=application_id, attempt=attempt + 1
+                request_payment,
+                delay,
+                application_id=application_id,
+                attempt=attempt + 1,
+                request_id=current_request_id(),
             )
         raise
 

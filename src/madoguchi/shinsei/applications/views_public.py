@@ -3,6 +3,7 @@
 import logging
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.forms import CheckboxSelectMultiple, FileField
 from django.forms.utils import ErrorDict
@@ -10,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -40,6 +41,12 @@ from .models import Application, Draft
 logger = logging.getLogger(__name__)
 
 GRANTS = "granted_applications"
+
+
+def _say(request: HttpRequest, message: str, kind: str) -> None:
+    """A banner for the status page: ``success``, ``info`` or ``error``."""
+    request.session["status_message"] = message
+    request.session["status_message_kind"] = kind
 
 
 def _granted(request: HttpRequest, reference: str) -> Application:
@@ -166,7 +173,12 @@ def procedure_step(request: HttpRequest, slug: str, number: int) -> HttpResponse
                         procedure=procedure, question=question["name"], upload=upload
                     )
                 except FileRefused as exc:
-                    form.add_error(question["name"], f"{question['label']}：{exc}")
+                    form.add_error(
+                        question["name"],
+                        # (``_`` is a local name in this view.)
+                        gettext("%(label)s：%(error)s")
+                        % {"label": localised(question)["label"], "error": gettext(str(exc))},
+                    )
                     valid = False
         flow.save(request.session, procedure)
         if "save" in request.POST:
@@ -291,9 +303,9 @@ def procedure_check(request: HttpRequest, slug: str) -> HttpResponse:
             try:
                 services.application_resubmit(application=application, answers=answers)
             except services.ApplicationError as exc:
-                request.session["status_message"] = _(exc.message)
+                _say(request, _(exc.message), "error")
             else:
-                request.session["status_message"] = _("修正した内容で再申請しました。")
+                _say(request, _("修正した内容で再申請しました。"), "success")
             Flow.clear(request.session, procedure)
             return HttpResponseRedirect(reverse("shinsei:status", args=[application.reference]))
         application, password = services.application_submit(
@@ -363,7 +375,8 @@ def submitted(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("password")
 @failures_limited("inquiry", fields=("reference",))
 def inquiry(request: HttpRequest) -> HttpResponse:
-    form = InquiryForm(request.POST or None)
+    # The acceptance email's link arrives with the 整理番号 filled in.
+    form = InquiryForm(request.POST or None, initial={"reference": request.GET.get("reference")})
     error = ""
     if request.method == "POST" and form.is_valid():
         application = services.application_authenticate(
@@ -388,6 +401,8 @@ def application_status(request: HttpRequest, reference: str) -> HttpResponse:
             "rows": display_answers(application.questions, application.answers),
             "can_pay": application.payment_status == Application.PaymentStatus.UNPAID,
             "message": request.session.pop("status_message", ""),
+            # Set by _say; a message without a kind is neutral, never red.
+            "message_kind": request.session.pop("status_message_kind", "info"),
         },
     )
 
@@ -399,9 +414,9 @@ def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST":
         try:
             services.application_withdraw(application=application)
-            request.session["status_message"] = _("申請を取り下げました。")
+            _say(request, _("申請を取り下げました。"), "success")
         except services.ApplicationError as exc:
-            request.session["status_message"] = _(exc.message)
+            _say(request, _(exc.message), "error")
         return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
     return render(request, "shinsei/withdraw.html", {"application": application})
 
@@ -411,12 +426,23 @@ def application_correct(request: HttpRequest, reference: str) -> HttpResponse:
     """Open a returned application's answers for correction."""
     application = _granted(request, reference)
     if application.status != Application.Status.RETURNED or application.form_version is None:
-        request.session["status_message"] = _("この申請は修正できません。")
+        _say(request, _("この申請は修正できません。"), "error")
         return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
     Flow.for_correction(application.form_version, application.answers, reference).save(
         request.session, application.procedure
     )
     return HttpResponseRedirect(reverse("shinsei:check", args=[application.procedure.slug]))
+
+
+@never_cache
+def application_payment(request: HttpRequest, reference: str) -> HttpResponse:
+    """The acceptance email's link: the status page's 支払う where this browser
+    already proved the password, else the inquiry form with the number filled in."""
+    if reference not in request.session.get(GRANTS, []):
+        return HttpResponseRedirect(
+            reverse("shinsei:inquiry") + "?" + urlencode({"reference": reference[:20]})
+        )
+    return HttpResponseRedirect(reverse("shinsei:status", args=[reference]) + "#pay")
 
 
 @require_POST

@@ -166,10 +166,11 @@ def _render_detail(
             "application": application,
             "rows": display_answers(application.questions, application.answers),
             "files": application.files.order_by("created_at"),
-            "events": application.events.all(),
+            "events": selectors.application_history(application=application),
             "payment_mismatches": application.events.filter(type=services.PAYMENT_MISMATCH),
             "notes": application.notes.select_related("author"),
             "message": request.session.pop("staff_message", ""),
+            "message_kind": request.session.pop("staff_message_kind", "info"),
             "accept_form": forms.get("accept", AcceptForm()),
             "reject_form": forms.get("reject", ReasonForm(prefix="reject")),
             "return_form": forms.get("return", ReasonForm(prefix="return")),
@@ -189,8 +190,11 @@ def _render_detail(
     )
 
 
-def _done(request: HttpRequest, reference: str, message: str) -> HttpResponse:
+def _done(request: HttpRequest, reference: str, message: str, kind: str = "error") -> HttpResponse:
+    """Back to the application with a banner: ``success`` for what was done,
+    ``error`` (the default) for what was refused."""
     request.session["staff_message"] = message
+    request.session["staff_message_kind"] = kind
     return HttpResponseRedirect(reverse("staff:detail", args=[reference]))
 
 
@@ -208,7 +212,7 @@ def accept(request: HttpRequest, reference: str) -> HttpResponse:
         )
     except services.ApplicationError as exc:
         return _done(request, reference, exc.message)
-    return _done(request, reference, "受理しました。")
+    return _done(request, reference, "受理しました。", "success")
 
 
 def _reason_action(request: HttpRequest, reference: str, kind: str) -> HttpResponse:
@@ -222,7 +226,9 @@ def _reason_action(request: HttpRequest, reference: str, kind: str) -> HttpRespo
         action(application=application, staff=staff, reason=form.cleaned_data["reason"])
     except services.ApplicationError as exc:
         return _done(request, reference, exc.message)
-    return _done(request, reference, "却下しました。" if kind == "reject" else "差し戻しました。")
+    return _done(
+        request, reference, "却下しました。" if kind == "reject" else "差し戻しました。", "success"
+    )
 
 
 @require_POST
@@ -246,7 +252,7 @@ def complete(request: HttpRequest, reference: str) -> HttpResponse:
         services.application_complete(application=application, staff=staff)
     except services.ApplicationError as exc:
         return _done(request, reference, exc.message)
-    return _done(request, reference, "処理完了にしました。")
+    return _done(request, reference, "処理完了にしました。", "success")
 
 
 @require_POST
@@ -260,7 +266,7 @@ def note(request: HttpRequest, reference: str) -> HttpResponse:
     services.application_note_add(
         application=application, staff=staff, body=form.cleaned_data["body"]
     )
-    return _done(request, reference, "メモを追加しました。")
+    return _done(request, reference, "メモを追加しました。", "success")
 
 
 @never_cache

@@ -299,6 +299,29 @@ REGISTRY: dict[str, Table] = {
             "change_message": PSEUDONYM,
         },
     ),
+    "madoguchi_platform.ScheduledJob": Table(
+        purpose="定期処理の実行管理（二重実行の防止、最後の実行結果）",
+        retention="常時（処理ごとに1行）",
+        access="なし（システムのみ）",
+        fields=_none(
+            "id",
+            "name",
+            "next_run_at",
+            "lease_until",
+            "lease_owner",
+            "last_started_at",
+            "last_finished_at",
+            "last_duration_ms",
+            "last_ok",
+            "last_error",
+        ),
+    ),
+    "madoguchi_platform.Heartbeat": Table(
+        purpose="ワーカー・スケジューラの稼働確認（/readyz、停止したワーカーのタスクの回収）",
+        retention="1日",
+        access="なし（システムのみ）",
+        fields=_none("id", "name", "kind", "host", "pid", "started_at", "seen_at"),
+    ),
 }
 
 # The file stores outside the database.

@@ -60,6 +60,11 @@ class CardProvider(PaymentProvider):
             )
         return self.acquirer.inquire_refund(refund_key=refund_key)
 
+    def cancel_action(self, *, attempt_key: str) -> None:
+        # The acquirer ends a pending 3-D Secure authentication on request, so
+        # a challenge left open in another tab can no longer capture.
+        self.acquirer.void(attempt_key=attempt_key)
+
     def void(self, *, attempt_key: str, provider_reference: str) -> None:
         sbps = sbps_connector(attempt_merchant(attempt_key))
         if sbps is not None:

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import get_language
 
 from madoguchi.contract import schemas
 from madoguchi.contract.client import KessaiError
@@ -51,6 +52,8 @@ class KessaiGateway(PaymentGateway):
             amount=application.fee_amount,
             return_url=return_url_for(application),
             due_at=application.payment_due_at,
+            # The language the citizen applied in (the page's default).
+            language="en" if application.language == "en" else "ja",
         )
         with kessai_client(self.agency) as client:
             try:
@@ -75,8 +78,11 @@ class KessaiGateway(PaymentGateway):
     def checkout_start(self, *, application: Application, request: HttpRequest) -> HttpResponse:
         with kessai_client(self.agency, client_class="interactive") as client:
             # A fresh key per press: every press deserves its own single-use link.
+            # The page opens in the language the citizen is reading Shinsei in now.
             link = client.create_checkout(
-                application.kessai_payment_id, idempotency_key=f"shinsei-checkout-{uuid.uuid4()}"
+                application.kessai_payment_id,
+                idempotency_key=f"shinsei-checkout-{uuid.uuid4()}",
+                language=get_language() if get_language() in ("ja", "en") else None,
             )
         return HttpResponseRedirect(link.url)
 
