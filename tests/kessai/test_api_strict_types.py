@@ -50,6 +50,35 @@ def test_duplicate_keys_are_refused(api_client: Client, mayor_key: str) -> None:
     assert Payment.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"reference": "1000\\u00000009", "amount": 300, "return_url": "http://s.test/r"}',
+        '{"reference": "100000000009", "amount": 300, "return_url": "http://s.test/\\u0000"}',
+        '{"reference": "100000000009", "amount": 300, "return_url": "http://s.test/r",'
+        ' "meta\\u0000": 1}',
+    ],
+)
+def test_a_nul_character_anywhere_is_refused(api_client: Client, mayor_key: str, raw: str) -> None:
+    # PostgreSQL cannot store NUL in text: without this check it was a 500 there.
+    response = post_raw(api_client, mayor_key, raw)
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "validation_error"
+    assert Payment.objects.count() == 0
+
+
+def test_a_nul_character_in_an_optional_body_is_refused(api_client: Client, mayor_key: str) -> None:
+    payment_id = post(api_client, mayor_key, BODY).json()["id"]
+    response = post_raw(
+        api_client,
+        mayor_key,
+        '{"language": "e\\u0000n"}',
+        f"/api/v1/payments/{payment_id}/checkout",
+    )
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "validation_error"
+
+
 @pytest.mark.parametrize("due_at", [1798761600, 1.5, True])
 def test_due_at_must_be_iso_text(api_client: Client, mayor_key: str, due_at: object) -> None:
     response = post(api_client, mayor_key, {**BODY, "due_at": due_at})

@@ -79,6 +79,7 @@ def test_one_checkout_key_sent_at_once_issues_one_link(demo: Any) -> None:
     answers = at_once(
         lambda client, _: client.post(
             f"/api/v1/payments/{payment_id}/checkout",
+            content_type="application/json",
             headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": "checkout-1"},
         )
     )

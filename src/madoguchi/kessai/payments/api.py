@@ -53,10 +53,19 @@ class ApiKeyAuth(HttpBearer):
         return merchant
 
 
-class DuplicateKey(ValueError):
+class UnacceptableBody(ValueError):
+    """A JSON body refused before validation (a 422 like any invalid body)."""
+
+
+class DuplicateKey(UnacceptableBody):
     def __init__(self, key: str) -> None:
         super().__init__(f"The key {key!r} appears more than once.")
         self.key = key
+
+
+class NulCharacter(UnacceptableBody):
+    def __init__(self) -> None:
+        super().__init__("Text must not contain the NUL character (U+0000).")
 
 
 def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -64,16 +73,28 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     for key, value in pairs:
         if key in seen:
             raise DuplicateKey(key)
+        if "\x00" in key or (isinstance(value, str) and "\x00" in value):
+            # No database stores it as text (PostgreSQL refuses it outright).
+            raise NulCharacter()
         seen[key] = value
     return seen
 
 
+def strict_json_loads(raw: bytes) -> Any:
+    """JSON as written: a key given twice or a NUL character in any text is
+    refused (``UnacceptableBody``), not read "last one wins" or passed on."""
+    data = json.loads(raw, object_pairs_hook=_refuse_duplicate_keys)
+    if isinstance(data, str) and "\x00" in data:
+        raise NulCharacter()
+    return data
+
+
 class StrictJsonParser(Parser):
-    """JSON bodies with a key given twice are refused, not read "last one
-    wins": two parsers could read such a body as two different requests."""
+    """JSON bodies through ``strict_json_loads``: two parsers could read a body
+    with a key given twice as two different requests."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(request.body, object_pairs_hook=_refuse_duplicate_keys)
+        data: dict[str, Any] = strict_json_loads(request.body)
         return data
 
 
@@ -129,9 +150,9 @@ def on_service_error(request: HttpRequest, exc: KessaiServiceError) -> HttpRespo
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    if isinstance(exc.__cause__, DuplicateKey):
-        # Ninja wraps every body parser error in a 400; a duplicate key is a
-        # validation error of the body like any other.
+    if isinstance(exc.__cause__, UnacceptableBody):
+        # Ninja wraps every body parser error in a 400; a duplicate key or a
+        # NUL is a validation error of the body like any other.
         return error_response(
             422, "validation_error", "The request is not valid.", {"body": [str(exc.__cause__)]}
         )
@@ -146,6 +167,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _optional_body[M: BaseModel](request: HttpRequest, model: type[M]) -> M:
     """A body that may be absent (empty means ``{}``), validated like any other."""
     raw = request.body.strip() or b"{}"
+    try:
+        strict_json_loads(raw)
+    except UnacceptableBody as exc:
+        raise ValidationError([{"loc": ("body",), "msg": str(exc), "type": "value_error"}]) from exc
+    except ValueError:
+        pass  # not JSON at all: pydantic says so below, in its words
     try:
         return model.model_validate_json(raw)
     except PydanticValidationError as exc:
