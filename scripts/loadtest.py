@@ -171,7 +171,7 @@ def drop_databases(admin_url: str, names: list[str]) -> None:
 
 
 def wait_up(urls: list[str], timeout: float = 90) -> None:
-    missing = cli.wait_healthy(urls, timeout=timeout)
+    missing = cli.wait_ready(urls, timeout=timeout)
     if missing:
         raise SystemExit(f"these listeners did not start: {missing}")
 
@@ -362,9 +362,11 @@ def backlog(topology: Topology, count: int, workers: int) -> dict[str, Any]:
     running = end - (first or started)
     cpu = meter.stop()
     with psycopg.connect(topology.db_urls["shinsei"], autocommit=True) as connection:
+        # Exactly the seeded numbers (the flow's own 整理番号 may start with 9 too).
         row = connection.execute(
-            "SELECT count(*) FROM shinsei_application WHERE reference LIKE '9%%' "
-            "AND payment_status = 'paid'"
+            "SELECT count(*) FROM shinsei_application WHERE reference BETWEEN %s AND %s "
+            "AND payment_status = 'paid'",
+            [f"9{0:011d}", f"9{count - 1:011d}"],
         ).fetchone()
     applied = int(row[0]) if row else 0
     return {

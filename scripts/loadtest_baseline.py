@@ -48,6 +48,7 @@ urlpatterns = [
     path("json", bare_json),
     path("insert", bare_insert),
     path("healthz", healthz),
+    path("readyz", healthz),  # nothing to be ready for: no tasks, no migrations
 ]
 
 

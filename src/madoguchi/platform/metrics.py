@@ -12,7 +12,7 @@ Two kinds:
   in the process.
 - **State read from the database at scrape time** (tasks queued and the
   oldest one's age per queue, each sweep's last run, heartbeats, the audit
-  chain's last verify, locked accounts, and each service's own figures through
+  chain's last verify, and each service's own figures through
   ``MADOGUCHI_METRICS_COLLECTORS``): the same answer from any process.
 """
 
@@ -36,6 +36,12 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+
+# prometheus-client writes into this directory from the first count on: a
+# process started outside ``madoguchi up`` (a systemd unit, the load harness)
+# may be the first of its service, so make sure it exists.
+if _MULTIPROC_DIR := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(_MULTIPROC_DIR, mode=0o700, exist_ok=True)
 
 REQUESTS = Counter(
     "madoguchi_http_requests_total",
