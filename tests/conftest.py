@@ -23,6 +23,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     groups.record(terminalreporter)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser and process tests run last in their process: Playwright's sync
+    API keeps an event loop on the main thread for the rest of the session,
+    and Django refuses to open a database connection from there afterwards."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
 # Test card numbers of the acquirer sandbox (docs/test-cards.md).
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
