@@ -64,8 +64,11 @@ def throttle_hit(
             cache.touch(counter, timeout=seconds)
     if block_for is None:  # a rate limit: nothing is ever blocked
         return bool(count <= limit)
-    if throttle_blocked(key):
-        return False
+    # The count alone decides, never the block: a concurrent event that took
+    # the last place sets the block between this event's increment and any
+    # look at the block, and this event, counted within the limit, would be
+    # refused with its place taken (fewer than ``limit`` let through). Callers
+    # look at throttle_blocked() before counting.
     if count >= limit:
         block_seconds = block_for.total_seconds()
         cache.set(_block_key(key), _now() + block_seconds, timeout=int(block_seconds) + 1)
