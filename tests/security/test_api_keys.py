@@ -1,6 +1,7 @@
 """Merchant API keys: recognisable prefix and checksum, stored hashed, shown
 once, rotatable with an overlap (GOV.UK Pay's format, PCI DSS 8.3.2)."""
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -83,3 +84,63 @@ def test_the_api_refuses_a_revoked_key_with_401(demo: Any, api_client: Client) -
         HTTP_AUTHORIZATION=f"Bearer {demo['merchants']['mayor']['api_key']}",
     )
     assert response.status_code == 401
+
+
+def _get_payments(api_client: Client, raw_key: str) -> int:
+    response = api_client.get("/api/v1/payments", HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    return int(response.status_code)
+
+
+def test_a_key_revoked_by_another_process_stops_working_within_the_cache_lifetime(
+    demo: Any, api_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each process remembers a key it has seen for MADOGUCHI_API_KEY_CACHE_SECONDS
+    # (10): a revocation made elsewhere reaches this process at most that late
+    # (docs/security.md).
+    raw = demo["merchants"]["mayor"]["api_key"]
+    assert _get_payments(api_client, raw) == 200
+    ApiKey.objects.filter(merchant__code="mayor").update(revoked_at=timezone.now())
+    assert _get_payments(api_client, raw) == 200  # still within the lifetime here
+
+    real = time.monotonic
+    monkeypatch.setattr(time, "monotonic", lambda: real() + 10)
+
+    assert _get_payments(api_client, raw) == 401
+
+
+def test_a_contract_ended_by_another_process_stops_its_keys_within_the_cache_lifetime(
+    demo: Any, api_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = demo["merchants"]["mayor"]["api_key"]
+    assert _get_payments(api_client, raw) == 200
+    Merchant.objects.filter(code="mayor").update(is_active=False)
+
+    real = time.monotonic
+    monkeypatch.setattr(time, "monotonic", lambda: real() + 10)
+
+    assert _get_payments(api_client, raw) == 401
+
+
+def test_the_end_of_a_rotations_overlap_is_exact_even_for_a_remembered_key(
+    demo: Any, api_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merchant = Merchant.objects.get(code="mayor")
+    old = demo["merchants"]["mayor"]["api_key"]
+    api_key_rotate(merchant=merchant, actor="console:1", overlap=timedelta(seconds=5))
+    assert _get_payments(api_client, old) == 200  # remembered, with its end
+
+    # The overlap is over; the cache's own lifetime is not.
+    real = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real() + timedelta(seconds=6))
+
+    assert _get_payments(api_client, old) == 401
+
+
+def test_revoking_in_this_process_forgets_the_key_at_once(
+    demo: Any, api_client: Client
+) -> None:
+    raw = demo["merchants"]["mayor"]["api_key"]
+    assert _get_payments(api_client, raw) == 200
+    for key in ApiKey.objects.filter(merchant__code="mayor"):
+        api_key_revoke(api_key=key)
+    assert _get_payments(api_client, raw) == 401

@@ -22,7 +22,13 @@ from madoguchi.kessai.history.models import ContractEnd, DeletionReport, Payment
 from madoguchi.kessai.payments.models import Attempt, DailySummary, Payment, Refund
 
 from .models import ApiKey, Merchant
-from .services import IssuedApiKey, api_key_issue, api_key_revoke, merchant_create
+from .services import (
+    IssuedApiKey,
+    api_key_cache_clear,
+    api_key_issue,
+    api_key_revoke,
+    merchant_create,
+)
 
 DEFAULT_RETENTION_DAYS = 5 * 366
 CHUNK = 2000
@@ -195,6 +201,8 @@ def merchant_contract_end(
             notification_url="",
             sbps_hash_key="",
         )
+        # Keys still in a rotation's overlap end with the contract, here at once.
+        api_key_cache_clear()
         deleted["kessai_merchant.notification_secret"] = secrets_count
         deleted["kessai_merchant.notification_url"] = 1
         if locked.sbps_hash_key:

@@ -8,10 +8,13 @@ the old ones work for an overlap, so a merchant can switch without downtime.
 """
 
 import base64
+import copy
 import secrets
+import threading
+import time
 import zlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -65,6 +68,11 @@ def api_key_issue(*, merchant: Merchant) -> IssuedApiKey:
 
 
 def api_key_authenticate(raw_key: str) -> Merchant | None:
+    api_key = _api_key_find(raw_key, ApiKey.hash_key(raw_key))
+    return api_key.merchant if api_key else None
+
+
+def _api_key_find(raw_key: str, key_hash: str) -> ApiKey | None:
     # Keys of the current format are checked offline first; keys issued
     # before it (no checksum) are still looked up until they are rotated.
     looks_current = (
@@ -74,13 +82,84 @@ def api_key_authenticate(raw_key: str) -> Merchant | None:
     if looks_current and not api_key_checksum_ok(raw_key):
         return None
     now = timezone.now()
-    api_key = (
+    # key_hash is unique: at most one row, nothing to order.
+    rows = list(
         ApiKey.objects.select_related("merchant")
-        .filter(key_hash=ApiKey.hash_key(raw_key), merchant__is_active=True)
-        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
-        .first()
+        .filter(key_hash=key_hash, merchant__is_active=True)
+        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))[:1]
     )
-    return api_key.merchant if api_key else None
+    return rows[0] if rows else None
+
+
+class _KeyCache:
+    """Recently authenticated keys of this process: key hash -> (merchant,
+    the key's ``revoked_at``, when the entry goes stale).
+
+    A merchant API request spent more CPU on the ORM building the key-and-
+    merchant query than on its own work (docs/benchmarks.md). An entry lives
+    ``MADOGUCHI_API_KEY_CACHE_SECONDS`` (10 by default); revoking or rotating
+    a key, or ending a contract, empties this process's cache at once, and
+    the other processes' within that time at most (docs/security.md). A
+    rotation's overlap end (``revoked_at`` in the future) is kept with the
+    entry and checked on every hit, so it is exact."""
+
+    MAX_ENTRIES = 1000
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[Merchant, datetime | None, float]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key_hash: str) -> Merchant | None:
+        entry = self.entries.get(key_hash)
+        if entry is None:
+            return None
+        merchant, revoked_at, stale_at = entry
+        if time.monotonic() >= stale_at or (
+            revoked_at is not None and revoked_at <= timezone.now()
+        ):
+            with self.lock:
+                self.entries.pop(key_hash, None)
+            return None
+        # A copy per request: no request sees what another set on its instance.
+        return copy.copy(merchant)
+
+    def put(self, key_hash: str, merchant: Merchant, revoked_at: datetime | None) -> None:
+        seconds = float(getattr(settings, "MADOGUCHI_API_KEY_CACHE_SECONDS", 10))
+        if seconds <= 0:
+            return
+        with self.lock:
+            if len(self.entries) >= self.MAX_ENTRIES:
+                self.entries.clear()
+            self.entries[key_hash] = (merchant, revoked_at, time.monotonic() + seconds)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+_key_cache = _KeyCache()
+
+
+def api_key_cache_clear() -> None:
+    """Forget this process's authenticated keys (after a revocation, a
+    rotation, a contract's end): now, and again when the transaction commits,
+    in case a request cached the row as it was before the commit."""
+    _key_cache.clear()
+    transaction.on_commit(_key_cache.clear)
+
+
+def api_key_authenticate_cached(raw_key: str) -> Merchant | None:
+    """``api_key_authenticate`` for the merchant API's hot path: a key seen
+    in the last few seconds is not looked up again (see ``_KeyCache``)."""
+    key_hash = ApiKey.hash_key(raw_key)
+    merchant = _key_cache.get(key_hash)
+    if merchant is not None:
+        return merchant
+    api_key = _api_key_find(raw_key, key_hash)
+    if api_key is None:
+        return None
+    _key_cache.put(key_hash, copy.copy(api_key.merchant), api_key.revoked_at)
+    return api_key.merchant
 
 
 def api_key_within_rate(raw_key: str, *, client_class: str = "") -> bool:
@@ -115,6 +194,7 @@ def api_key_rotate(
         ApiKey.objects.filter(merchant=merchant).filter(
             Q(revoked_at__isnull=True) | Q(revoked_at__gt=ends)
         ).update(revoked_at=ends)
+        api_key_cache_clear()
         issued = api_key_issue(merchant=merchant)
         audit_record(
             actor=actor,
@@ -143,3 +223,4 @@ def api_key_revoke(*, api_key: ApiKey) -> None:
     ApiKey.objects.filter(pk=api_key.pk).filter(
         Q(revoked_at__isnull=True) | Q(revoked_at__gt=now)
     ).update(revoked_at=now)
+    api_key_cache_clear()

@@ -18,7 +18,7 @@ from madoguchi.contract.client import CLIENT_CLASS_HEADER
 from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.kessai.merchants.services import (
     api_address_within_failure_rate,
-    api_key_authenticate,
+    api_key_authenticate_cached,
     api_key_within_rate,
 )
 from madoguchi.platform.network import client_address
@@ -38,7 +38,7 @@ from .selectors import (
 
 class ApiKeyAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Merchant | None:
-        merchant = api_key_authenticate(token)
+        merchant = api_key_authenticate_cached(token)
         if merchant is None:
             # Per address for wrong keys (guessing one is hopeless, but each
             # guess costs a look-up).
@@ -217,13 +217,11 @@ def create_payment(
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
 
     def operation() -> tuple[int, dict[str, Any]]:
-        payment = services.payment_create(merchant=merchant, request=payload)
-        next_url = None
-        if not services.payment_past_due(payment):
-            # Created with a due date already past: nothing to pay; the
-            # expiry sweep ends it and notifies.
-            raw_token, _ = services.checkout_token_create(payment=payment)
-            next_url = services.checkout_url(raw_token)
+        # No link when created with a due date already past: nothing to pay.
+        payment, raw_token = services.payment_create_with_checkout(
+            merchant=merchant, request=payload
+        )
+        next_url = services.checkout_url(raw_token) if raw_token else None
         body = payment_to_contract(payment, next_url=next_url)
         return 201, body.model_dump(mode="json")
 
@@ -299,8 +297,9 @@ def create_checkout(
     language = _optional_body(request, schemas.CheckoutCreateRequest).language
 
     def operation() -> tuple[int, dict[str, Any]]:
-        payment = payment_get(merchant=merchant, public_id=payment_id)
-        raw_token, token = services.checkout_token_create(payment=payment)
+        raw_token, token = services.checkout_token_create_for(
+            merchant=merchant, public_id=payment_id
+        )
         link = schemas.CheckoutLink(
             url=services.checkout_url(raw_token, language=language), expires_at=token.expires_at
         )
