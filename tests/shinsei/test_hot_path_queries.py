@@ -24,11 +24,10 @@ def test_submitting_an_application(demo: Any, citizen: Client) -> None:
         response = citizen.post("/procedures/juminhyo/check")
     assert response.status_code == 302
     # Procedure, session, form version; then the application, its event, the
-    # citizen's email and (fee at submission) nothing more, in one
-    # transaction; then the new session key a submission gets (docs/security.md):
-    # the new key checked free and inserted in its own transaction, the old
-    # session read and deleted; the session saved in its own.
-    assert_cost(cost, queries=12, transactions=3)
+    # citizen's email and its task in one transaction; then the session, saved
+    # under the new key a submission gets (docs/security.md) by one UPDATE that
+    # moves the row to that key (no transaction of its own).
+    assert_cost(cost, queries=8, transactions=1)
 
 
 def test_accepting_an_application(demo: Any, citizen: Client) -> None:
@@ -37,9 +36,10 @@ def test_accepting_an_application(demo: Any, citizen: Client) -> None:
     with counted() as cost:
         response = staff.post(f"/applications/{submitted.reference}/accept")
     assert response.status_code == 302
-    # Session, staff, application; the conditional UPDATE, the event and the
-    # payment request task in one transaction; the session saved.
-    assert_cost(cost, queries=8, transactions=2)
+    # Session, staff, application; the conditional UPDATE (not read back),
+    # the event and the payment request task in one transaction; the session
+    # saved by one UPDATE.
+    assert_cost(cost, queries=7, transactions=1)
 
 
 def test_receiving_a_payment_notification(application: Application) -> None:  # noqa: F811
@@ -48,7 +48,8 @@ def test_receiving_a_payment_notification(application: Application) -> None:  # 
     with counted() as cost:
         response = deliver(body, secret)
     assert response.status_code == 200
-    # Agency; the event id recorded (its own savepoint: a duplicate is not an
-    # error), the application, its conditional UPDATE and re-read, the event,
-    # the email and its task — one transaction with two savepoints inside.
-    assert_cost(cost, queries=8, transactions=3)
+    # Agency; the event id recorded (INSERT … ON CONFLICT DO NOTHING: a
+    # duplicate is an answer, no savepoint), the application locked, its
+    # conditional UPDATE (not read back: the row is locked), the event, the
+    # email and its task — one transaction.
+    assert_cost(cost, queries=7, transactions=1)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -248,7 +248,11 @@ def application_accept(
             request_payment.enqueue(application_id=application.pk, request_id=current_request_id())
         else:
             _mail(application.pk, CitizenMail.Kind.ACCEPTED)
-    application.refresh_from_db()
+    # What the conditional UPDATE wrote, without reading the row back: its
+    # conditions pinned status and payment status, and nothing else of the
+    # row is this transition's to change.
+    for name, value in fields.items():
+        setattr(application, name, value)
     return application
 
 
@@ -531,12 +535,19 @@ def payment_mismatch_flag(
 
 
 def payment_status_apply(
-    *, application: Application, payment: GatewayPayment, source: str = "gateway"
+    *,
+    application: Application,
+    payment: GatewayPayment,
+    source: str = "gateway",
+    locked: bool = False,
 ) -> bool:
     """Apply the gateway's view of the payment monotonically. Returns True if changed.
 
     A payment whose reference or amount is not what we requested is never
-    applied: it is raised to staff instead (``payment_mismatch_flag``)."""
+    applied: it is raised to staff instead (``payment_mismatch_flag``).
+    ``locked``: the caller's transaction holds the row lock and ``application``
+    is the row as locked, so the new values are set on it without reading the
+    row back, and no savepoint of its own is needed."""
     if payment.id != application.kessai_payment_id:
         raise NotificationRejected("payment does not belong to this application")
     if differs := payment_mismatches(application=application, payment=payment):
@@ -552,12 +563,16 @@ def payment_status_apply(
         fields.update(payment_method=payment.method, paid_at=payment.paid_at)
     if target == PaymentStatus.REFUNDED:
         fields.update(refunded_amount=payment.refunded_amount, refunded_at=timezone.now())
-    with transaction.atomic():
+    with transaction.atomic(savepoint=not locked):
         changed = Application.objects.filter(
             pk=application.pk, payment_status__in=allowed_from
         ).update(**fields)
         if changed:
-            application.refresh_from_db()
+            if locked:
+                for name, value in fields.items():
+                    setattr(application, name, value)
+            else:
+                application.refresh_from_db()
             if target == PaymentStatus.PAID:
                 _event(application.pk, "paid", actor, method=fields["payment_method"])
                 _mail(application.pk, CitizenMail.Kind.PAID)
@@ -664,6 +679,23 @@ def payment_checkout_start(*, application: Application, request: HttpRequest) ->
         raise PaymentNotReady() from exc
 
 
+def _event_id_record(event_id: str, type_: str) -> bool:
+    """Record a notification's event id; False if it was recorded before.
+    ``INSERT … ON CONFLICT DO NOTHING``: a duplicate is an answer, not an
+    error, so it needs no savepoint of its own inside the caller's transaction."""
+    quote = connection.ops.quote_name
+    received_at = ReceivedEvent._meta.get_field("received_at")
+    sql = (
+        f"INSERT INTO {quote(ReceivedEvent._meta.db_table)} "  # noqa: S608 - our own names
+        f"({quote('event_id')}, {quote('type')}, {quote('received_at')}) VALUES (%s, %s, %s) "
+        f"ON CONFLICT ({quote('event_id')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    params = [event_id, type_, received_at.get_db_prep_value(timezone.now(), connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
+
+
 def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool:
     """Verify, deduplicate and apply a Kessai notification. True if applied now."""
     try:
@@ -678,10 +710,7 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
         raise NotificationRejected(f"not a contract v1 event: {exc.error_count()} errors") from exc
     payment = event.data.payment
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                ReceivedEvent.objects.create(event_id=event.id, type=event.type)
-        except IntegrityError:
+        if not _event_id_record(event.id, str(event.type)):
             return False  # delivered before; at-least-once delivery
         application = (
             Application.objects.select_for_update()
@@ -702,7 +731,7 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
             if application is None:
                 raise NotificationRejected("unknown payment")
             Application.objects.filter(pk=application.pk).update(kessai_payment_id=payment.id)
-            application.refresh_from_db()
+            application.kessai_payment_id = payment.id  # the row is locked: this is its value
         received = from_contract(payment)
         if differs := payment_mismatches(application=application, payment=received):
             # Signed, but not what we asked for: flag it and ask Kessai itself
@@ -717,7 +746,7 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
             )
             check_payment.enqueue(application_id=application.pk)
             return False
-        payment_status_apply(application=application, payment=received)
+        payment_status_apply(application=application, payment=received, locked=True)
         if event.type == schemas.EventType.PAYMENT_REFUNDED:
             from .refunds import refund_notification_apply
 
