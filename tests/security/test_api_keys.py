@@ -136,9 +136,7 @@ def test_the_end_of_a_rotations_overlap_is_exact_even_for_a_remembered_key(
     assert _get_payments(api_client, old) == 401
 
 
-def test_revoking_in_this_process_forgets_the_key_at_once(
-    demo: Any, api_client: Client
-) -> None:
+def test_revoking_in_this_process_forgets_the_key_at_once(demo: Any, api_client: Client) -> None:
     raw = demo["merchants"]["mayor"]["api_key"]
     assert _get_payments(api_client, raw) == 200
     for key in ApiKey.objects.filter(merchant__code="mayor"):
