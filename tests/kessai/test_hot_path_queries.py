@@ -139,7 +139,7 @@ def test_delivering_a_notification(
     notification = Notification.objects.get()
     # The merchant answers 200 at once (Shinsei's side is counted in tests/shinsei).
     receiver = httpx.MockTransport(lambda request: httpx.Response(200))
-    monkeypatch.setattr(tasks, "make_client", lambda: httpx.Client(transport=receiver))
+    monkeypatch.setattr(tasks, "kept_client", lambda: httpx.Client(transport=receiver))
     with counted() as cost:
         assert tasks.notification_deliver(notification.pk) is True
     # The lease, the notification with its merchant, then the delivery

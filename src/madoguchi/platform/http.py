@@ -2,6 +2,7 @@
 routes to in-process apps (``MADOGUCHI_HTTP_TRANSPORT``, a dotted factory)."""
 
 import ssl
+import threading
 from functools import cache
 from typing import Any
 
@@ -30,6 +31,30 @@ def make_client(base_url: str = "", **kwargs: Any) -> httpx.Client:
     kwargs.setdefault("timeout", TIMEOUT)
     kwargs.setdefault("verify", ssl_context())
     return httpx.Client(base_url=base_url, transport=transport(), **kwargs)
+
+
+_kept = threading.local()
+KEPT_CLIENTS_PER_THREAD = 32
+
+
+def kept_client(base_url: str = "", **kwargs: Any) -> httpx.Client:
+    """A client of this thread kept open, for a party called again and again
+    (the card acquirer; merchants' notification endpoints from the worker):
+    its connections are kept alive and reused, where a client per call paid
+    for a new connection (and a TLS handshake on HTTPS) every time and for
+    building the client itself. Never close it (no ``with`` block)."""
+    # The transport's factory too: a test that replaces it gets a new client.
+    factory = getattr(settings, "MADOGUCHI_HTTP_TRANSPORT", "")
+    key = (base_url, repr(sorted(kwargs.items())), factory, transport)
+    clients: dict[tuple[object, ...], httpx.Client] = _kept.__dict__.setdefault("clients", {})
+    client = clients.get(key)
+    if client is None:
+        if len(clients) >= KEPT_CLIENTS_PER_THREAD:
+            for old in clients.values():
+                old.close()
+            clients.clear()
+        client = clients[key] = make_client(base_url, **kwargs)
+    return client
 
 
 def add_request_id(request: httpx.Request) -> None:

@@ -10,7 +10,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from madoguchi.contract.signing import SIGNATURE_HEADER, sign
-from madoguchi.platform.http import make_client
+from madoguchi.platform.http import kept_client
 from madoguchi.platform.logs import current_request_id, outbound_headers
 from madoguchi.platform.tasks import backoff_delay, enqueue_later
 
@@ -49,10 +49,11 @@ def notification_deliver(notification_id: int) -> bool:
     status_code: int | None = None
     error = ""
     try:
-        with make_client() as client:
-            response = client.post(
-                notification.merchant.notification_url, content=body, headers=headers
-            )
+        # Kept open per worker thread: the next delivery to this merchant
+        # reuses the connection.
+        response = kept_client().post(
+            notification.merchant.notification_url, content=body, headers=headers
+        )
         status_code = response.status_code
     except httpx.HTTPError as exc:
         error = type(exc).__name__

@@ -8,6 +8,7 @@ with ``KessaiBackingOff`` meanwhile, which callers treat like Kessai being
 unreachable (tasks retry later; the citizen is told to try again shortly).
 """
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,14 +109,44 @@ def kessai_client(
     that they draw on their own rate budget at Kessai, apart from the
     worker's (``background``, the default; docs/api.md#rate-limits)."""
     client_class = client_class or _CLIENT_CLASS.get()
-    return KessaiClient(
-        timeout=timeout,
-        base_url=settings.SHINSEI_KESSAI_API_URL,
-        api_key=agency_api_key(agency),
-        transport=BackoffTransport(
-            transport() or httpx.HTTPTransport(verify=ssl_context()), agency.code
-        ),
-        client_class=client_class,
-        verify=ssl_context(),
-        event_hooks={"request": [add_request_id]},
+    api_key = agency_api_key(agency)
+    key = (
+        agency.code,
+        api_key,
+        client_class,
+        tuple(sorted(timeout.as_dict().items())),
+        settings.SHINSEI_KESSAI_API_URL,
+        getattr(settings, "MADOGUCHI_HTTP_TRANSPORT", ""),
     )
+    client = _clients.get(key)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = _SharedKessaiClient(
+                    timeout=timeout,
+                    base_url=settings.SHINSEI_KESSAI_API_URL,
+                    api_key=api_key,
+                    transport=BackoffTransport(
+                        transport() or httpx.HTTPTransport(verify=ssl_context()), agency.code
+                    ),
+                    client_class=client_class,
+                    verify=ssl_context(),
+                    event_hooks={"request": [add_request_id]},
+                )
+    return client
+
+
+class _SharedKessaiClient(KessaiClient):
+    """Built once per agency, key, caller class and timeout in a process and
+    kept open: the three layers (client, back-off, transport) are not built
+    again for every call, and the connections to Kessai are kept alive and
+    reused (httpx's pool is safe to share between threads). Callers still
+    write ``with kessai_client(agency) as client``: leaving it closes nothing."""
+
+    def close(self) -> None:
+        return None
+
+
+_clients: dict[tuple[object, ...], KessaiClient] = {}
+_clients_lock = threading.Lock()

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import httpx
 from django.conf import settings
 
-from madoguchi.platform.http import make_client
+from madoguchi.platform.http import kept_client
 
 from ..base import ProviderResult, ProviderUnavailable, RefundResult, provider_error
 from .cards import CardDetails
@@ -26,10 +26,8 @@ class AcquirerClient:
 
     def _call(self, method: str, path: str, json: dict[str, Any] | None = None) -> httpx.Response:
         try:
-            with make_client(
-                self.base_url, headers={"Authorization": f"Bearer {self.api_key}"}
-            ) as client:
-                return client.request(method, path, json=json)
+            client = kept_client(self.base_url, headers={"Authorization": f"Bearer {self.api_key}"})
+            return client.request(method, path, json=json)
         except httpx.HTTPError as exc:
             # The exception text names the URL only, never the body with the card.
             raise provider_error(exc) from None
