@@ -392,24 +392,26 @@ def seed_shinsei(count: int) -> None:
     procedure = Procedure.objects.get(slug="juminhyo")
     version = procedure.versions.order_by("-number").first()
     now = timezone.now()
-    Application.objects.bulk_create(
-        [
-            Application(
-                procedure=procedure,
-                form_version=version,
-                reference=f"9{n:011d}",
-                inquiry_password="-",  # noqa: S106 - never checked
-                answers={},
-                status=Application.Status.ACCEPTED,
-                fee_amount=600,
-                payment_status=Application.PaymentStatus.UNPAID,
-                payment_checked_at=now,
-                kessai_payment_id=f"pay_backlog_{n:012d}",
-            )
-            for n in range(count)
-        ],
-        batch_size=1000,
-    )
+
+    def accepted(n: int) -> Application:
+        application = Application(
+            procedure=procedure,
+            form_version=version,
+            reference=f"9{n:011d}",
+            inquiry_password="-",  # noqa: S106 - never checked
+            status=Application.Status.ACCEPTED,
+            fee_amount=600,
+            payment_status=Application.PaymentStatus.UNPAID,
+            payment_checked_at=now,
+            kessai_payment_id=f"pay_backlog_{n:012d}",
+        )
+        # As application_submit seals them: a data key of its own, then the
+        # answers under it (the paid email reads the address from them).
+        application.key_new()
+        application.answers_seal({"name": "負荷 試験", "email": f"load{n}@example.jp"})
+        return application
+
+    Application.objects.bulk_create([accepted(n) for n in range(count)], batch_size=1000)
 
 
 def seed_kessai(count: int) -> None:

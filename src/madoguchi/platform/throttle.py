@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 
 CACHE_ALIAS = "default"
@@ -42,6 +43,22 @@ def throttle_blocked(key: str) -> bool:
     return until is not None and float(until) > _now()
 
 
+def _redis_count(cache: RedisCache, counter: str, seconds: int) -> int:
+    """One round trip: ``SET counter 0 EX seconds NX`` (the window's first
+    event creates it with its lifetime) and ``INCR`` in one MULTI/EXEC, so
+    nothing runs (and the counter cannot expire) between the two. Django's
+    ``incr`` asks ``EXISTS`` first: two round trips on every request. The
+    value is stored as Django's Redis serializer stores an int, so
+    ``cache.get`` reads it."""
+    key = cache.make_and_validate_key(counter)
+    client = cache._cache.get_client(key, write=True)
+    pipeline = client.pipeline(transaction=True)
+    pipeline.set(key, 0, ex=seconds, nx=True)
+    pipeline.incr(key)
+    _, count = pipeline.execute()
+    return int(count)
+
+
 def throttle_hit(
     key: str, *, limit: int, window: timedelta, block_for: timedelta | None = None
 ) -> bool:
@@ -51,17 +68,17 @@ def throttle_hit(
     cache = _cache()
     seconds = max(1, int(window.total_seconds()))
     counter = f"throttle:{key}"
-    # Counting a running window is one incr() (atomic in Redis and under the
-    # local-memory cache's lock; it keeps the counter's lifetime). The first
-    # event of a window creates the counter with the window as its lifetime;
-    # add() does nothing if a concurrent request created it first.
-    try:
-        count = cache.incr(counter)
-    except ValueError:
-        count = 1 if cache.add(counter, 1, timeout=seconds) else cache.incr(counter)
+    if isinstance(cache, RedisCache):
+        count = _redis_count(cache, counter, seconds)
     else:
-        if count == 1:  # it expired between Redis's EXISTS and INCR: give it a lifetime
-            cache.touch(counter, timeout=seconds)
+        # Counting a running window is one incr() (atomic under the local-
+        # memory cache's lock; it keeps the counter's lifetime). The first
+        # event of a window creates the counter with the window as its
+        # lifetime; add() does nothing if a concurrent request created it first.
+        try:
+            count = cache.incr(counter)
+        except ValueError:
+            count = 1 if cache.add(counter, 1, timeout=seconds) else cache.incr(counter)
     if block_for is None:  # a rate limit: nothing is ever blocked
         return bool(count <= limit)
     # The count alone decides, never the block: a concurrent event that took
