@@ -51,7 +51,11 @@ def _redis_count(cache: RedisCache, counter: str, seconds: int) -> int:
     value is stored as Django's Redis serializer stores an int, so
     ``cache.get`` reads it."""
     key = cache.make_and_validate_key(counter)
-    client = cache._cache.get_client(key, write=True)
+    # Django builds a new Redis client object on every call (its pool is
+    # shared); the cache object is this thread's own, so keep one on it.
+    client = cache.__dict__.get("_throttle_client")
+    if client is None:
+        client = cache.__dict__["_throttle_client"] = cache._cache.get_client(key, write=True)
     pipeline = client.pipeline(transaction=True)
     pipeline.set(key, 0, ex=seconds, nx=True)
     pipeline.incr(key)

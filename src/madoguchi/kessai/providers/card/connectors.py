@@ -23,12 +23,18 @@ def merchant_setting(merchant: Merchant, name: str) -> Any:
     return configured.get(name) or getattr(merchant, name)
 
 
+def _attempt_number(attempt_key: str) -> int | None:
+    """``att_<payment>_<pk>`` -> pk."""
+    number = attempt_key.rsplit("_", 1)[-1]
+    return int(number) if number.isdigit() else None
+
+
 def attempt_of(attempt_key: str) -> Attempt | None:
     """``att_<payment>_<pk>`` -> the attempt, with its payment and merchant."""
-    number = attempt_key.rsplit("_", 1)[-1]
-    if not number.isdigit():
+    number = _attempt_number(attempt_key)
+    if number is None:
         return None
-    return Attempt.objects.select_related("payment__merchant").filter(pk=int(number)).first()
+    return Attempt.objects.select_related("payment__merchant").filter(pk=number).first()
 
 
 def sbps_connector(merchant: Merchant | None) -> SbpsCardConnector | None:
@@ -42,8 +48,13 @@ def sbps_connector(merchant: Merchant | None) -> SbpsCardConnector | None:
 
 
 def attempt_merchant(attempt_key: str) -> Merchant | None:
-    attempt = attempt_of(attempt_key)
-    return attempt.payment.merchant if attempt else None
+    # On every card payment: the merchant alone (one join, no ORDER BY), not
+    # the attempt with its payment and merchant that attempt_of reads.
+    number = _attempt_number(attempt_key)
+    if number is None:
+        return None
+    rows = list(Merchant.objects.filter(payments__attempts__pk=number)[:1])
+    return rows[0] if rows else None
 
 
 def tracking_id_record(*, attempt_key: str, tracking_id: str) -> None:
