@@ -1,10 +1,16 @@
 from django.db import models
 
 from madoguchi.platform.accounts import AbstractAccount, AccountManager
+from madoguchi.platform.otp import (
+    AbstractRecoveryDevice,
+    AbstractRecoveryToken,
+    AbstractTOTPDevice,
+)
 from madoguchi.shinsei.procedures.models import Department
 
 
-class StaffAccount(AbstractAccount):
+# (The devices' manager is django-otp's, which has no type stubs.)
+class StaffAccount(AbstractAccount):  # type: ignore[django-manager-missing]
     """An appointed staff member of one department (手続所管課の担当者)."""
 
     class Role(models.TextChoices):
@@ -40,3 +46,31 @@ class StaffAccount(AbstractAccount):
     @property
     def is_administrator(self) -> bool:
         return self.role == self.Role.ADMINISTRATOR
+
+
+# The second factor (platform/otp.py says why each service declares its own).
+
+
+class StaffTOTPDevice(AbstractTOTPDevice):
+    user = models.ForeignKey(StaffAccount, on_delete=models.CASCADE, related_name="totp_devices")
+
+    class Meta(AbstractTOTPDevice.Meta):
+        db_table = "shinsei_staff_totp_device"
+
+
+class StaffRecoveryDevice(AbstractRecoveryDevice):
+    user = models.ForeignKey(
+        StaffAccount, on_delete=models.CASCADE, related_name="recovery_devices"
+    )
+
+    class Meta(AbstractRecoveryDevice.Meta):
+        db_table = "shinsei_staff_recovery_device"
+
+
+class StaffRecoveryToken(AbstractRecoveryToken):
+    device = models.ForeignKey(
+        StaffRecoveryDevice, on_delete=models.CASCADE, related_name="token_set"
+    )
+
+    class Meta:
+        db_table = "shinsei_staff_recovery_token"
