@@ -100,6 +100,8 @@ class AbstractAccount(AbstractBaseUser, PermissionsMixin):
     auth_backend: str = ""
 
     if TYPE_CHECKING:
+        # Each service's account has a role (its group, platform/roles.py).
+        role: str
         # Declared by each service's devices (``user`` with these related names).
         totp_devices: RelatedManager[AbstractTOTPDevice]
         recovery_devices: RelatedManager[AbstractRecoveryDevice]
@@ -149,20 +151,6 @@ class AbstractAccount(AbstractBaseUser, PermissionsMixin):
 
     def totp_enrolled(self) -> bool:
         return self.totp_devices.filter(confirmed=True).exists()
-
-
-class AccountBackend[A: AbstractAccount]:
-    """The authentication backend of one service's accounts: Django's
-    ``get_user`` asks it for the account a session names. Passwords are
-    checked by ``login_attempt`` (with the lockout), not here."""
-
-    model: type[A]
-
-    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
-        return None
-
-    def get_user(self, user_id: int) -> A | None:
-        return self.model._default_manager.filter(pk=user_id, is_active=True).first()
 
 
 # --- services -------------------------------------------------------------

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import Group, Permission
 from django.db import models
 
@@ -50,8 +52,15 @@ class ConsoleAccount(AbstractAccount):  # type: ignore[django-manager-missing]
         # Always: payment administrators use a second factor (PCI DSS 8.4).
         return True
 
+    # Which permissions each role's group holds (platform/roles.py).
+    ROLE_PERMISSIONS: ClassVar[dict[str, list[str]]] = {
+        Role.ADMINISTRATOR: ["administer"],
+        Role.VIEWER: [],
+    }
+
     class Meta:
         db_table = "kessai_console_account"
+        permissions = [("administer", "加盟店・アカウント・手数料率・運用管理サイトの管理")]
 
 
 # The second factor (platform/otp.py says why each service declares its own).

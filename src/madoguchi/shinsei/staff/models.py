@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.db import models
 
 from madoguchi.platform.accounts import AbstractAccount, AccountManager
@@ -35,17 +37,28 @@ class StaffAccount(AbstractAccount):  # type: ignore[django-manager-missing]
         # Per agency (実施機関): each decides whether its staff need a second factor.
         return self.department.agency.staff_totp_required
 
+    # Which permissions each role's group holds (platform/roles.py).
+    ROLE_PERMISSIONS: ClassVar[dict[str, list[str]]] = {
+        Role.STAFF: [],
+        Role.REVIEWER: ["view_agency"],
+        Role.ADMINISTRATOR: ["view_agency", "administer"],
+    }
+
     class Meta:
         db_table = "shinsei_staff_account"
+        permissions = [
+            ("view_agency", "実施機関全体の申請を扱う"),
+            ("administer", "手続・監査ログ・運用管理サイトの管理"),
+        ]
 
     @property
     def agency_wide(self) -> bool:
         """Reviewers and administrators see every department of their agency."""
-        return self.role in (self.Role.REVIEWER, self.Role.ADMINISTRATOR)
+        return self.has_perm("shinsei_staff.view_agency")
 
     @property
     def is_administrator(self) -> bool:
-        return self.role == self.Role.ADMINISTRATOR
+        return self.has_perm("shinsei_staff.administer")
 
 
 # The second factor (platform/otp.py says why each service declares its own).

@@ -32,7 +32,7 @@ totp_setup = _views["totp_setup"]
 def is_administrator(staff: StaffAccount) -> bool:
     # Only the administrator role (管理者) reads the audit log; reviewers and
     # department staff are refused.
-    return staff.role == StaffAccount.Role.ADMINISTRATOR
+    return staff.is_administrator
 
 
 @never_cache
