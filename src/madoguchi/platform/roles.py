@@ -12,7 +12,10 @@ group: one column, so a 異動 is one conditional update and ends every session
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.apps import AppConfig
+from django.apps import apps as global_apps
 from django.apps.registry import Apps
+from django.db.models.signals import post_migrate
 
 
 def role_group_name(kind: str, role: str) -> str:
@@ -44,3 +47,23 @@ def role_groups_ensure(
             )[0]
             for codename in codenames
         )
+
+
+def role_groups_after_migrate(app_config: AppConfig, *, model_name: str, kind: str) -> None:
+    """From the app's ``ready``: after every migrate, as Django makes the
+    permissions themselves, bring the groups in line with the model's
+    ``ROLE_PERMISSIONS`` (a flushed test database, a role added later)."""
+
+    def ensure(**kwargs: Any) -> None:
+        model: Any = app_config.get_model(model_name)
+        role_groups_ensure(
+            kwargs.get("apps") or global_apps,
+            app_label=app_config.label,
+            model_name=model_name,
+            kind=kind,
+            role_permissions=model.ROLE_PERMISSIONS,
+        )
+
+    post_migrate.connect(
+        ensure, sender=app_config, weak=False, dispatch_uid=f"role-groups:{app_config.label}"
+    )

@@ -1,9 +1,6 @@
-from typing import Any
+from django.apps import AppConfig
 
-from django.apps import AppConfig, apps
-from django.db.models.signals import post_migrate
-
-from madoguchi.platform.roles import role_groups_ensure
+from madoguchi.platform.roles import role_groups_after_migrate
 
 
 class ConsoleConfig(AppConfig):
@@ -13,18 +10,4 @@ class ConsoleConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # After every migrate, as Django makes permissions: a flushed test
-        # database and a role added since the data migration get their groups.
-        post_migrate.connect(_role_groups, sender=self)
-
-
-def _role_groups(**kwargs: Any) -> None:
-    from .models import ConsoleAccount
-
-    role_groups_ensure(
-        kwargs.get("apps") or apps,
-        app_label="kessai_console",
-        model_name="ConsoleAccount",
-        kind="console",
-        role_permissions=ConsoleAccount.ROLE_PERMISSIONS,
-    )
+        role_groups_after_migrate(self, model_name="ConsoleAccount", kind="console")
