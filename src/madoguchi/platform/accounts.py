@@ -216,10 +216,6 @@ def account_expire_password(
     return ended
 
 
-def account_unlock(*, account: AbstractAccount) -> None:
-    throttle_clear(_id_throttle(account.account_kind, account.login_id))
-
-
 def _id_throttle(kind: str, login_id: str) -> str:
     # By login ID, existing or not: unknown IDs lock the same way, so the
     # lockout does not tell which IDs exist.
@@ -301,10 +297,6 @@ def session_login(request: HttpRequest, account: AbstractAccount) -> None:
     request.session[LAST_SEEN] = int(time.time())
 
 
-def session_logout(request: HttpRequest) -> None:
-    auth.logout(request)
-
-
 def _account_from_key[A: AbstractAccount](key: str, model: type[A]) -> A | None:
     kind, _, pk = key.partition(":")
     if kind != model.account_kind or not pk.isdigit():
@@ -342,10 +334,6 @@ def pending_account[A: AbstractAccount](request: HttpRequest, model: type[A]) ->
         return None
     request.session[LAST_SEEN] = now
     return _account_from_key(key, model)
-
-
-def end_all_sessions(account: AbstractAccount) -> int:
-    return revoke_sessions(account.account_key)
 
 
 def login_required(
@@ -440,10 +428,6 @@ def login_attempt(
     return LoginOutcome(None, BAD_CREDENTIALS, 401)
 
 
-def _lockout_hit(key: str) -> bool:
-    return throttle_hit(key, limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT)
-
-
 def second_factor_attempt(
     request: HttpRequest, *, account: AbstractAccount, code: str
 ) -> bool | None:
@@ -451,7 +435,9 @@ def second_factor_attempt(
     toward the account's lockout with its wrong passwords (10 in 30 minutes,
     PCI DSS 8.3.4); None once it is locked, whatever the code."""
     id_key = _id_throttle(account.account_kind, account.login_id)
-    if throttle_blocked(id_key) or not _lockout_hit(id_key):
+    if throttle_blocked(id_key) or not throttle_hit(
+        id_key, limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT
+    ):
         _record(account.account_key, "login.totp", request, outcome="denied", reason="locked")
         return None
     if account_totp_verify(account=account, code=code, request=request):

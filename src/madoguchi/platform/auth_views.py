@@ -5,6 +5,7 @@ and templates (``shinsei/staff/views.py``, ``kessai/console/auth_views.py``)."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.contrib import auth
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,7 +27,6 @@ from .accounts import (
     pending_account,
     second_factor_attempt,
     session_account,
-    session_logout,
 )
 from .audit.services import audit_record
 from .otp import totp_key_base32, totp_new_key, totp_qr_data_uri, totp_uri
@@ -95,7 +95,7 @@ class AuthViews:
             account = session_account(request, self.model)
             if account is not None:
                 audit_record(actor=account.account_key, event="logout", request=request)
-            session_logout(request)
+            auth.logout(request)
             return HttpResponseRedirect(reverse(f"{self.namespace}:login"))
 
         @never_cache
