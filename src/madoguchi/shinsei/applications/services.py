@@ -6,7 +6,7 @@ import hashlib
 import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -584,6 +584,22 @@ def payment_status_apply(
     return bool(changed)
 
 
+def payment_check_claim(
+    *, application: Application, interval: timedelta, now: datetime | None = None
+) -> bool:
+    """Claim the right to ask the gateway about this payment now: a
+    conditional UPDATE of ``payment_checked_at`` that succeeds for one caller
+    only, and only if nobody asked within ``interval`` (the owner's return and
+    the reconcile sweep share it, so neither asks twice nor on top of the
+    other)."""
+    now = now or timezone.now()
+    return bool(
+        Application.objects.filter(pk=application.pk)
+        .filter(Q(payment_checked_at__isnull=True) | Q(payment_checked_at__lt=now - interval))
+        .update(payment_checked_at=now)
+    )
+
+
 # The citizen's return from Kessai asks Kessai at most this often per application.
 RETURN_REFRESH_INTERVAL = timedelta(seconds=30)
 
@@ -601,16 +617,7 @@ def payment_status_refresh_for_owner(*, application: Application) -> Application
         return application
     if kessai_backing_off(application.procedure.department.agency):
         return application
-    now = timezone.now()
-    claimed = (
-        Application.objects.filter(pk=application.pk)
-        .filter(
-            Q(payment_checked_at__isnull=True)
-            | Q(payment_checked_at__lt=now - RETURN_REFRESH_INTERVAL)
-        )
-        .update(payment_checked_at=now)
-    )
-    if not claimed:
+    if not payment_check_claim(application=application, interval=RETURN_REFRESH_INTERVAL):
         return application
     try:
         payment_status_refresh(application=application)
@@ -804,9 +811,7 @@ def payments_reconcile(*, batch: int = 50) -> int:
     claimed = [
         application
         for application in due
-        if Application.objects.filter(
-            pk=application.pk, payment_checked_at=application.payment_checked_at
-        ).update(payment_checked_at=now)
+        if payment_check_claim(application=application, interval=interval, now=now)
     ]
     changed = 0
     with kessai_client_class("background"):  # the sweep's calls: the worker's budget
