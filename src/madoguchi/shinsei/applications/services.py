@@ -31,6 +31,7 @@ from madoguchi.shinsei.staff.models import StaffAccount
 from .kessai import agency_notification_secrets, kessai_client_class
 from .keyed_hash import PREFIX, keyed_hash, secret_hash, secret_matches
 from .models import (
+    STATUS_TRANSITIONS,
     Application,
     ApplicationEvent,
     ApplicationNote,
@@ -205,6 +206,21 @@ def _check_scope(staff: StaffAccount, application: Application) -> None:
         raise InvalidTransition("所管外の申請です。")
 
 
+def application_status_move(
+    *, application: Application, action: str, where: dict[str, Any] | None = None, **fields: Any
+) -> bool:
+    """The only writer of an application's status: a conditional UPDATE from
+    the statuses ``STATUS_TRANSITIONS`` allows for ``action`` (and ``where``,
+    what else must still hold), setting ``fields`` with it. True if it moved;
+    False if the application was no longer in a state that allows it."""
+    target, allowed_from = STATUS_TRANSITIONS[action]
+    return bool(
+        Application.objects.filter(
+            pk=application.pk, status__in=allowed_from, **(where or {})
+        ).update(status=target, **fields)
+    )
+
+
 def application_accept(
     *, application: Application, staff: StaffAccount, amount: int | None = None
 ) -> Application:
@@ -222,7 +238,6 @@ def application_accept(
     now = timezone.now()
     with transaction.atomic():
         fields: dict[str, Any] = {
-            "status": Application.Status.ACCEPTED,
             "accepted_at": now,
             "accepted_by": staff,
             "fee_amount": fee,
@@ -233,13 +248,11 @@ def application_accept(
             fields.update(_payment_request_fields(now))
         elif not fee:
             fields["payment_status"] = PaymentStatus.NOT_REQUIRED
-        matching = Application.objects.filter(
-            pk=application.pk, status=Application.Status.SUBMITTED
+        # The payment fields are decided from this payment status: it must hold.
+        where = {"payment_status": application.payment_status} if request or not fee else {}
+        changed = application_status_move(
+            application=application, action="accept", where=where, **fields
         )
-        if request or not fee:
-            # The payment fields are decided from this payment status: it must hold.
-            matching = matching.filter(payment_status=application.payment_status)
-        changed = matching.update(**fields)
         if not changed:
             raise InvalidTransition()
         _event(application.pk, "accepted", staff.account_key, amount=fee)
@@ -257,20 +270,20 @@ def _decide(
     application: Application,
     staff: StaffAccount,
     reason: str,
-    target: str,
-    allowed_from: list[str],
+    action: str,
     mail: str,
 ) -> Application:
     _check_scope(staff, application)
+    target = STATUS_TRANSITIONS[action][0]
     reason = reason.strip()
     if not reason:
         raise ApplicationError("理由を入力してください。")
     now = timezone.now()
     with transaction.atomic():
-        changed = Application.objects.filter(pk=application.pk, status__in=allowed_from).update(
-            status=target, reason=reason, decided_at=now, decided_by=staff, updated_at=now
-        )
-        if not changed:
+        decided: dict[str, Any] = {"decided_at": now, "decided_by": staff, "updated_at": now}
+        if not application_status_move(
+            application=application, action=action, reason=reason, **decided
+        ):
             raise InvalidTransition()
         _event(application.pk, target, staff.account_key, reason=reason)
         _mail(application.pk, mail)
@@ -290,8 +303,7 @@ def application_reject(
         application=application,
         staff=staff,
         reason=reason,
-        target=Application.Status.REJECTED,
-        allowed_from=[Application.Status.SUBMITTED, Application.Status.RETURNED],
+        action="reject",
         mail=CitizenMail.Kind.REJECTED,
     )
 
@@ -304,8 +316,7 @@ def application_return(
         application=application,
         staff=staff,
         reason=reason,
-        target=Application.Status.RETURNED,
-        allowed_from=[Application.Status.SUBMITTED],
+        action="return",
         mail=CitizenMail.Kind.RETURNED,
     )
 
@@ -315,16 +326,19 @@ def application_complete(*, application: Application, staff: StaffAccount) -> Ap
     _check_scope(staff, application)
     now = timezone.now()
     with transaction.atomic():
-        changed = Application.objects.filter(
-            pk=application.pk,
-            status=Application.Status.ACCEPTED,
-            payment_status__in=[
-                PaymentStatus.NOT_REQUIRED,
-                PaymentStatus.PAID,
-                PaymentStatus.PARTIALLY_REFUNDED,
-            ],
-        ).update(
-            status=Application.Status.COMPLETED, decided_at=now, decided_by=staff, updated_at=now
+        changed = application_status_move(
+            application=application,
+            action="complete",
+            where={
+                "payment_status__in": [
+                    PaymentStatus.NOT_REQUIRED,
+                    PaymentStatus.PAID,
+                    PaymentStatus.PARTIALLY_REFUNDED,
+                ]
+            },
+            decided_at=now,
+            decided_by=staff,
+            updated_at=now,
         )
         if not changed:
             raise InvalidTransition("手数料の決済が済んでいないか、受理されていない申請です。")
@@ -352,10 +366,9 @@ def application_withdraw(*, application: Application) -> Application:
     """取下げ by the citizen, possible until the department accepts."""
     now = timezone.now()
     with transaction.atomic():
-        changed = Application.objects.filter(
-            pk=application.pk,
-            status__in=[Application.Status.SUBMITTED, Application.Status.RETURNED],
-        ).update(status=Application.Status.WITHDRAWN, decided_at=now, updated_at=now)
+        changed = application_status_move(
+            application=application, action="withdraw", decided_at=now, updated_at=now
+        )
         if not changed:
             raise InvalidTransition(
                 gettext_noop("受理された申請は取り下げできません。窓口にお問い合わせください。")
@@ -374,10 +387,9 @@ def application_resubmit(*, application: Application, answers: dict[str, Any]) -
     questions = application.questions
     now = timezone.now()
     with transaction.atomic():
-        changed = Application.objects.filter(
-            pk=application.pk, status=Application.Status.RETURNED
-        ).update(
-            status=Application.Status.SUBMITTED,
+        changed = application_status_move(
+            application=application,
+            action="resubmit",
             answers_sealed=application.seal_json(answers, "answers"),
             # A fee already being collected at submission keeps its amount.
             fee_amount=fee
