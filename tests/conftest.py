@@ -9,10 +9,10 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from madoguchi.platform.totp import totp_code, totp_new_secret, totp_step
 from madoguchi.platform.worker import run_ready_tasks
 from madoguchi.simulators import acquirer, paypay
 from tests.support import groups
+from tests.support.otp import account_secret, totp_code, totp_enrol, totp_step
 
 
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
@@ -179,9 +179,10 @@ def current_totp(login_id: str) -> str:
     assert account is not None
     # A code is accepted once per 30 s step: logging in twice within one step
     # uses the next step's code (inside the allowed drift).
-    step = max(totp_step(), account.totp_last_step + 1)
+    device = account.totp_devices.get()
+    step = max(totp_step(), device.last_t + 1)
     assert step <= totp_step() + 1, "more logins of one account than the drift allows"
-    return totp_code(account.totp_secret, step)
+    return totp_code(account_secret(account), step)
 
 
 def console_client(demo: dict[str, Any] | None = None, role: str = "administrator") -> Client:
@@ -197,10 +198,10 @@ def console_client(demo: dict[str, Any] | None = None, role: str = "administrato
             display_name=f"テスト {role}",
             role=role,
             must_change_password=False,
-            totp_secret=totp_new_secret(),
         )
         account.set_password(password)
         account.save()
+        totp_enrol(account)
     client = Client(HTTP_HOST="console.kessai.test")
     login(client, login_id, password)
     return client

@@ -22,11 +22,6 @@ ALLOWED_HOSTS = list(MADOGUCHI_SURFACE_HOSTS)
 # (Shinsei's here), but sessions find their account through the backend they
 # were made with, so both listeners' logins work (tests/kessai has Kessai's).
 AUTHENTICATION_BACKENDS = [*_shinsei.AUTHENTICATION_BACKENDS, *_kessai.AUTHENTICATION_BACKENDS]
-# Both account models take PermissionsMixin's groups/user_permissions, whose
-# reverse accessors on Group/Permission clash only where both services share a
-# process (here): commands run under these settings (the worker-process tests)
-# must not stop at that check. Each service's own settings keep it.
-SILENCED_SYSTEM_CHECKS = ["fields.E304"]
 MADOGUCHI_PERIODIC = _shinsei.MADOGUCHI_PERIODIC + _kessai.MADOGUCHI_PERIODIC
 MADOGUCHI_METRICS_COLLECTORS = (
     _shinsei.MADOGUCHI_METRICS_COLLECTORS + _kessai.MADOGUCHI_METRICS_COLLECTORS

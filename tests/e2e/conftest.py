@@ -98,7 +98,7 @@ def console_login(page: Any, system: dict[str, Any]) -> bool:
     """Log the demo console administrator in. The first browser test to do so
     sets up the mandatory TOTP authenticator (returns True: the recovery codes
     were shown); later ones answer with the same secret, kept in ``system``."""
-    from madoguchi.platform.totp import totp_code, totp_step
+    from tests.support.otp import totp_code, totp_step
 
     admin = system["accounts"]["kessai_console"][0]
     page.goto(system["urls"]["kessai_console"] + "/login")

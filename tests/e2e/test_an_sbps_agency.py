@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.test_approved_refund_journey import staff_login, wait_for
 from tests.e2e.test_card_journey import fill_application
 
 pytestmark = pytest.mark.e2e
@@ -171,6 +172,48 @@ def test_citizens_pay_an_sbps_agency_by_card_and_by_paypay(
     staff.get_by_role("link", name=reference).click()
     assert staff.get_by_test_id("payment-status").inner_text() == "決済済"
     assert staff.get_by_test_id("payment-method").inner_text() == "PayPay"
+
+
+def pay_by_card_on_sbps(citizen: Any) -> None:
+    citizen.locator("#cc-number").fill(CARD_OK)
+    citizen.locator("#cc-expiration").fill(f"{date.today().year + 3}12")
+    citizen.locator("#security-code").fill("123")
+    citizen.locator("#pay-card").click()
+    assert "お支払いが完了しました" in citizen.content()
+
+
+def test_staff_refund_part_of_an_sbps_card_payment_with_a_second_person(
+    system: dict[str, Any], browser: Any
+) -> None:
+    # Issue #14 for an agency on SBPS: a card payment of 1,200円 on SBPS's page.
+    citizen, reference = apply_and_get_accepted(system, browser)
+    press_pay(citizen, system, reference)
+    pay_by_card_on_sbps(citizen)
+    back_to_shinsei(citizen, system, reference)
+    assert citizen.get_by_test_id("payment-status").inner_text() == "決済済"
+
+    # 生涯学習課 asks for 500円 back; its own account cannot approve it.
+    staff = staff_login(browser, system, "staff-shougai-gakushu")
+    staff.goto(system["urls"]["shinsei_staff"] + f"/applications/{reference}/")
+    staff.get_by_label("返金額（円）").fill("500")
+    staff.get_by_label("返金の理由").select_option("not_issued")
+    staff.locator("#refund-request-button").click()
+    assert "返金を申請しました" in staff.content()
+    assert staff.locator("[id^=refund-approve-]").count() == 0
+
+    # 教育委員会's reviewer approves; the worker sends 部分返金 to SBPS.
+    reviewer = staff_login(browser, system, "reviewer-kyoiku")
+    reviewer.goto(system["urls"]["shinsei_staff"] + f"/applications/{reference}/")
+    reviewer.locator("[id^=refund-approve-]").click()
+    wait_for(reviewer, "refund-status", "返金済")
+    wait_for(reviewer, "payment-status", "一部返金", tries=4)
+    citizen.reload()
+    assert citizen.get_by_test_id("payment-status").inner_text() == "一部返金"
+    assert citizen.get_by_test_id("refunded").inner_text() == "500円"
+    # SBPS's books agree: the sale refunded once, by 500円.
+    [sale] = [t for t in sbps_books(system)["transactions"] if t["order_id"] == reference]
+    assert [(r["request_id"], r["amount"]) for r in sale["refunds"]] == [("ST02-00307-101", 500)]
+    assert sale["refunded"] == 500
 
 
 def test_kessai_charges_and_refunds_through_sbps_api(system: dict[str, Any], browser: Any) -> None:

@@ -9,6 +9,7 @@ from django.test import Client
 
 from madoguchi.shinsei.procedures.models import Agency, Department
 from madoguchi.shinsei.staff.models import StaffAccount
+from tests.support.otp import account_secret
 from tests.support.upgrade import RECOVERY, log_in_with_totp, old_account_fields, upgrade
 
 LAST_LOGIN = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -29,7 +30,9 @@ def test_an_old_staff_account_logs_in_after_the_upgrade_without_any_reset() -> N
     upgrade("shinsei_staff", "0003_merge_0002_account_security_0002_staff_role", make_rows)
 
     account = StaffAccount.objects.get(login_id="staff-old")
-    assert (account.password, account.totp_secret) == (fields["password"], fields["totp_secret"])
+    assert account.password == fields["password"]
+    assert account_secret(account) == fields["totp_secret"]
+    assert account.totp_devices.get().last_t == fields["totp_last_step"]
     assert account.last_login == LAST_LOGIN
     assert not account.is_superuser
     log_in_with_totp("staff.shinsei.test", "staff-old", fields["totp_secret"])

@@ -36,10 +36,11 @@ def test_accepting_an_application(demo: Any, citizen: Client) -> None:
     with counted() as cost:
         response = staff.post(f"/applications/{submitted.reference}/accept")
     assert response.status_code == 302
-    # Session, staff, application; the conditional UPDATE (not read back),
-    # the event and the payment request task in one transaction; the session
-    # saved by one UPDATE.
-    assert_cost(cost, queries=7, transactions=1)
+    # Session, staff, its permissions (its role's group: may it act for the
+    # whole agency?), application; the conditional UPDATE, the event and the
+    # payment request task in one transaction; the application read back;
+    # the session saved by one UPDATE (no transaction of its own).
+    assert_cost(cost, queries=9, transactions=1)
 
 
 def test_receiving_a_payment_notification(application: Application) -> None:  # noqa: F811

@@ -9,7 +9,6 @@ from html import unescape
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
 from django.test import Client
 from django.utils import timezone
 
@@ -24,17 +23,6 @@ from tests.support.journey import ANSWERS, accept, submit_application
 PROCEDURE = "kominkan-shiyo"
 KOMINKAN_ANSWERS = {**ANSWERS, "room": "大会議室"}
 CARD = "4242424242424242"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_sbps() -> None:
-    simulator.STATE.reset()
-
-
-@pytest.fixture
-def sbps() -> Client:
-    """The citizen's browser on SBPS's pages."""
-    return Client(HTTP_HOST="sbps.test")
 
 
 def accepted_application(demo: dict[str, Any], citizen: Client, run_tasks: Any) -> Application:

@@ -158,7 +158,7 @@ def test_status_changes_are_conditional_updates(demo: dict[str, Any], citizen: C
     ):
         services.application_accept(application=stale, staff=staff)
     assert any(
-        q["sql"].startswith("UPDATE") and '"status" = ' in q["sql"].split("WHERE")[1]
+        q["sql"].startswith("UPDATE") and '"status" IN (' in q["sql"].split("WHERE")[1]
         for q in queries.captured_queries
     )
     application.refresh_from_db()

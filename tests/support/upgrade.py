@@ -12,19 +12,22 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
-from madoguchi.platform.totp import recovery_code_hash, totp_code, totp_new_secret, totp_step
+from madoguchi.platform.otp import recovery_code_hash, totp_key_base32, totp_new_key
+from tests.support.otp import totp_code, totp_step
 
 PASSWORD = "Mukashi-no-pass-2025"
 RECOVERY = "abcde-fghjk"
 
 
 def old_account_fields(last_login: datetime) -> dict[str, Any]:
-    secret = totp_new_secret()
+    secret = totp_key_base32(totp_new_key())
     return {
         "display_name": "移行 前",
         "password": make_password(PASSWORD),
         "must_change_password": False,
         "totp_secret": secret,
+        # A code was used a minute ago: the upgrade keeps it used.
+        "totp_last_step": totp_step() - 2,
         "recovery_codes": [recovery_code_hash(RECOVERY)],
         "last_login_at": last_login,
     }

@@ -2,7 +2,9 @@
 
 Each service has its own user model (its ``AUTH_USER_MODEL``) on Django's
 ``AbstractBaseUser`` and ``PermissionsMixin``; both share this base, the
-password history and expiry, the lockout, TOTP and the login state machine.
+password history and expiry, the lockout and the login state machine. The
+second factor is django-otp's (``otp.py``): each service's account owns a
+TOTP device and a recovery-code device (``totp_devices``, ``recovery_devices``).
 Sessions are Django's: ``django.contrib.auth.login`` (a new session key),
 ``get_user`` (which checks the session auth hash, so a password change or a
 transfer ends every other session) and ``logout``.
@@ -17,7 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import auth
@@ -31,6 +33,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from . import metrics
+from .otp import DIGITS as TOTP_DIGITS
+from .otp import recovery_code_hash, recovery_codes_new, totp_check
 from .passwords import HISTORY, max_age, password_problems
 from .sessions.store import ACCOUNT_KEY, PENDING_KEY, revoke_sessions
 from .throttle import (
@@ -40,7 +44,11 @@ from .throttle import (
     throttle_hit_all,
     throttle_release,
 )
-from .totp import recovery_code_hash, recovery_codes_new, totp_match
+
+if TYPE_CHECKING:
+    from django.db.models.fields.related_descriptors import RelatedManager
+
+    from .otp import AbstractRecoveryDevice, AbstractTOTPDevice
 
 # Django's own session keys of a logged-in user.
 AUTH_KEYS = (auth.SESSION_KEY, auth.BACKEND_SESSION_KEY, auth.HASH_SESSION_KEY)
@@ -81,12 +89,6 @@ class AbstractAccount(AbstractBaseUser, PermissionsMixin):
     # Accounts made by an administrator start with a password someone else
     # knows: the owner must replace it at first login. Transfers set it again.
     must_change_password = models.BooleanField(default=True)
-    # Base32 TOTP secret; empty until the owner has set up an authenticator.
-    totp_secret = models.CharField(max_length=64, blank=True)
-    # The last accepted TOTP step: a code is good once.
-    totp_last_step = models.BigIntegerField(default=0)
-    # SHA-256 of the unused recovery codes.
-    recovery_codes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     USERNAME_FIELD = "login_id"
@@ -96,6 +98,13 @@ class AbstractAccount(AbstractBaseUser, PermissionsMixin):
     account_kind: str = "account"
     # Dotted path of the service's authentication backend (one per service).
     auth_backend: str = ""
+
+    if TYPE_CHECKING:
+        # Each service's account has a role (its group, platform/roles.py).
+        role: str
+        # Declared by each service's devices (``user`` with these related names).
+        totp_devices: RelatedManager[AbstractTOTPDevice]
+        recovery_devices: RelatedManager[AbstractRecoveryDevice]
 
     class Meta:
         abstract = True
@@ -140,19 +149,8 @@ class AbstractAccount(AbstractBaseUser, PermissionsMixin):
         """Whether this account must use a second factor; services override."""
         return True
 
-
-class AccountBackend[A: AbstractAccount]:
-    """The authentication backend of one service's accounts: Django's
-    ``get_user`` asks it for the account a session names. Passwords are
-    checked by ``login_attempt`` (with the lockout), not here."""
-
-    model: type[A]
-
-    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
-        return None
-
-    def get_user(self, user_id: int) -> A | None:
-        return self.model._default_manager.filter(pk=user_id, is_active=True).first()
+    def totp_enrolled(self) -> bool:
+        return self.totp_devices.filter(confirmed=True).exists()
 
 
 # --- services -------------------------------------------------------------
@@ -218,10 +216,6 @@ def account_expire_password(
     return ended
 
 
-def account_unlock(*, account: AbstractAccount) -> None:
-    throttle_clear(_id_throttle(account.account_kind, account.login_id))
-
-
 def _id_throttle(kind: str, login_id: str) -> str:
     # By login ID, existing or not: unknown IDs lock the same way, so the
     # lockout does not tell which IDs exist.
@@ -237,10 +231,8 @@ def account_totp_reset(*, account: AbstractAccount, actor: str) -> int:
     second factor; the owner sets up a new one at the next login. Every
     session ends. Returns the number of sessions ended."""
     with transaction.atomic():
-        type(account)._default_manager.filter(pk=account.pk).update(
-            totp_secret="", totp_last_step=0, recovery_codes=[]
-        )
-        account.totp_secret, account.totp_last_step, account.recovery_codes = "", 0, []
+        account.totp_devices.all().delete()
+        account.recovery_devices.all().delete()
         ended = revoke_sessions(account.account_key)
         from .audit.services import audit_record
 
@@ -249,47 +241,45 @@ def account_totp_reset(*, account: AbstractAccount, actor: str) -> int:
 
 
 def account_totp_confirm(
-    *, account: AbstractAccount, secret: str, code: str, request: HttpRequest | None = None
+    *, account: AbstractAccount, key: str, code: str, request: HttpRequest | None = None
 ) -> list[str] | None:
-    """Store ``secret`` if ``code`` proves the app has it; returns the new
-    recovery codes (shown once), or None if the code is wrong."""
-    step = totp_match(secret, code, after_step=0)
+    """Give the account a TOTP device with ``key`` if ``code`` proves the app
+    has it; returns the new recovery codes (shown once), or None if the code
+    is wrong."""
+    step = totp_check(key, code)
     if step is None:
         return None
     codes = recovery_codes_new()
-    account.totp_secret = secret
-    account.totp_last_step = step
-    account.recovery_codes = [recovery_code_hash(c) for c in codes]
-    account.save(update_fields=["totp_secret", "totp_last_step", "recovery_codes"])
-    _record(account.account_key, "totp.enrol", request)
+    with transaction.atomic():
+        account.totp_devices.all().delete()
+        account.recovery_devices.all().delete()
+        account.totp_devices.create(name="authenticator", key=key, last_t=step, confirmed=True)
+        recovery = account.recovery_devices.create(name="recovery codes", confirmed=True)
+        recovery.token_set.bulk_create(
+            [recovery.token_set.model(device=recovery, token=recovery_code_hash(c)) for c in codes]
+        )
+        _record(account.account_key, "totp.enrol", request)
     return codes
 
 
 def account_totp_verify(
     *, account: AbstractAccount, code: str, request: HttpRequest | None = None
 ) -> bool:
-    """A current TOTP code (each accepted once) or an unused recovery code."""
-    model = type(account)._default_manager
-    step = totp_match(account.totp_secret, code, after_step=account.totp_last_step)
-    if step is not None:
-        # Conditional: two requests with the same code cannot both pass.
-        return bool(
-            model.filter(pk=account.pk, totp_last_step__lt=step).update(totp_last_step=step)
-        )
-    hashed = recovery_code_hash(code)
+    """A current TOTP code (each accepted once) or an unused recovery code,
+    checked by the account's django-otp devices (each throttled)."""
+    # Six digits go to the authenticator, anything else to the recovery codes
+    # (ten characters): a slip of one kind does not throttle the other.
+    is_totp = len("".join(code.split())) == TOTP_DIGITS
+    devices = account.totp_devices if is_totp else account.recovery_devices
     with transaction.atomic():
-        locked = model.select_for_update().get(pk=account.pk)
-        if hashed in locked.recovery_codes:
-            locked.recovery_codes = [h for h in locked.recovery_codes if h != hashed]
-            locked.save(update_fields=["recovery_codes"])
-            _record(
-                account.account_key,
-                "totp.recovery_code_used",
-                request,
-                left=len(locked.recovery_codes),
-            )
-            return True
-    return False
+        # Locked: two requests with the same code cannot both pass.
+        device = devices.select_for_update().filter(confirmed=True).first()
+        if device is None or not device.verify_token(code):
+            return False
+        if not is_totp:
+            left = device.token_set.count()
+            _record(account.account_key, "totp.recovery_code_used", request, left=left)
+        return True
 
 
 # --- sessions -------------------------------------------------------------
@@ -305,10 +295,6 @@ def session_login(request: HttpRequest, account: AbstractAccount) -> None:
     # The session row carries the account too (``revoke_sessions``).
     request.session[ACCOUNT_KEY] = account.account_key
     request.session[LAST_SEEN] = int(time.time())
-
-
-def session_logout(request: HttpRequest) -> None:
-    auth.logout(request)
 
 
 def _account_from_key[A: AbstractAccount](key: str, model: type[A]) -> A | None:
@@ -348,10 +334,6 @@ def pending_account[A: AbstractAccount](request: HttpRequest, model: type[A]) ->
         return None
     request.session[LAST_SEEN] = now
     return _account_from_key(key, model)
-
-
-def end_all_sessions(account: AbstractAccount) -> int:
-    return revoke_sessions(account.account_key)
 
 
 def login_required(
@@ -446,10 +428,6 @@ def login_attempt(
     return LoginOutcome(None, BAD_CREDENTIALS, 401)
 
 
-def _lockout_hit(key: str) -> bool:
-    return throttle_hit(key, limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT)
-
-
 def second_factor_attempt(
     request: HttpRequest, *, account: AbstractAccount, code: str
 ) -> bool | None:
@@ -457,7 +435,9 @@ def second_factor_attempt(
     toward the account's lockout with its wrong passwords (10 in 30 minutes,
     PCI DSS 8.3.4); None once it is locked, whatever the code."""
     id_key = _id_throttle(account.account_kind, account.login_id)
-    if throttle_blocked(id_key) or not _lockout_hit(id_key):
+    if throttle_blocked(id_key) or not throttle_hit(
+        id_key, limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT
+    ):
         _record(account.account_key, "login.totp", request, outcome="denied", reason="locked")
         return None
     if account_totp_verify(account=account, code=code, request=request):
@@ -476,11 +456,12 @@ def login_next_step(request: HttpRequest, account: AbstractAccount, namespace: s
     request.session[LAST_SEEN] = int(time.time())
     request.session.setdefault(PENDING_SINCE, request.session[LAST_SEEN])
     totp_ok = bool(request.session.get(PENDING_TOTP_OK))
-    if account.totp_secret and not totp_ok:
+    enrolled = account.totp_enrolled()
+    if enrolled and not totp_ok:
         return reverse(f"{namespace}:totp")
     if account.password_change_due():
         return reverse(f"{namespace}:password_change")
-    if account.totp_required() and not account.totp_secret:
+    if account.totp_required() and not enrolled:
         return reverse(f"{namespace}:totp_setup")
     session_login(request, account)
     _record(account.account_key, "login", request)

@@ -11,13 +11,13 @@ a service says so, every view of a record). Each service makes one
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, auth
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import URLPattern, URLResolver, reverse
 
-from .accounts import AbstractAccount, session_account, session_logout
+from .accounts import AbstractAccount, session_account
 from .audit.services import audit_record
 
 # Site views an operator does not need: nothing is searched across models,
@@ -93,7 +93,7 @@ class OperatorAdminSite(admin.AdminSite):
     ) -> HttpResponse:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        session_logout(request)
+        auth.logout(request)
         return HttpResponseRedirect(reverse(self.login_url_name))
 
     def get_urls(self) -> list[URLResolver | URLPattern]:

@@ -5,6 +5,7 @@ and templates (``shinsei/staff/views.py``, ``kessai/console/auth_views.py``)."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.contrib import auth
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,10 +27,9 @@ from .accounts import (
     pending_account,
     second_factor_attempt,
     session_account,
-    session_logout,
 )
 from .audit.services import audit_record
-from .totp import totp_new_secret, totp_qr_data_uri, totp_uri
+from .otp import totp_key_base32, totp_new_key, totp_qr_data_uri, totp_uri
 
 View = Callable[..., HttpResponse]
 TOTP_SETUP_SECRET = "_totp_setup_secret"  # noqa: S105 - a session key name
@@ -95,7 +95,7 @@ class AuthViews:
             account = session_account(request, self.model)
             if account is not None:
                 audit_record(actor=account.account_key, event="logout", request=request)
-            session_logout(request)
+            auth.logout(request)
             return HttpResponseRedirect(reverse(f"{self.namespace}:login"))
 
         @never_cache
@@ -105,7 +105,7 @@ class AuthViews:
             # account changing on purpose (which must give the current one).
             pending = pending_account(request, self.model)
             owes_totp = not request.session.get(PENDING_TOTP_OK)
-            if pending is not None and pending.totp_secret and owes_totp:
+            if pending is not None and owes_totp and pending.totp_enrolled():
                 # The second factor comes first: a password alone changes nothing.
                 return HttpResponseRedirect(reverse(f"{self.namespace}:totp"))
             logged_in = session_account(request, self.model) if pending is None else None
@@ -146,7 +146,7 @@ class AuthViews:
         @never_cache
         def totp(request: HttpRequest) -> HttpResponse:
             account = pending_account(request, self.model)
-            if account is None or not account.totp_secret:
+            if account is None or not account.totp_enrolled():
                 return HttpResponseRedirect(reverse(f"{self.namespace}:login"))
             error = ""
             if request.method == "POST":
@@ -167,15 +167,15 @@ class AuthViews:
         @never_cache
         def totp_setup(request: HttpRequest) -> HttpResponse:
             account = pending_account(request, self.model)
-            if account is None or account.totp_secret:
+            if account is None or account.totp_enrolled():
                 return HttpResponseRedirect(reverse(f"{self.namespace}:login"))
-            secret = request.session.get(TOTP_SETUP_SECRET) or totp_new_secret()
-            request.session[TOTP_SETUP_SECRET] = secret
+            key = request.session.get(TOTP_SETUP_SECRET) or totp_new_key()
+            request.session[TOTP_SETUP_SECRET] = key
             error = ""
             if request.method == "POST":
                 codes = account_totp_confirm(
                     account=account,
-                    secret=secret,
+                    key=key,
                     code=request.POST.get("code", ""),
                     request=request,
                 )
@@ -189,11 +189,11 @@ class AuthViews:
                         {"codes": codes, "next": target or reverse(self.home)},
                     )
                 error = "確認コードが正しくありません。アプリに表示された6桁を入力してください。"
-            uri = totp_uri(secret, account_name=account.login_id, issuer=self.issuer)
+            uri = totp_uri(key, account_name=account.login_id, issuer=self.issuer)
             return self._page(
                 request,
                 "totp_setup.html",
-                {"secret": secret, "qr": totp_qr_data_uri(uri), "error": error},
+                {"secret": totp_key_base32(key), "qr": totp_qr_data_uri(uri), "error": error},
                 status=400 if error else 200,
             )
 

@@ -80,6 +80,11 @@ MADOGUCHI_ALLOWED_NETWORKS = {
 MADOGUCHI_CLIENT_IP_HEADER = env("MADOGUCHI_CLIENT_IP_HEADER")
 # Passwords expire after this many days (the seed: about once a year).
 MADOGUCHI_PASSWORD_MAX_AGE_DAYS = int(env("MADOGUCHI_PASSWORD_MAX_AGE_DAYS", "365"))
+# django-otp's throttling of second-factor codes: after n failures in a row a
+# device refuses every code for factor * 2**(n-1) seconds (platform/otp.py).
+# The lockout (10 failures in 30 minutes, platform/accounts.py) still applies.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 # Sessions of staff and administrators end after this much inactivity.
 MADOGUCHI_IDLE_TIMEOUT_SECONDS = int(env("MADOGUCHI_IDLE_TIMEOUT_SECONDS", "900"))
 # Merchant API: requests per API key per minute.

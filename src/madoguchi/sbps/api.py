@@ -153,7 +153,13 @@ class ErrorCode:
 
 
 class SbpsApiError(Exception):
-    """No usable answer (network, HTTP status, unparseable body): outcome unknown."""
+    """No usable answer (network, HTTP status, unparseable body): outcome
+    unknown, unless ``sent`` is False (no connection was made: SBPS received
+    nothing, so the request may be sent again)."""
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 class SbpsApiClient:
@@ -189,7 +195,8 @@ class SbpsApiClient:
                 )
         except httpx.HTTPError as exc:
             # Never the body in the message: an authorisation carries the card.
-            raise SbpsApiError(type(exc).__name__) from None
+            unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            raise SbpsApiError(type(exc).__name__, sent=not unsent) from None
         if response.status_code != 200:
             raise SbpsApiError(f"SBPS answered HTTP {response.status_code}")
         try:

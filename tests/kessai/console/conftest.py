@@ -14,8 +14,8 @@ from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.kessai.payments import services
 from madoguchi.kessai.payments.models import Attempt, Payment
 from madoguchi.kessai.providers.base import ProviderResult
-from madoguchi.platform.totp import totp_new_secret
 from tests.conftest import login
+from tests.support.otp import totp_enrol
 
 PASSWORD = "console-pass-1234"
 
@@ -28,10 +28,10 @@ def console_client(login_id: str, role: str) -> Client:
         display_name=f"{login_id}さん",
         role=role,
         must_change_password=False,
-        totp_secret=totp_new_secret(),
     )
     account.set_password(PASSWORD)
     account.save()
+    totp_enrol(account)
     # An office terminal: inside the console allowlist, not the default 127.0.0.1.
     client = Client(HTTP_HOST="console.kessai.test", REMOTE_ADDR="127.0.2.3")
     login(client, login_id, PASSWORD)

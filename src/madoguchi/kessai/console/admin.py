@@ -19,7 +19,7 @@ from .models import ConsoleAccount
 site = OperatorAdminSite(
     name="console_admin",
     account_model=ConsoleAccount,
-    may_use=lambda account: account.role == ConsoleAccount.Role.ADMINISTRATOR,
+    may_use=lambda account: account.has_perm("kessai_console.administer"),
     login_url_name="console:login",
     title="オンライン決済 運用管理",
 )

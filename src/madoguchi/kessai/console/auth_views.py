@@ -35,7 +35,7 @@ totp_setup = _views["totp_setup"]
 def audit(request: HttpRequest) -> HttpResponse:
     """The audit log, read-only, for administrators only."""
     account: ConsoleAccount = request.account  # type: ignore[attr-defined]
-    if account.role != ConsoleAccount.Role.ADMINISTRATOR:
+    if not account.has_perm("kessai_console.administer"):
         audit_record(
             actor=account.account_key, event="audit.view", outcome="denied", request=request
         )

@@ -18,7 +18,7 @@ View = Callable[..., HttpResponse]
 
 def is_administrator(request: HttpRequest) -> bool:
     account = getattr(request, "account", None)
-    return isinstance(account, ConsoleAccount) and account.role == ConsoleAccount.Role.ADMINISTRATOR
+    return isinstance(account, ConsoleAccount) and account.has_perm("kessai_console.administer")
 
 
 def administrator_required(view: View) -> View:

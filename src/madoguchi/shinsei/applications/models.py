@@ -175,7 +175,23 @@ class Application(Sealed):
 
     @property
     def can_withdraw(self) -> bool:
-        return self.status in (self.Status.SUBMITTED, self.Status.RETURNED)
+        return self.status in STATUS_TRANSITIONS["withdraw"][1]
+
+
+# The one declared transition table of an application's status: action ->
+# (to, allowed from). A status changes only through
+# ``services.application_status_move``, a conditional UPDATE over this table
+# (tests/shinsei/test_status_transitions.py walks it and checks that no other
+# code writes ``status``).
+_S = Application.Status
+STATUS_TRANSITIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "accept": (_S.ACCEPTED, (_S.SUBMITTED,)),  # 受理
+    "return": (_S.RETURNED, (_S.SUBMITTED,)),  # 差戻し
+    "resubmit": (_S.SUBMITTED, (_S.RETURNED,)),  # 再申請
+    "reject": (_S.REJECTED, (_S.SUBMITTED, _S.RETURNED)),  # 却下
+    "withdraw": (_S.WITHDRAWN, (_S.SUBMITTED, _S.RETURNED)),  # 取下げ
+    "complete": (_S.COMPLETED, (_S.ACCEPTED,)),  # 処理完了
+}
 
 
 class ApplicationEvent(models.Model):

@@ -3,9 +3,12 @@ application when it ends (withdrawn or rejected).
 
 A refund is requested by one staff member and approved (決裁) by another —
 a reviewer or administrator of the agency, never the requester. Approval
-enqueues the send to Kessai in the same transaction; the send carries an
-Idempotency-Key per request and the amount Shinsei believes can still be
-refunded, so a retry or a second refund racing it can never move money twice.
+enqueues the send in the same transaction; the send goes through the
+application's payment gateway (Kessai, SBPS), which returns the money by the
+method the citizen used. A gateway that takes an idempotency key (Kessai)
+gets the same key on every retry; one that does not (SBPS's API) is handed
+each refund at most once, claimed by a conditional update first. Either way
+a retry or a second refund racing it can never move money twice.
 Every status change goes through ``_refund_move`` and the table below.
 """
 
@@ -21,10 +24,10 @@ from django.utils import timezone
 from madoguchi.contract import schemas
 from madoguchi.contract.client import KessaiError
 from madoguchi.platform.audit.services import audit_record
-from madoguchi.shinsei.gateways.kessai.gateway import from_contract
+from madoguchi.shinsei.gateways.base import GatewayRefund, GatewayUnavailable
+from madoguchi.shinsei.gateways.registry import gateway_for
 from madoguchi.shinsei.staff.models import StaffAccount
 
-from .kessai import kessai_client
 from .models import (
     OPEN_REFUND_STATUSES,
     Application,
@@ -43,21 +46,19 @@ PaymentStatus = Application.PaymentStatus
 TRANSITIONS: dict[str, tuple[str, list[str]]] = {
     "approve": (Status.APPROVED, [Status.REQUESTED]),
     "decline": (Status.DECLINED, [Status.REQUESTED]),
+    # Sent, its outcome awaited (a gateway's "pending", or handed over to a
+    # gateway without idempotency keys).
     "await": (Status.PENDING, [Status.APPROVED]),
+    # Handed over, but the gateway proved nothing reached it: send again.
+    "release": (Status.APPROVED, [Status.PENDING]),
     "succeed": (Status.SUCCEEDED, [Status.APPROVED, Status.PENDING]),
     "fail": (Status.FAILED, [Status.APPROVED, Status.PENDING]),
 }
 
 # Payment statuses whose money can be refunded.
 REFUNDABLE_PAYMENT = [PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED]
-# Kessai's answers that will not change by retrying: the refund failed.
-FINAL_KESSAI_ERRORS = {
-    "refund_amount_mismatch",
-    "refund_amount_unavailable",
-    "payment_not_refundable",
-    "payment_not_found",
-    "validation_error",
-}
+# What the send task may retry (the gateway unreachable or asking to wait).
+RETRYABLE = (httpx.HTTPError, KessaiError, GatewayUnavailable)
 
 
 class RefundNotAllowed(ApplicationError):
@@ -90,11 +91,19 @@ def _audit(actor: str, event: str, refund: RefundRequest, **detail: Any) -> None
     )
 
 
+def refund_refusal(*, application: Application) -> str:
+    """Why the gateway cannot refund this paid application (for staff), or ""."""
+    if application.payment_status not in REFUNDABLE_PAYMENT:
+        return ""
+    return gateway_for(application).refund_refusal(application=application)
+
+
 def refundable_amount(*, application: Application) -> int:
-    """What may still be asked for: the fee less refunds done and requests open.
-    Refunds go through Kessai's API: applications paid at another gateway
-    (SBPS) are refunded there, not here."""
-    if application.payment_status not in REFUNDABLE_PAYMENT or not _through_kessai(application):
+    """What may still be asked for: the fee less refunds done and requests open
+    (0 where the payment's gateway cannot refund it: ``refund_refusal``)."""
+    if application.payment_status not in REFUNDABLE_PAYMENT or refund_refusal(
+        application=application
+    ):
         return 0
     open_amount = (
         application.refund_requests.filter(status__in=OPEN_REFUND_STATUSES).aggregate(
@@ -103,10 +112,6 @@ def refundable_amount(*, application: Application) -> int:
         or 0
     )
     return max(0, application.fee_amount - application.refunded_amount - open_amount)
-
-
-def _through_kessai(application: Application) -> bool:
-    return application.payment_gateway in ("", "kessai")
 
 
 def _open_request(
@@ -148,6 +153,8 @@ def refund_request_create(
         raise ApplicationError("理由が「その他」のときは理由の詳細を入力してください。")
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
+        if refusal := refund_refusal(application=locked):
+            raise InvalidTransition(refusal)
         available = refundable_amount(application=locked)
         if available == 0:
             raise InvalidTransition("返金できる決済がありません。")
@@ -228,49 +235,57 @@ def refund_request_decline(
     return refund
 
 
-def idempotency_key_for_refund(refund: RefundRequest) -> str:
-    return f"shinsei-refund-{refund.pk}"
-
-
 def refund_send(*, refund_id: int) -> RefundRequest:
-    """Send an approved refund to Kessai (again); safe to repeat: the same
-    Idempotency-Key replays Kessai's first answer. Raises for the task to
-    retry when Kessai cannot answer now."""
+    """Send an approved refund through the application's gateway (again);
+    safe to repeat. Raises for the task to retry when the gateway cannot
+    answer now."""
     refund = RefundRequest.objects.select_related("application__procedure__department__agency").get(
         pk=refund_id
     )
     if refund.status not in (Status.APPROVED, Status.PENDING) or refund.kessai_refund_id:
         return refund
     application = refund.application
-    agency = application.procedure.department.agency
-    request = schemas.RefundCreateRequest(
-        amount=refund.amount,
-        expected_refundable_amount=refund.expected_refundable_amount or 0,
-    )
-    with kessai_client(agency) as client:
-        try:
-            answer = client.create_refund(
-                application.kessai_payment_id,
-                request,
-                idempotency_key=idempotency_key_for_refund(refund),
-            )
-        except KessaiError as exc:
-            if exc.error.code not in FINAL_KESSAI_ERRORS:
-                raise
-            refund_result_apply(refund=refund, refund_id="", status="failed", code=exc.error.code)
-            return refund
-        payment = (
-            client.get_payment(application.kessai_payment_id)
-            if answer.status == schemas.RefundStatus.SUCCEEDED
-            else None
-        )
+    gateway = gateway_for(application)
+    if not gateway.refund_replay_safe:
+        # No idempotency key at this gateway: whoever moves it to pending
+        # sends it; a retry, a second worker or the sweep finds it taken.
+        with transaction.atomic():
+            if not _refund_move(refund, "await"):
+                return refund
+            _event(application.pk, "refund_sent", gateway.code, amount=refund.amount)
+            _audit(gateway.code, "refund.sent", refund)
+    try:
+        answer = gateway.refund_send(application=application, refund=refund)
+    except GatewayUnavailable:
+        if not gateway.refund_replay_safe:
+            _refund_move(refund, "release")  # nothing reached the gateway
+        raise
     # One transaction: nobody sees the refund 返金済 on an application that
     # does not yet read 一部返金 / 返金済.
     with transaction.atomic():
-        refund_result_apply(refund=refund, refund_id=answer.id, status=answer.status)
-        if payment is not None:
-            refunds_apply(application=application, refunded_amount=payment.refunded_amount)
+        refund_result_apply(
+            refund=refund, refund_id=answer.id, status=answer.status, code=answer.code, at=answer.at
+        )
+        _refunded_total_apply(application=application, answer=answer)
     return refund
+
+
+def _refunded_total_apply(*, application: Application, answer: GatewayRefund) -> None:
+    """The application's refunded total after a gateway's answer: the
+    gateway's figure, or (for a gateway that keeps none) the sum of the
+    refunds Shinsei saw succeed, added up under the application's row lock."""
+    total = answer.refunded_amount
+    if total is None:
+        if answer.status != schemas.RefundStatus.SUCCEEDED:
+            return
+        Application.objects.select_for_update().filter(pk=application.pk).first()
+        total = (
+            application.refund_requests.filter(status=Status.SUCCEEDED).aggregate(
+                total=Sum("amount")
+            )["total"]
+            or 0
+        )
+    refunds_apply(application=application, refunded_amount=total)
 
 
 def refund_result_apply(
@@ -296,8 +311,9 @@ def refund_result_apply(
             moved = _refund_move(refund, "await", **fields)
             kind = "refund_pending"
         if moved:
-            _event(refund.application_id, kind, "kessai", amount=refund.amount, code=code)
-            _audit("kessai", f"refund.{status}", refund, code=code)
+            actor = refund.application.payment_gateway or "kessai"
+            _event(refund.application_id, kind, actor, amount=refund.amount, code=code)
+            _audit(actor, f"refund.{status}", refund, code=code)
             if kind == "refund_succeeded":
                 from .services import _mail
 
@@ -305,7 +321,7 @@ def refund_result_apply(
 
 
 def refunds_apply(*, application: Application, refunded_amount: int) -> bool:
-    """Apply Kessai's refunded total monotonically: 一部返金 or 返金済."""
+    """Apply the gateway's refunded total monotonically: 一部返金 or 返金済."""
     if refunded_amount <= 0:
         return False
     target = (
@@ -326,7 +342,8 @@ def refunds_apply(*, application: Application, refunded_amount: int) -> bool:
     )
     if changed:
         application.refresh_from_db()
-        _event(application.pk, f"payment_{target}", "kessai", amount=refunded_amount)
+        actor = application.payment_gateway or "kessai"
+        _event(application.pk, f"payment_{target}", actor, amount=refunded_amount)
     return bool(changed)
 
 
@@ -350,7 +367,7 @@ ENDED = [Application.Status.WITHDRAWN, Application.Status.REJECTED]
 
 def payment_follow_end(*, application: Application, actor: str) -> None:
     """In the transaction that withdrew or rejected ``application``: an unpaid
-    payment is cancelled in Kessai at once (a task, retried); a paid one gets
+    payment is cancelled at its gateway at once (a task, retried); a paid one gets
     a refund request for staff to approve — never automatic money movement."""
     from .tasks import cancel_payment
 
@@ -392,14 +409,11 @@ def payment_paid_after_end(*, application: Application) -> None:
         )
 
 
-CANCEL_FINAL_ERRORS = {"payment_not_cancellable", "payment_not_found"}
-
-
 def payment_cancel_send(*, application_id: int) -> bool:
-    """Cancel the payment of an ended application in Kessai. Idempotent (a
-    cancelled payment stays cancelled; same Idempotency-Key). When Kessai
-    refuses because the payment was paid meanwhile, the paid status is read
-    and applied: that opens the refund as for any late payment."""
+    """Cancel the payment of an ended application at its gateway. Idempotent
+    (a cancelled payment stays cancelled). When the gateway says it was paid
+    meanwhile, the paid status is applied: that opens the refund as for any
+    late payment."""
     from .services import payment_status_apply
 
     application = Application.objects.select_related("procedure__department__agency").get(
@@ -407,43 +421,20 @@ def payment_cancel_send(*, application_id: int) -> bool:
     )
     if application.status not in ENDED:
         return False
-    if not _through_kessai(application):
-        logger.warning("application %s: cancel it at its gateway by hand", application.reference)
-        return False
-    agency = application.procedure.department.agency
-    with kessai_client(agency) as client:
-        payment_id = application.kessai_payment_id
-        if not payment_id:
-            live = [
-                p
-                for p in client.list_payments(reference=application.reference)
-                if not p.status.is_final or p.status == schemas.PaymentStatus.SUCCEEDED
-            ]
-            if not live:
-                # Never created: nothing to cancel; stop a late request too.
-                with transaction.atomic():
-                    moved = Application.objects.filter(
-                        pk=application.pk,
-                        payment_status=PaymentStatus.PREPARING,
-                        kessai_payment_id="",
-                    ).update(payment_status=PaymentStatus.CANCELLED, updated_at=timezone.now())
-                    if moved:
-                        _event(application.pk, "payment_cancelled", "system")
-                return bool(moved)
-            payment_id = live[0].id
-            Application.objects.filter(pk=application.pk, kessai_payment_id="").update(
-                kessai_payment_id=payment_id
-            )
-            application.refresh_from_db()
-        try:
-            payment = client.cancel_payment(
-                payment_id, idempotency_key=f"shinsei-application-{application.pk}-cancel"
-            )
-        except KessaiError as exc:
-            if exc.error.code not in CANCEL_FINAL_ERRORS:
-                raise  # attempt in progress, outage: the task retries
-            payment = client.get_payment(payment_id)
-    payment_status_apply(application=application, payment=from_contract(payment))
+    payment = gateway_for(application).payment_cancel(application=application)
+    if payment is None:
+        # Never created: nothing to cancel; stop a late request too.
+        with transaction.atomic():
+            moved = Application.objects.filter(
+                pk=application.pk,
+                payment_status=PaymentStatus.PREPARING,
+                kessai_payment_id="",
+            ).update(payment_status=PaymentStatus.CANCELLED, updated_at=timezone.now())
+            if moved:
+                _event(application.pk, "payment_cancelled", "system")
+        return bool(moved)
+    application.refresh_from_db()
+    payment_status_apply(application=application, payment=payment)
     return True
 
 
@@ -461,7 +452,7 @@ SWEEP_AFTER = timedelta(minutes=5)
 def refunds_sweep() -> int:
     """Periodic, driven by the domain state rather than by task rows: re-queue
     approved refunds never sent and cancellations a crash dropped, and ask
-    Kessai about refunds it answered ``pending``. Each row is claimed by a
+    the gateway about refunds whose outcome is pending. Each row is claimed by a
     conditional update first, so it is nudged at most once per five minutes
     whatever the number of workers. Returns the rows nudged."""
     from .tasks import cancel_payment, send_refund
@@ -487,8 +478,8 @@ def refunds_sweep() -> int:
         nudged += 1
         try:
             refund_refresh(refund=refund)
-        except (httpx.HTTPError, KessaiError) as exc:
-            logger.warning("refund %s: Kessai not reachable: %s", refund.pk, exc)
+        except RETRYABLE as exc:
+            logger.warning("refund %s: gateway not reachable: %s", refund.pk, exc)
     ended = Application.objects.filter(
         status__in=ENDED,
         payment_status__in=[PaymentStatus.PREPARING, PaymentStatus.UNPAID],
@@ -505,15 +496,14 @@ def refunds_sweep() -> int:
 
 
 def refund_refresh(*, refund: RefundRequest) -> RefundRequest:
-    """Ask Kessai about a refund it answered ``pending``."""
+    """Ask the gateway about a refund whose outcome is pending."""
     application = refund.application
-    agency = application.procedure.department.agency
-    with kessai_client(agency) as client:
-        answer = client.get_refund(application.kessai_payment_id, refund.kessai_refund_id)
-        payment = client.get_payment(application.kessai_payment_id)
+    answer = gateway_for(application).refund_fetch(application=application, refund=refund)
+    if answer is None:
+        return refund  # the gateway cannot tell: it stays pending, for staff to check
     with transaction.atomic():
         refund_result_apply(
-            refund=refund, refund_id=answer.id, status=answer.status, at=answer.succeeded_at
+            refund=refund, refund_id=answer.id, status=answer.status, code=answer.code, at=answer.at
         )
-        refunds_apply(application=application, refunded_amount=payment.refunded_amount)
+        _refunded_total_apply(application=application, answer=answer)
     return refund

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -31,6 +31,7 @@ from madoguchi.shinsei.staff.models import StaffAccount
 from .kessai import agency_notification_secrets, kessai_client_class
 from .keyed_hash import PREFIX, keyed_hash, secret_hash, secret_matches
 from .models import (
+    STATUS_TRANSITIONS,
     Application,
     ApplicationEvent,
     ApplicationNote,
@@ -205,6 +206,21 @@ def _check_scope(staff: StaffAccount, application: Application) -> None:
         raise InvalidTransition("所管外の申請です。")
 
 
+def application_status_move(
+    *, application: Application, action: str, where: dict[str, Any] | None = None, **fields: Any
+) -> bool:
+    """The only writer of an application's status: a conditional UPDATE from
+    the statuses ``STATUS_TRANSITIONS`` allows for ``action`` (and ``where``,
+    what else must still hold), setting ``fields`` with it. True if it moved;
+    False if the application was no longer in a state that allows it."""
+    target, allowed_from = STATUS_TRANSITIONS[action]
+    return bool(
+        Application.objects.filter(
+            pk=application.pk, status__in=allowed_from, **(where or {})
+        ).update(status=target, **fields)
+    )
+
+
 def application_accept(
     *, application: Application, staff: StaffAccount, amount: int | None = None
 ) -> Application:
@@ -222,7 +238,6 @@ def application_accept(
     now = timezone.now()
     with transaction.atomic():
         fields: dict[str, Any] = {
-            "status": Application.Status.ACCEPTED,
             "accepted_at": now,
             "accepted_by": staff,
             "fee_amount": fee,
@@ -233,13 +248,11 @@ def application_accept(
             fields.update(_payment_request_fields(now))
         elif not fee:
             fields["payment_status"] = PaymentStatus.NOT_REQUIRED
-        matching = Application.objects.filter(
-            pk=application.pk, status=Application.Status.SUBMITTED
+        # The payment fields are decided from this payment status: it must hold.
+        where = {"payment_status": application.payment_status} if request or not fee else {}
+        changed = application_status_move(
+            application=application, action="accept", where=where, **fields
         )
-        if request or not fee:
-            # The payment fields are decided from this payment status: it must hold.
-            matching = matching.filter(payment_status=application.payment_status)
-        changed = matching.update(**fields)
         if not changed:
             raise InvalidTransition()
         _event(application.pk, "accepted", staff.account_key, amount=fee)
@@ -248,11 +261,7 @@ def application_accept(
             request_payment.enqueue(application_id=application.pk, request_id=current_request_id())
         else:
             _mail(application.pk, CitizenMail.Kind.ACCEPTED)
-    # What the conditional UPDATE wrote, without reading the row back: its
-    # conditions pinned status and payment status, and nothing else of the
-    # row is this transition's to change.
-    for name, value in fields.items():
-        setattr(application, name, value)
+    application.refresh_from_db()
     return application
 
 
@@ -261,20 +270,20 @@ def _decide(
     application: Application,
     staff: StaffAccount,
     reason: str,
-    target: str,
-    allowed_from: list[str],
+    action: str,
     mail: str,
 ) -> Application:
     _check_scope(staff, application)
+    target = STATUS_TRANSITIONS[action][0]
     reason = reason.strip()
     if not reason:
         raise ApplicationError("理由を入力してください。")
     now = timezone.now()
     with transaction.atomic():
-        changed = Application.objects.filter(pk=application.pk, status__in=allowed_from).update(
-            status=target, reason=reason, decided_at=now, decided_by=staff, updated_at=now
-        )
-        if not changed:
+        decided: dict[str, Any] = {"decided_at": now, "decided_by": staff, "updated_at": now}
+        if not application_status_move(
+            application=application, action=action, reason=reason, **decided
+        ):
             raise InvalidTransition()
         _event(application.pk, target, staff.account_key, reason=reason)
         _mail(application.pk, mail)
@@ -294,8 +303,7 @@ def application_reject(
         application=application,
         staff=staff,
         reason=reason,
-        target=Application.Status.REJECTED,
-        allowed_from=[Application.Status.SUBMITTED, Application.Status.RETURNED],
+        action="reject",
         mail=CitizenMail.Kind.REJECTED,
     )
 
@@ -308,8 +316,7 @@ def application_return(
         application=application,
         staff=staff,
         reason=reason,
-        target=Application.Status.RETURNED,
-        allowed_from=[Application.Status.SUBMITTED],
+        action="return",
         mail=CitizenMail.Kind.RETURNED,
     )
 
@@ -319,16 +326,19 @@ def application_complete(*, application: Application, staff: StaffAccount) -> Ap
     _check_scope(staff, application)
     now = timezone.now()
     with transaction.atomic():
-        changed = Application.objects.filter(
-            pk=application.pk,
-            status=Application.Status.ACCEPTED,
-            payment_status__in=[
-                PaymentStatus.NOT_REQUIRED,
-                PaymentStatus.PAID,
-                PaymentStatus.PARTIALLY_REFUNDED,
-            ],
-        ).update(
-            status=Application.Status.COMPLETED, decided_at=now, decided_by=staff, updated_at=now
+        changed = application_status_move(
+            application=application,
+            action="complete",
+            where={
+                "payment_status__in": [
+                    PaymentStatus.NOT_REQUIRED,
+                    PaymentStatus.PAID,
+                    PaymentStatus.PARTIALLY_REFUNDED,
+                ]
+            },
+            decided_at=now,
+            decided_by=staff,
+            updated_at=now,
         )
         if not changed:
             raise InvalidTransition("手数料の決済が済んでいないか、受理されていない申請です。")
@@ -356,10 +366,9 @@ def application_withdraw(*, application: Application) -> Application:
     """取下げ by the citizen, possible until the department accepts."""
     now = timezone.now()
     with transaction.atomic():
-        changed = Application.objects.filter(
-            pk=application.pk,
-            status__in=[Application.Status.SUBMITTED, Application.Status.RETURNED],
-        ).update(status=Application.Status.WITHDRAWN, decided_at=now, updated_at=now)
+        changed = application_status_move(
+            application=application, action="withdraw", decided_at=now, updated_at=now
+        )
         if not changed:
             raise InvalidTransition(
                 gettext_noop("受理された申請は取り下げできません。窓口にお問い合わせください。")
@@ -378,10 +387,9 @@ def application_resubmit(*, application: Application, answers: dict[str, Any]) -
     questions = application.questions
     now = timezone.now()
     with transaction.atomic():
-        changed = Application.objects.filter(
-            pk=application.pk, status=Application.Status.RETURNED
-        ).update(
-            status=Application.Status.SUBMITTED,
+        changed = application_status_move(
+            application=application,
+            action="resubmit",
             answers_sealed=application.seal_json(answers, "answers"),
             # A fee already being collected at submission keeps its amount.
             fee_amount=fee
@@ -599,6 +607,22 @@ def payment_status_apply(
     return bool(changed)
 
 
+def payment_check_claim(
+    *, application: Application, interval: timedelta, now: datetime | None = None
+) -> bool:
+    """Claim the right to ask the gateway about this payment now: a
+    conditional UPDATE of ``payment_checked_at`` that succeeds for one caller
+    only, and only if nobody asked within ``interval`` (the owner's return and
+    the reconcile sweep share it, so neither asks twice nor on top of the
+    other)."""
+    now = now or timezone.now()
+    return bool(
+        Application.objects.filter(pk=application.pk)
+        .filter(Q(payment_checked_at__isnull=True) | Q(payment_checked_at__lt=now - interval))
+        .update(payment_checked_at=now)
+    )
+
+
 # The citizen's return from Kessai asks Kessai at most this often per application.
 RETURN_REFRESH_INTERVAL = timedelta(seconds=30)
 
@@ -616,16 +640,7 @@ def payment_status_refresh_for_owner(*, application: Application) -> Application
         return application
     if kessai_backing_off(application.procedure.department.agency):
         return application
-    now = timezone.now()
-    claimed = (
-        Application.objects.filter(pk=application.pk)
-        .filter(
-            Q(payment_checked_at__isnull=True)
-            | Q(payment_checked_at__lt=now - RETURN_REFRESH_INTERVAL)
-        )
-        .update(payment_checked_at=now)
-    )
-    if not claimed:
+    if not payment_check_claim(application=application, interval=RETURN_REFRESH_INTERVAL):
         return application
     try:
         payment_status_refresh(application=application)
@@ -833,9 +848,7 @@ def payments_reconcile(*, batch: int = 50) -> int:
     claimed = [
         application
         for application in due
-        if Application.objects.filter(
-            pk=application.pk, payment_checked_at=application.payment_checked_at
-        ).update(payment_checked_at=now)
+        if payment_check_claim(application=application, interval=interval, now=now)
     ]
     changed = 0
     with kessai_client_class("background"):  # the sweep's calls: the worker's budget

@@ -69,27 +69,27 @@ def send_citizen_mail(mail_id: int, attempt: int = 0) -> bool:
 
 @task()
 def send_refund(refund_id: int, attempt: int = 0) -> bool:
-    """Send an approved refund to Kessai, retrying with back-off (the same
-    Idempotency-Key every time, so a retry never refunds twice)."""
+    """Send an approved refund through its gateway, retrying with back-off
+    (a retry never refunds twice: ``refunds.refund_send``)."""
     from .refunds import refund_send
 
     try:
         refund_send(refund_id=refund_id)
         return True
-    except (httpx.HTTPError, KessaiError) as exc:
+    except (httpx.HTTPError, KessaiError, GatewayUnavailable) as exc:
         _retry_later(send_refund, attempt, exc, refund_id=refund_id)
         raise
 
 
 @task()
 def cancel_payment(application_id: int, attempt: int = 0) -> bool:
-    """Cancel the payment of a withdrawn or rejected application in Kessai,
-    retrying with back-off (an attempt in progress settles first)."""
+    """Cancel the payment of a withdrawn or rejected application at its
+    gateway, retrying with back-off (an attempt in progress settles first)."""
     from .refunds import payment_cancel_send
 
     try:
         return payment_cancel_send(application_id=application_id)
-    except (httpx.HTTPError, KessaiError) as exc:
+    except (httpx.HTTPError, KessaiError, GatewayUnavailable) as exc:
         _retry_later(cancel_payment, attempt, exc, application_id=application_id)
         raise
 

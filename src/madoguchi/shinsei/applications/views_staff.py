@@ -181,6 +181,7 @@ def _render_detail(
                 "requested_by", "decided_by"
             ),
             "refundable": refunds.refundable_amount(application=application),
+            "refund_refusal": refunds.refund_refusal(application=application),
             "overdue": application.payment_status == "unpaid"
             and application.payment_due_at is not None
             and application.payment_due_at < timezone.now(),

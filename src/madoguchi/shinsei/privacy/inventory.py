@@ -42,14 +42,29 @@ def _none(*names: str) -> dict[str, str]:
 
 
 _ACCOUNT = {
-    **_none("id", "is_active", "password_changed_at", "must_change_password", "totp_last_step"),
+    **_none("id", "is_active", "password_changed_at", "must_change_password"),
     **_none("last_login", "created_at", "role", "is_superuser"),
     "login_id": STAFF,
     "display_name": STAFF,
     "password": SECRET,
     "password_history": SECRET,
-    "totp_secret": SECRET,
-    "recovery_codes": SECRET,
+}
+# The second factor's devices (django-otp, platform/otp.py): the TOTP secret
+# and the hashes of the recovery codes.
+_DEVICE = _none(
+    "id",
+    "user_id",
+    "name",
+    "confirmed",
+    "throttling_failure_timestamp",
+    "throttling_failure_count",
+    "created_at",
+    "last_used_at",
+)
+_SECOND_FACTOR = {
+    "TOTPDevice": {**_DEVICE, "key": SECRET, "last_t": NONE},
+    "RecoveryDevice": _DEVICE,
+    "RecoveryToken": {**_none("id", "device_id"), "token": SECRET},
 }
 
 REGISTRY: dict[str, Table] = {
@@ -217,6 +232,15 @@ REGISTRY: dict[str, Table] = {
         access=WHO_ADMIN,
         fields={**_ACCOUNT, "department_id": NONE},
     ),
+    **{
+        f"shinsei_staff.Staff{name}": Table(
+            purpose="職員の二要素認証",
+            retention="在職中（再設定・退職で削除）",
+            access=WHO_ADMIN,
+            fields=fields,
+        )
+        for name, fields in _SECOND_FACTOR.items()
+    },
     "platform_sessions.Session": Table(
         purpose="ログインと入力途中の申請（申請者の入力内容を含む）",
         retention="最長2時間；期限切れは定期的に削除",
@@ -516,6 +540,13 @@ REGISTRY["kessai_console.ConsoleAccount"] = Table(
     access="決済管理者",
     fields=dict(_ACCOUNT),
 )
+for _name, _fields in _SECOND_FACTOR.items():
+    REGISTRY[f"kessai_console.Console{_name}"] = Table(
+        purpose="決済管理者の二要素認証",
+        retention="在職中（再設定・退職で削除）",
+        access="決済管理者",
+        fields=_fields,
+    )
 
 
 def _models() -> list[type[Model]]:

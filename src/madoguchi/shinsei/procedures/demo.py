@@ -352,6 +352,13 @@ def seed_demo(*, kessai_credentials: dict[str, Any]) -> dict[str, Any] | None:
     people += [
         ("reviewer-mayor", "市長部局 審査者", departments["shimin"], StaffAccount.Role.REVIEWER),
         ("admin-mayor", "市長部局 管理者", departments["shimin"], StaffAccount.Role.ADMINISTRATOR),
+        # Approves the 還付 of 教育委員会 (its fees are collected through SBPS).
+        (
+            "reviewer-kyoiku",
+            "教育委員会 審査者",
+            departments["shougai-gakushu"],
+            StaffAccount.Role.REVIEWER,
+        ),
     ]
     for login_id, display_name, department, role in people:
         password = generate_password()

@@ -1,4 +1,4 @@
-from madoguchi.platform.accounts import AccountBackend
+from madoguchi.platform.backends import AccountBackend
 
 from .models import StaffAccount
 

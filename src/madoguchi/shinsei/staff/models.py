@@ -1,10 +1,18 @@
+from typing import ClassVar
+
 from django.db import models
 
 from madoguchi.platform.accounts import AbstractAccount, AccountManager
+from madoguchi.platform.otp import (
+    AbstractRecoveryDevice,
+    AbstractRecoveryToken,
+    AbstractTOTPDevice,
+)
 from madoguchi.shinsei.procedures.models import Department
 
 
-class StaffAccount(AbstractAccount):
+# (The devices' manager is django-otp's, which has no type stubs.)
+class StaffAccount(AbstractAccount):  # type: ignore[django-manager-missing]
     """An appointed staff member of one department (手続所管課の担当者)."""
 
     class Role(models.TextChoices):
@@ -29,14 +37,53 @@ class StaffAccount(AbstractAccount):
         # Per agency (実施機関): each decides whether its staff need a second factor.
         return self.department.agency.staff_totp_required
 
+    # Which permissions each role's group holds (platform/roles.py).
+    ROLE_PERMISSIONS: ClassVar[dict[str, list[str]]] = {
+        Role.STAFF: [],
+        Role.REVIEWER: ["view_agency"],
+        Role.ADMINISTRATOR: ["view_agency", "administer"],
+    }
+
     class Meta:
         db_table = "shinsei_staff_account"
+        permissions = [
+            ("view_agency", "実施機関全体の申請を扱う"),
+            ("administer", "手続・監査ログ・運用管理サイトの管理"),
+        ]
 
     @property
     def agency_wide(self) -> bool:
         """Reviewers and administrators see every department of their agency."""
-        return self.role in (self.Role.REVIEWER, self.Role.ADMINISTRATOR)
+        return self.has_perm("shinsei_staff.view_agency")
 
     @property
     def is_administrator(self) -> bool:
-        return self.role == self.Role.ADMINISTRATOR
+        return self.has_perm("shinsei_staff.administer")
+
+
+# The second factor (platform/otp.py says why each service declares its own).
+
+
+class StaffTOTPDevice(AbstractTOTPDevice):
+    user = models.ForeignKey(StaffAccount, on_delete=models.CASCADE, related_name="totp_devices")
+
+    class Meta(AbstractTOTPDevice.Meta):
+        db_table = "shinsei_staff_totp_device"
+
+
+class StaffRecoveryDevice(AbstractRecoveryDevice):
+    user = models.ForeignKey(
+        StaffAccount, on_delete=models.CASCADE, related_name="recovery_devices"
+    )
+
+    class Meta(AbstractRecoveryDevice.Meta):
+        db_table = "shinsei_staff_recovery_device"
+
+
+class StaffRecoveryToken(AbstractRecoveryToken):
+    device = models.ForeignKey(
+        StaffRecoveryDevice, on_delete=models.CASCADE, related_name="token_set"
+    )
+
+    class Meta:
+        db_table = "shinsei_staff_recovery_token"

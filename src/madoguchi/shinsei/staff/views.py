@@ -29,19 +29,15 @@ totp = _views["totp"]
 totp_setup = _views["totp_setup"]
 
 
-def is_administrator(staff: StaffAccount) -> bool:
-    # Only the administrator role (管理者) reads the audit log; reviewers and
-    # department staff are refused.
-    return staff.role == StaffAccount.Role.ADMINISTRATOR
-
-
 @never_cache
 @require_GET
 @login_required(StaffAccount, "staff:login")
 def audit(request: HttpRequest) -> HttpResponse:
     """The audit log, read-only, for administrators only."""
     staff: StaffAccount = request.account  # type: ignore[attr-defined]
-    if not is_administrator(staff):
+    # Only administrators (管理者) read the audit log; reviewers and
+    # department staff are refused.
+    if not staff.is_administrator:
         audit_record(actor=staff.account_key, event="audit.view", outcome="denied", request=request)
         raise PermissionDenied
     audit_record(actor=staff.account_key, event="audit.view", request=request)

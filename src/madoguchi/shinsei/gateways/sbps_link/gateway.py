@@ -7,6 +7,7 @@ What leaves Shinsei: SBPS's merchant and service ids, the 整理番号 (as
 ``item_name``, Shinsei's own return URLs and the hash. No name, no procedure."""
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -15,15 +16,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.csp import CSP
 
-from madoguchi.contract.schemas import PaymentStatus
+from madoguchi.contract.schemas import PaymentStatus, RefundStatus
 from madoguchi.platform.conf import origin_of
 from madoguchi.platform.http import transport
 from madoguchi.sbps import api, link
-from madoguchi.shinsei.applications.models import Application
+from madoguchi.shinsei.applications.models import Application, RefundRequest
 from madoguchi.shinsei.procedures.models import Agency
 
-from ..base import GatewayPayment, GatewayUnavailable, PaymentGateway
+from ..base import GatewayPayment, GatewayRefund, GatewayUnavailable, PaymentGateway
 from ..registry import agency_setting
+
+if TYPE_CHECKING:
+    from .models import SbpsResult
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +45,13 @@ METHODS = {
 # documents at hand name no inquiry for SBPS's PayPay or Apple Pay, whose
 # results therefore come by notification (which SBPS resends until OK).
 INQUIRABLE = {link.PAY_METHOD_CARD, link.PAY_METHOD_CARD_3DS}
+# Likewise the refund requests (返金 ST02-00303-101, 部分返金 ST02-00307-101)
+# are the credit card API's; none is documented for PayPay or Apple Pay.
+REFUNDABLE = INQUIRABLE
+METHOD_LABELS = {
+    link.PAY_METHOD_PAYPAY: "PayPay",
+    link.PAY_METHOD_APPLE_PAY: "Apple Pay",
+}
 # payment_status in an inquiry's answer, as in SBPS's recorded traffic:
 # 1 after authorisation and sale, 3 after a refund.
 INQUIRY_STATUS = {"1": PaymentStatus.SUCCEEDED, "3": PaymentStatus.REFUNDED}
@@ -55,6 +66,32 @@ def link_credentials(agency: Agency) -> link.LinkCredentials:
     )
 
 
+def api_client(agency: Agency) -> api.SbpsApiClient:
+    credentials = link_credentials(agency)
+    return api.SbpsApiClient(
+        base_url=settings.SHINSEI_SBPS_API_URL,
+        credentials=api.ApiCredentials(
+            merchant_id=credentials.merchant_id,
+            service_id=credentials.service_id,
+            hash_key=credentials.hash_key,
+        ),
+        transport=transport(),
+    )
+
+
+def verified_result(application: Application) -> "SbpsResult | None":
+    """The latest successful purchase result whose hash verified: its
+    tracking id names the sale at SBPS."""
+    from .models import SbpsResult
+
+    return (
+        SbpsResult.objects.filter(application=application, res_result=link.RESULT_OK)
+        .exclude(res_tracking_id="")
+        .order_by("-id")
+        .first()
+    )
+
+
 def shinsei_url(name: str, *args: str) -> str:
     return settings.SHINSEI_PUBLIC_URL.rstrip("/") + reverse(name, args=args)
 
@@ -62,6 +99,8 @@ def shinsei_url(name: str, *args: str) -> str:
 class SbpsLinkGateway(PaymentGateway):
     code = "sbps_link"
     label = "SBペイメントサービス（リンク型）"
+    # SBPS's API takes no idempotency key: a refund is handed over once.
+    refund_replay_safe = False
 
     def payment_create(self, *, application: Application) -> GatewayPayment:
         # Nothing to create at SBPS before the citizen comes: the purchase
@@ -111,14 +150,7 @@ class SbpsLinkGateway(PaymentGateway):
 
     def payment_fetch(self, *, application: Application) -> GatewayPayment | None:
         """決済結果参照 by the tracking id of a verified result, if there is one."""
-        from .models import SbpsResult
-
-        known = (
-            SbpsResult.objects.filter(application=application, res_result=link.RESULT_OK)
-            .exclude(res_tracking_id="")
-            .order_by("-id")
-            .first()
-        )
+        known = verified_result(application)
         if known is None:
             # SBPS holds no payment for us to end: past the due date, Shinsei
             # ends it itself (a success that still arrives wins, as always).
@@ -132,26 +164,7 @@ class SbpsLinkGateway(PaymentGateway):
             return None
         if known.res_pay_method not in INQUIRABLE:
             return None
-        credentials = link_credentials(self.agency)
-        client = api.SbpsApiClient(
-            base_url=settings.SHINSEI_SBPS_API_URL,
-            credentials=api.ApiCredentials(
-                merchant_id=credentials.merchant_id,
-                service_id=credentials.service_id,
-                hash_key=credentials.hash_key,
-            ),
-            transport=transport(),
-        )
-        try:
-            answer = client.inquire(
-                tracking_id=known.res_tracking_id, sps_transaction_id="", now=timezone.now()
-            )
-        except api.SbpsApiError as exc:
-            raise GatewayUnavailable(str(exc)) from None
-        if not answer.ok:
-            logger.warning("SBPS inquiry refused: %s", api.response_summary(answer))
-            return None
-        status = INQUIRY_STATUS.get(answer.get("res_pay_method_info.payment_status"))
+        status = self._inquire(known.res_tracking_id)
         if status is None:
             return None
         return GatewayPayment(
@@ -160,4 +173,102 @@ class SbpsLinkGateway(PaymentGateway):
             status=status,
             method=METHODS.get(known.res_pay_method, ""),
             paid_at=known.res_payment_date,
+            refunded_amount=application.fee_amount if status == PaymentStatus.REFUNDED else 0,
+        )
+
+    def _inquire(self, tracking_id: str) -> PaymentStatus | None:
+        try:
+            answer = api_client(self.agency).inquire(
+                tracking_id=tracking_id, sps_transaction_id="", now=timezone.now()
+            )
+        except api.SbpsApiError as exc:
+            raise GatewayUnavailable(str(exc)) from None
+        if not answer.ok:
+            logger.warning("SBPS inquiry refused: %s", api.response_summary(answer))
+            return None
+        return INQUIRY_STATUS.get(answer.get("res_pay_method_info.payment_status"))
+
+    def payment_cancel(self, *, application: Application) -> GatewayPayment | None:
+        """Nothing exists at SBPS before the citizen pays (the purchase request
+        carries everything), so there is nothing to cancel there: the payment
+        ends here, which takes 支払う away. A result that still arrives (the
+        citizen was on SBPS's page) is applied as paid and flagged."""
+        if not application.kessai_payment_id:
+            return None
+        return GatewayPayment(
+            id=application.kessai_payment_id,
+            reference=application.reference,
+            status=PaymentStatus.CANCELLED,
+        )
+
+    def refund_refusal(self, *, application: Application) -> str:
+        known = verified_result(application)
+        if known is None:
+            return (
+                "SBペイメントサービスの決済結果（トラッキングID）が記録されていないため、"
+                "この画面からは返金できません。SBペイメントサービスの管理画面で返金してください。"
+            )
+        if known.res_pay_method not in REFUNDABLE:
+            method = METHOD_LABELS.get(known.res_pay_method, known.res_pay_method)
+            return (
+                f"SBペイメントサービス経由の{method}の支払いは、この画面からは返金できません"
+                "（SBペイメントサービスの仕様で返金の要求が定められているのはクレジットカードのみです）。"
+                "SBペイメントサービスの管理画面で返金してください。"
+            )
+        return ""
+
+    def refund_send(self, *, application: Application, refund: RefundRequest) -> GatewayRefund:
+        """返金 (ST02-00303-101) when the whole fee goes back at once, else
+        部分返金 (ST02-00307-101), by the sale's tracking id. SBPS answers
+        at once; an answer that never came leaves the refund pending (it is
+        never sent again: SBPS takes no idempotency key)."""
+        known = verified_result(application)
+        if known is None or known.res_pay_method not in REFUNDABLE:
+            return GatewayRefund(status=RefundStatus.FAILED, code="sbps_not_refundable")
+        client = api_client(self.agency)
+        now = timezone.now()
+        whole = refund.amount == application.fee_amount and not application.refunded_amount
+        try:
+            if whole:
+                answer = client.refund(
+                    tracking_id=known.res_tracking_id, sps_transaction_id="", now=now
+                )
+            else:
+                answer = client.partial_refund(
+                    tracking_id=known.res_tracking_id,
+                    sps_transaction_id="",
+                    amount=refund.amount,
+                    now=now,
+                )
+        except api.SbpsApiError as exc:
+            if not exc.sent:
+                raise GatewayUnavailable(str(exc)) from None
+            logger.warning("SBPS refund %s: no answer (%s); left pending", refund.pk, exc)
+            return GatewayRefund(status=RefundStatus.PENDING, code="sbps_no_answer")
+        if not answer.ok:
+            logger.warning("SBPS refund %s refused: %s", refund.pk, api.response_summary(answer))
+            return GatewayRefund(status=RefundStatus.FAILED, code=answer.error_code or "sbps_ng")
+        return GatewayRefund(
+            status=RefundStatus.SUCCEEDED,
+            id=answer.get("res_sps_transaction_id")[:40],
+            at=now,
+        )
+
+    def refund_fetch(
+        self, *, application: Application, refund: RefundRequest
+    ) -> GatewayRefund | None:
+        """The inquiry shows a sale refunded in full (payment_status 3), not a
+        partial refund: only a refund that returns the rest of the fee can be
+        recognised; any other stays pending for staff to check at SBPS."""
+        known = verified_result(application)
+        if known is None or known.res_pay_method not in INQUIRABLE:
+            return None
+        if refund.amount != application.fee_amount - application.refunded_amount:
+            return None
+        if self._inquire(known.res_tracking_id) != PaymentStatus.REFUNDED:
+            return None
+        return GatewayRefund(
+            status=RefundStatus.SUCCEEDED,
+            at=timezone.now(),
+            refunded_amount=application.fee_amount,
         )

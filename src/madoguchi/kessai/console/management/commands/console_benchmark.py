@@ -134,19 +134,19 @@ def _max_rss_mib() -> float:
 
 def _login() -> Client:
     """A viewer signed in through the real pages, second factor included."""
-    from madoguchi.platform.totp import totp_code, totp_new_secret, totp_step
+    from django_otp.oath import totp
 
     account, _ = ConsoleAccount.objects.get_or_create(
         login_id="bench-viewer", defaults={"display_name": "benchmark", "role": "viewer"}
     )
     account.must_change_password = False
-    account.totp_secret = account.totp_secret or totp_new_secret()
     account.set_password(PASSWORD)
     account.save()
+    device = account.totp_devices.first() or account.totp_devices.create(name="benchmark")
     client = Client(HTTP_HOST=HOST)
     response = client.post("/login", {"login_id": account.login_id, "password": PASSWORD})
     if response.status_code == 302 and response["Location"].endswith("/login/totp"):
-        code = totp_code(account.totp_secret, totp_step())
+        code = f"{totp(device.bin_key):06d}"
         response = client.post("/login/totp", {"code": code})
     if response.status_code != 302 or "/login" in response["Location"]:
         raise RuntimeError(f"benchmark login failed: {response.status_code}")
