@@ -47,6 +47,9 @@ KESSAI_ACQUIRER_KEY = env("KESSAI_ACQUIRER_KEY", "acq_test_madoguchi")
 KESSAI_SBPS_API_URL = env("KESSAI_SBPS_API_URL", "http://127.0.0.1:8202")
 KESSAI_MERCHANT_SETTINGS = per_code_settings_from_env(MERCHANT_SETTINGS_FROM_ENV)
 KESSAI_CHECKOUT_LINK_SECONDS = int(env("KESSAI_CHECKOUT_LINK_SECONDS", "900"))
+# How long a web process remembers an API key it has authenticated; a key
+# revoked in another process stops working here at most this late (0: off).
+MADOGUCHI_API_KEY_CACHE_SECONDS = float(env("MADOGUCHI_API_KEY_CACHE_SECONDS", "10"))
 # Seed 2(6)イ(エ): after a contract ends, its payment history is kept this long.
 KESSAI_HISTORY_RETENTION_DAYS = int(env("KESSAI_HISTORY_RETENTION_DAYS", str(5 * 366)))
 KESSAI_PROVIDERS = [
