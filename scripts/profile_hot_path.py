@@ -61,12 +61,18 @@ def _check(condition: bool, detail: object = "") -> None:
         raise SystemExit(f"unexpected answer: {detail!r}")
 
 
+def _present[T](value: T | None) -> T:
+    if value is None:
+        raise SystemExit("expected a row, found none")
+    return value
+
+
 def _timed(
     name: str,
     ops: int,
     warmup: int,
     prepare: Callable[[], Any],
-    run: Callable[[Any], None],
+    run: Callable[[Any], object],
     profile: str,
 ) -> dict[str, Any]:
     """Prepare every operation's input first (not timed), warm up, then time
@@ -110,8 +116,7 @@ def run_kessai(ops: int, warmup: int, profile: str) -> list[dict[str, Any]]:
     # One client as fast as it can: the per-key budget would answer 429.
     # The rate limit itself still runs and counts (in Redis) on every request.
     settings.MADOGUCHI_API_RATE_PER_MINUTE = 10**9
-    demo = seed_demo(shinsei_public_url="http://shinsei.test")
-    _check(demo is not None)
+    demo = _present(seed_demo(shinsei_public_url="http://shinsei.test"))
     auth = {"Authorization": f"Bearer {demo['merchants']['mayor']['api_key']}"}
     api = Client(HTTP_HOST="kessai.test")
     references = _references(100_000_000_000)
@@ -167,9 +172,7 @@ def run_kessai(ops: int, warmup: int, profile: str) -> list[dict[str, Any]]:
 
     def paid_notification() -> int:
         pay(payment_page())
-        notification = Notification.objects.order_by("-pk").first()
-        _check(notification is not None)
-        return notification.pk
+        return _present(Notification.objects.order_by("-pk").first()).pk
 
     def deliver(notification_id: int) -> None:
         _check(tasks.notification_deliver(notification_id) is True)
@@ -213,8 +216,7 @@ def run_shinsei(ops: int, warmup: int, profile: str) -> list[dict[str, Any]]:
             for code, _ in DEMO_AGENCIES
         }
     }
-    demo = seed_demo(kessai_credentials=credentials)
-    _check(demo is not None)
+    demo = _present(seed_demo(kessai_credentials=credentials))
     secret = Agency.objects.get(code="mayor").kessai_notification_secrets[0]
     procedure = Procedure.objects.get(slug="juminhyo")
     version = procedure.versions.order_by("-number").first()
@@ -284,9 +286,7 @@ def run_shinsei(ops: int, warmup: int, profile: str) -> list[dict[str, Any]]:
 
     def submitted() -> str:
         submit(filled_in())
-        application = Application.objects.order_by("-pk").first()
-        _check(application is not None)
-        return application.reference
+        return _present(Application.objects.order_by("-pk").first()).reference
 
     def accept(reference: str) -> None:
         response = staff.post(f"/applications/{reference}/accept")
