@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -501,7 +502,7 @@ def check_flow_consistency(topology: Topology) -> dict[str, int]:
 
 
 def _row(result: dict[str, Any], name: str) -> Row | None:
-    return next((row for row in result["rows"] if row.name == name), None)
+    return next((row for row in result.get("rows", []) if row.name == name), None)
 
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> str:
@@ -513,8 +514,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"after: {os.getloadavg()}.",
         "",
     ]
-    floor = _row(results["bare_insert"], "bare insert")
-    bare = _row(results["bare_json"], "bare json")
+    floor = _row(results.get("bare_insert", {}), "bare insert")
+    bare = _row(results.get("bare_json", {}), "bare json")
     lines += [
         "| operation | requests/s | p50 ms | p95 ms | p99 ms | failures | vs bare view "
         "| vs one-INSERT floor |",
@@ -526,7 +527,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         ("api", ["create payment", "create checkout", "get payment", "Aggregated"]),
     ):
         for name in names:
-            row = _row(results[key], name)
+            row = _row(results.get(key, {}), name)
             if row is None:
                 continue
             ratio_bare = f"{row.rps / bare.rps:.1%}" if bare and bare.rps else "-"
@@ -540,7 +541,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     for key in ("bare_json", "bare_insert", "api", "flow"):
         if key in results:
             lines.append(f"- {key}: {results[key]['cpu']}")
-    api = results["api"]
+    api = results.get("api", {})
     created = _row(api, "create payment")
     if created and created.count:
         lines.append(
@@ -581,6 +582,12 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
 
 
 # --- main ----------------------------------------------------------------------
+
+
+def checkpoint(results: dict[str, Any], args: argparse.Namespace) -> None:
+    """Write what is measured so far, so a long run that fails late keeps it."""
+    if args.out:
+        Path(args.out).write_text(report(results, args))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -629,6 +636,7 @@ def run(args: argparse.Namespace) -> int:
         results["api"] = measure(
             topology, "MerchantApi", urls["kessai_public"], service="kessai", **common
         )
+        checkpoint(results, args)
         if "flow" in args.scenarios:
             results["flow"] = measure(
                 topology,
@@ -641,9 +649,17 @@ def run(args: argparse.Namespace) -> int:
             )
             time.sleep(3)  # the last notifications of flows that finished in time
             results["flow"]["consistency"] = check_flow_consistency(topology)
+            checkpoint(results, args)
         if "backlog" in args.scenarios:
             results["backlog"] = backlog(topology, args.backlog, workers=2)
+            checkpoint(results, args)
         if args.scaling:
+            # (a) needs only Kessai's public listener: Shinsei's listeners'
+            # pools would hold connections PostgreSQL's max_connections (100)
+            # cannot spare at four processes per surface.
+            # Kessai's worker stays: its heartbeat is part of /readyz.
+            for name in [n for n in topology.processes if n.startswith("shinsei_")]:
+                topology.stop(name)
             results["scaling"] = {}
             for workers in args.scaling:
                 topology.stop("kessai_public")
@@ -656,6 +672,11 @@ def run(args: argparse.Namespace) -> int:
                     "bare_insert": measure(topology, "BareInsert", baseline, **common),
                     "api": measure(topology, "MerchantApi", urls["kessai_public"], **common),
                 }
+                checkpoint(results, args)
+    except (Exception, SystemExit):
+        # What was measured before the failure is still reported.
+        traceback.print_exc()
+        results["failed"] = True
     finally:
         topology.stop_all()
         if not args.keep:
@@ -664,6 +685,8 @@ def run(args: argparse.Namespace) -> int:
     print(text)
     if args.out:
         Path(args.out).write_text(text)
+    if results.get("failed"):
+        return 1
     if args.smoke:
         return smoke_verdict(results)
     return 0
