@@ -302,6 +302,18 @@ def run_locust(
 
 # --- scenarios ---------------------------------------------------------------
 
+# (results key, Locust user): each merchant API call measured alone.
+ONE_OPERATION_RUNS = [
+    ("create_alone", "CreatePaymentOnly"),
+    ("checkout_alone", "CreateCheckoutOnly"),
+    ("get_alone", "GetPaymentOnly"),
+]
+ONE_OPERATION_NAMES = [
+    ("create_alone", "create payment"),
+    ("checkout_alone", "create checkout"),
+    ("get_alone", "get payment"),
+]
+
 
 def measure(
     topology: Topology,
@@ -525,6 +537,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         ("bare_json", ["bare json"]),
         ("bare_insert", ["bare insert"]),
         ("api", ["create payment", "create checkout", "get payment", "Aggregated"]),
+        ("create_alone", ["create payment"]),
+        ("checkout_alone", ["create checkout"]),
+        ("get_alone", ["get payment"]),
     ):
         for name in names:
             row = _row(results.get(key, {}), name)
@@ -538,9 +553,22 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
             )
     lines.append("")
     lines.append("CPU seconds during each run (web / worker / PostgreSQL backends):")
-    for key in ("bare_json", "bare_insert", "api", "flow"):
+    for key in ("bare_json", "bare_insert", "api", *(k for k, _ in ONE_OPERATION_RUNS), "flow"):
         if key in results:
             lines.append(f"- {key}: {results[key]['cpu']}")
+    lines += ["", "CPU milliseconds per request (web / PostgreSQL):"]
+    for key, name in (
+        ("bare_json", "bare json"),
+        ("bare_insert", "bare insert"),
+        *ONE_OPERATION_NAMES,
+    ):
+        row = _row(results.get(key, {}), name)
+        if row and row.count:
+            cpu = results[key]["cpu"]
+            lines.append(
+                f"- {name}: {1000 * cpu['web'] / row.count:.2f} / "
+                f"{1000 * cpu['postgres'] / row.count:.2f}"
+            )
     api = results.get("api", {})
     created = _row(api, "create payment")
     if created and created.count:
@@ -565,8 +593,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     if results.get("scaling"):
         lines += [
             "",
-            "| web processes | bare json /s | bare insert /s | create+checkout+get iterations /s |",
-            "|---|---|---|---|",
+            "| web processes | bare json /s | bare insert /s | create+checkout+get iterations /s "
+            "| create payment alone /s |",
+            "|---|---|---|---|---|",
         ]
         for workers, scaled in results["scaling"].items():
             cells = []
@@ -574,8 +603,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
                 ("bare_json", "bare json"),
                 ("bare_insert", "bare insert"),
                 ("api", "create payment"),
+                ("create_alone", "create payment"),
             ):
-                row = _row(scaled[key], name)
+                row = _row(scaled.get(key, {}), name)
                 cells.append(f"{row.rps:.1f}" if row else "-")
             lines.append(f"| {workers} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -636,6 +666,12 @@ def run(args: argparse.Namespace) -> int:
         results["api"] = measure(
             topology, "MerchantApi", urls["kessai_public"], service="kessai", **common
         )
+        # Each call alone too: the target is each operation's throughput
+        # against the floor, which the mixed run above divides by three.
+        for key, user in ONE_OPERATION_RUNS:
+            results[key] = measure(
+                topology, user, urls["kessai_public"], service="kessai", **common
+            )
         checkpoint(results, args)
         if "flow" in args.scenarios:
             results["flow"] = measure(
@@ -671,6 +707,9 @@ def run(args: argparse.Namespace) -> int:
                     "bare_json": measure(topology, "BareJson", baseline, **common),
                     "bare_insert": measure(topology, "BareInsert", baseline, **common),
                     "api": measure(topology, "MerchantApi", urls["kessai_public"], **common),
+                    "create_alone": measure(
+                        topology, "CreatePaymentOnly", urls["kessai_public"], **common
+                    ),
                 }
                 checkpoint(results, args)
     except (Exception, SystemExit):
@@ -700,6 +739,7 @@ def smoke_verdict(results: dict[str, Any]) -> int:
         ("bare_insert", "bare insert"),
         ("api", "create payment"),
         ("api", "get payment"),
+        *((key, name) for key, name in ONE_OPERATION_NAMES),
     ):
         row = _row(results[key], name)
         if row is None or row.count == 0 or row.failures:
