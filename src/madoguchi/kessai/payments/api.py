@@ -216,14 +216,13 @@ def create_payment(
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
 
-    def operation() -> tuple[int, dict[str, Any]]:
+    def operation(claim: services.IdempotencyClaim) -> tuple[int, dict[str, Any]]:
         # No link when created with a due date already past: nothing to pay.
-        payment, raw_token = services.payment_create_with_checkout(
-            merchant=merchant, request=payload
+        # The answer is stored under the key in the create's own statement.
+        _, _, answer = services.payment_create_with_checkout(
+            merchant=merchant, request=payload, claim=claim
         )
-        next_url = services.checkout_url(raw_token) if raw_token else None
-        body = payment_to_contract(payment, next_url=next_url)
-        return 201, body.model_dump(mode="json")
+        return answer
 
     return _idempotent(
         merchant=merchant,
@@ -296,14 +295,10 @@ def create_checkout(
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
     language = _optional_body(request, schemas.CheckoutCreateRequest).language
 
-    def operation() -> tuple[int, dict[str, Any]]:
-        raw_token, token = services.checkout_token_create_for(
-            merchant=merchant, public_id=payment_id
+    def operation(claim: services.IdempotencyClaim) -> tuple[int, dict[str, Any]]:
+        return services.checkout_token_create_for(
+            merchant=merchant, public_id=payment_id, language=language, claim=claim
         )
-        link = schemas.CheckoutLink(
-            url=services.checkout_url(raw_token, language=language), expires_at=token.expires_at
-        )
-        return 201, link.model_dump(mode="json")
 
     return _idempotent(
         merchant=merchant,
@@ -327,7 +322,7 @@ def cancel_payment(
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
 
-    def operation() -> tuple[int, dict[str, Any]]:
+    def operation(_: services.IdempotencyClaim) -> tuple[int, dict[str, Any]]:
         payment = payment_get(merchant=merchant, public_id=payment_id)
         cancelled = services.payment_cancel(payment=payment)
         return 200, payment_to_contract(cancelled).model_dump(mode="json")
@@ -361,7 +356,7 @@ def create_refund(
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
 
-    def operation() -> tuple[int, dict[str, Any]]:
+    def operation(_: services.IdempotencyClaim) -> tuple[int, dict[str, Any]]:
         payment = payment_get(merchant=merchant, public_id=payment_id)
         refund = services.refund_create(
             payment=payment,
