@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -204,7 +205,8 @@ def run_shinsei(ops: int, warmup: int, profile: str) -> list[dict[str, Any]]:
     from madoguchi.contract import schemas
     from madoguchi.contract.signing import sign
     from madoguchi.platform.demo import DEMO_AGENCIES
-    from madoguchi.shinsei.applications.models import Application
+    from madoguchi.shinsei.applications.models import Application, CitizenMail
+    from madoguchi.shinsei.applications.tasks import send_citizen_mail
     from madoguchi.shinsei.procedures.demo import seed_demo
     from madoguchi.shinsei.procedures.models import Agency, Procedure
 
@@ -267,6 +269,16 @@ def run_shinsei(ops: int, warmup: int, profile: str) -> list[dict[str, Any]]:
         )
         _check(response.status_code == 200, response.content)
 
+    def paid_mail() -> int:
+        # What a received "paid" notification leaves: the mail row its task sends.
+        receive(accepted_application())
+        mail = _present(CitizenMail.objects.order_by("-pk").first())
+        _check(mail.kind == CitizenMail.Kind.PAID and mail.sent_at is None, mail.kind)
+        return mail.pk
+
+    def send_mail(mail_id: int) -> None:
+        _check(send_citizen_mail.call(mail_id=mail_id), mail_id)
+
     def filled_in() -> Client:
         # Each citizen from an address of their own (submissions are limited per address).
         n = next(addresses)
@@ -296,6 +308,7 @@ def run_shinsei(ops: int, warmup: int, profile: str) -> list[dict[str, Any]]:
         _timed(
             "receive a notification (Shinsei)", ops, warmup, accepted_application, receive, profile
         ),
+        _timed("send the paid email (Shinsei task)", ops, warmup, paid_mail, send_mail, profile),
         _timed("submit an application", ops, warmup, filled_in, submit, profile),
         _timed("accept an application", ops, warmup, submitted, accept, profile),
     ]
@@ -326,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cprofile", default="", help="print cProfile of this operation")
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
-    with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as admin:
+    mail_dir = tempfile.TemporaryDirectory(prefix="profile-mail-")
+    with mail_dir, psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as admin:
         for service in args.services.split(","):
             name = f"{args.db_prefix}_{service}"
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -337,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
                 "MADOGUCHI_TEST_DATABASE_URL": f"{args.postgres}/{name}",
                 "MADOGUCHI_CACHE_URL": args.redis_url,
                 "MADOGUCHI_LOG_LEVEL": "WARNING",
+                # Emails go to files, as under the load harness, in a directory of our own.
+                "SHINSEI_EMAIL_FILE_PATH": mail_dir.name,
                 "PYTHONPATH": os.pathsep.join([str(SCRIPTS), str(ROOT), str(ROOT / "src")]),
             }
             try:

@@ -4,10 +4,13 @@ Exact on purpose: a query added to the hot path fails here."""
 
 from typing import Any
 
+from django.core import mail
 from django.db import connection
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 
-from madoguchi.shinsei.applications.models import Application
+from madoguchi.shinsei.applications.models import Application, CitizenMail
+from madoguchi.shinsei.applications.tasks import send_citizen_mail
 from madoguchi.shinsei.procedures.models import Agency
 from tests.conftest import staff_client
 from tests.shinsei.test_notifications import application, deliver, event_body  # noqa: F401
@@ -52,9 +55,18 @@ def test_receiving_a_payment_notification(application: Application) -> None:  # 
     assert response.status_code == 200
     # Agency; the event id recorded (INSERT … ON CONFLICT DO NOTHING: a
     # duplicate is an answer, no savepoint), the application locked, its
-    # conditional UPDATE (not read back: the row is locked), the event, the
-    # email and its task — one transaction.
-    assert_cost(cost, queries=7, transactions=1)
+    # conditional UPDATE (not read back: the row is locked), the event and the
+    # email (one INSERT on PostgreSQL, two elsewhere) and the email's task —
+    # one transaction.
+    postgres = connection.vendor == "postgresql"
+    assert_cost(cost, queries=6 if postgres else 7, transactions=1)
+    sent = CitizenMail.objects.get(application=application)
+    assert (sent.kind, sent.sent_at) == (CitizenMail.Kind.PAID, None)
+    assert list(application.events.values_list("type", "actor", "detail")) == [
+        ("paid", "kessai", {"method": "card"})
+    ]
+    task = DBTaskResult.objects.get(task_path=send_citizen_mail.module_path)
+    assert task.args_kwargs["kwargs"] == {"mail_id": sent.pk}
     # The lock is on the application's row alone, not on the procedure,
     # department and agency it is joined with: notifications for other
     # applications of the agency do not wait for this one's commit.
@@ -62,3 +74,29 @@ def test_receiving_a_payment_notification(application: Application) -> None:  # 
     if connection.features.has_select_for_update_of:
         assert len(locking) == 1
         assert locking[0].endswith('FOR UPDATE OF "shinsei_application"'), locking
+
+
+def test_sending_the_paid_email(demo: Any, citizen: Client) -> None:
+    submitted, _ = submit_application(citizen)
+    Application.objects.filter(pk=submitted.pk).update(
+        status="accepted", payment_status="paid", fee_amount=600
+    )
+    paid = CitizenMail.objects.create(application=submitted, kind=CitizenMail.Kind.PAID)
+    mail.outbox.clear()
+    with counted() as cost:
+        assert send_citizen_mail.call(mail_id=paid.pk) is True
+    # The mail row locked with the columns the email needs of its application,
+    # procedure, department and form version (a column missed would cost a
+    # query more here); then marked sent — one transaction.
+    assert_cost(cost, queries=2, transactions=1)
+    [message] = mail.outbox
+    assert message.to == ["hanako@example.jp"]
+    assert message.subject == f"【{submitted.procedure.name}】手数料のお支払いを確認しました"
+    assert submitted.reference in message.body
+    assert "600円" in message.body
+    # The task run again (a retry, a second worker): the row is marked sent,
+    # so nothing more goes out.
+    assert send_citizen_mail.call(mail_id=paid.pk) is False
+    assert len(mail.outbox) == 1
+    paid.refresh_from_db()
+    assert paid.sent_at is not None

@@ -32,15 +32,47 @@ SUBJECTS = {
 }
 
 
+# What ``citizen_mail_send`` and the mail templates read (a column left out
+# would still load, by a query of its own: add it here).
+MAIL_COLUMNS = (
+    "kind",
+    "application__procedure__name",
+    "application__procedure__slug",
+    "application__procedure__form_fields",
+    "application__procedure__department__name",
+    "application__form_version__number",
+    "application__form_version__questions",
+    "application__reference",
+    "application__language",
+    "application__data_key",
+    "application__answers_sealed",
+    "application__status",
+    "application__reason",
+    "application__fee_amount",
+    "application__payment_status",
+    "application__payment_due_at",
+    "application__paid_at",
+    "application__refunded_amount",
+)
+
+
 def citizen_mail_send(*, mail_id: int) -> bool:
     """Send one queued email; True if sent now. A row already sent is left
     alone, so a retried task never mails twice after a success."""
     with transaction.atomic():
-        mail = (
-            CitizenMail.objects.select_for_update(of=("self",))
-            .select_related("application__procedure__department", "application__form_version")
-            .filter(pk=mail_id, sent_at__isnull=True)
-            .first()
+        # Only the columns the email needs: compiling the SELECT of every
+        # column of four models was a fifth of this task's CPU. No ORDER BY
+        # either (``first()`` adds one): the primary key finds one row or none.
+        # The lock (on the mail row alone) is what makes two runs of the task
+        # send once: the second waits, then finds ``sent_at`` set.
+        mail = next(
+            iter(
+                CitizenMail.objects.select_for_update(of=("self",))
+                .select_related("application__procedure__department", "application__form_version")
+                .only(*MAIL_COLUMNS)
+                .filter(pk=mail_id, sent_at__isnull=True)
+            ),
+            None,
         )
         if mail is None:
             return False

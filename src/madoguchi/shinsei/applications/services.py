@@ -102,6 +102,36 @@ def _mail(application_id: int, kind: str) -> None:
     send_citizen_mail.enqueue(mail_id=mail.pk)
 
 
+def _event_and_mail(application_id: int, type_: str, actor: str, kind: str, **detail: Any) -> None:
+    """``_event`` then ``_mail``, in the caller's transaction. On PostgreSQL
+    both rows in one statement (a data-modifying CTE), as raw SQL: a busy
+    path (every "paid" notification) where the ORM compiling two INSERTs was
+    a fifth of the receive's CPU."""
+    if connection.vendor != "postgresql":
+        _event(application_id, type_, actor, **detail)
+        _mail(application_id, kind)
+        return
+    from .tasks import send_citizen_mail
+
+    quote = connection.ops.quote_name
+    event_table, mail_table = ApplicationEvent._meta.db_table, CitizenMail._meta.db_table
+    sql = (
+        f"WITH {quote('event')} AS (INSERT INTO {quote(event_table)} "  # noqa: S608 - our own names
+        f"({quote('application_id')}, {quote('type')}, {quote('actor')}, {quote('at')}, "
+        f"{quote('detail')}) VALUES (%s, %s, %s, %s, %s)) "
+        f"INSERT INTO {quote(mail_table)} ({quote('application_id')}, {quote('kind')}, "
+        f"{quote('created_at')}) VALUES (%s, %s, %s) RETURNING {quote('id')}"
+    )
+    now = ApplicationEvent._meta.get_field("at").get_db_prep_value(timezone.now(), connection)
+    detail_value = ApplicationEvent._meta.get_field("detail").get_db_prep_value(detail, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [application_id, type_, actor, now, detail_value, application_id, kind, now]
+        )
+        row = cursor.fetchone()
+    send_citizen_mail.enqueue(mail_id=row[0])
+
+
 def _link_files(application: Application, questions: list[dict[str, Any]]) -> None:
     ids = [
         value["file"]
@@ -582,8 +612,13 @@ def payment_status_apply(
             else:
                 application.refresh_from_db()
             if target == PaymentStatus.PAID:
-                _event(application.pk, "paid", actor, method=fields["payment_method"])
-                _mail(application.pk, CitizenMail.Kind.PAID)
+                _event_and_mail(
+                    application.pk,
+                    "paid",
+                    actor,
+                    CitizenMail.Kind.PAID,
+                    method=fields["payment_method"],
+                )
                 if application.status in (
                     Application.Status.WITHDRAWN,
                     Application.Status.REJECTED,
@@ -711,6 +746,19 @@ def _event_id_record(event_id: str, type_: str) -> bool:
         return cursor.fetchone() is not None
 
 
+# What ``notification_receive`` and ``payment_status_apply`` read of the locked row.
+RECEIVE_COLUMNS = (
+    "procedure_id",
+    "reference",
+    "status",
+    "fee_amount",
+    "payment_status",
+    "payment_gateway",
+    "kessai_payment_id",
+    "refunded_amount",
+)
+
+
 def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool:
     """Verify, deduplicate and apply a Kessai notification. True if applied now."""
     try:
@@ -730,21 +778,30 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
         # The application's row alone: a bare FOR UPDATE would lock the
         # joined procedure, department and agency rows too, and every
         # notification of the agency would queue on them.
-        application = (
-            Application.objects.select_for_update(of=("self",))
-            .filter(kessai_payment_id=payment.id, procedure__department__agency=agency)
-            .first()
+        # Only the columns applying a payment reads (another loads, in this
+        # transaction, if a rarer path needs it), and no ORDER BY (``first()``
+        # adds one): a payment id and a reference each name one application.
+        # Compiling the SELECT of every column was a quarter of this CPU.
+        locked = Application.objects.select_for_update(of=("self",)).only(*RECEIVE_COLUMNS)
+        application = next(
+            iter(
+                locked.filter(kessai_payment_id=payment.id, procedure__department__agency=agency)[
+                    :1
+                ]
+            ),
+            None,
         )
         if application is None:
             # The notification raced ahead of our own record of the payment id.
-            application = (
-                Application.objects.select_for_update(of=("self",))
-                .filter(
-                    reference=payment.reference,
-                    procedure__department__agency=agency,
-                    kessai_payment_id="",
-                )
-                .first()
+            application = next(
+                iter(
+                    locked.filter(
+                        reference=payment.reference,
+                        procedure__department__agency=agency,
+                        kessai_payment_id="",
+                    )[:1]
+                ),
+                None,
             )
             if application is None:
                 raise NotificationRejected("unknown payment")

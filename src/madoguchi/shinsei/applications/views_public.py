@@ -474,7 +474,10 @@ def payment_return(request: HttpRequest, reference: str) -> HttpResponse:
 @csrf_exempt  # authenticated by the HMAC signature instead
 @require_POST
 def kessai_notification(request: HttpRequest, agency_code: str) -> HttpResponse:
-    agency = get_object_or_404(Agency, code=agency_code)
+    # What checking the signature needs; other columns load if a rare path reads them.
+    agency = get_object_or_404(
+        Agency.objects.only("code", "kessai_notification_secrets"), code=agency_code
+    )
     try:
         services.notification_receive(
             agency=agency,
