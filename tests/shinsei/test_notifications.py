@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 
 from madoguchi.contract import schemas
 from madoguchi.contract.signing import sign
@@ -96,6 +97,11 @@ def test_duplicate_event_is_applied_once(application: Application) -> None:
     application.refresh_from_db()
     assert application.payment_status == "unpaid"  # the replay did not re-apply
     assert ReceivedEvent.objects.count() == 1
+    # One "paid" event, one email owed, one task to send it.
+    assert list(application.events.values_list("type", flat=True)) == ["paid"]
+    [owed] = application.mails.all()
+    assert owed.kind == "paid"
+    assert DBTaskResult.objects.filter(args_kwargs__kwargs__mail_id=owed.pk).count() == 1
 
 
 def test_late_success_wins_over_expiry(application: Application) -> None:
