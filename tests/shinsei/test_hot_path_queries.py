@@ -100,3 +100,18 @@ def test_sending_the_paid_email(demo: Any, citizen: Client) -> None:
     assert len(mail.outbox) == 1
     paid.refresh_from_db()
     assert paid.sent_at is not None
+
+
+def test_sending_an_email_of_an_application_without_a_form_version(
+    demo: Any, citizen: Client
+) -> None:
+    # Applications filed before form versions existed: the questions (and so
+    # the address) come from the procedure.
+    submitted, _ = submit_application(citizen)
+    Application.objects.filter(pk=submitted.pk).update(form_version=None)
+    owed = CitizenMail.objects.create(application=submitted, kind=CitizenMail.Kind.ACCEPTED)
+    mail.outbox.clear()
+    with counted() as cost:
+        assert send_citizen_mail.call(mail_id=owed.pk) is True
+    assert_cost(cost, queries=2, transactions=1)
+    assert [m.to for m in mail.outbox] == [["hanako@example.jp"]]
