@@ -191,7 +191,7 @@ def _idempotent(
     idempotency_key: str | None,
     operation_name: str,
     body: bytes,
-    operation: Callable[[], tuple[int, dict[str, Any]]],
+    operation: Callable[[services.IdempotencyClaim], tuple[int, dict[str, Any]]],
 ) -> JsonResponse:
     """Every POST: run ``operation`` once per Idempotency-Key, replay after."""
     status, answer = services.idempotent(
