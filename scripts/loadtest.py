@@ -303,6 +303,18 @@ def run_locust(
 
 # --- scenarios ---------------------------------------------------------------
 
+# (results key, Locust user): each merchant API call measured alone.
+ONE_OPERATION_RUNS = [
+    ("create_alone", "CreatePaymentOnly"),
+    ("checkout_alone", "CreateCheckoutOnly"),
+    ("get_alone", "GetPaymentOnly"),
+]
+ONE_OPERATION_NAMES = [
+    ("create_alone", "create payment"),
+    ("checkout_alone", "create checkout"),
+    ("get_alone", "get payment"),
+]
+
 
 def measure(
     topology: Topology,
@@ -532,6 +544,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         ("bare_json", ["bare json"]),
         ("bare_insert", ["bare insert"]),
         ("api", ["create payment", "create checkout", "get payment", "Aggregated"]),
+        ("create_alone", ["create payment"]),
+        ("checkout_alone", ["create checkout"]),
+        ("get_alone", ["get payment"]),
     ):
         for name in names:
             row = _row(results.get(key, {}), name)
@@ -545,9 +560,22 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
             )
     lines.append("")
     lines.append("CPU seconds during each run (web / worker / PostgreSQL backends / Locust):")
-    for key in ("bare_json", "bare_insert", "api", "flow"):
+    for key in ("bare_json", "bare_insert", "api", *(k for k, _ in ONE_OPERATION_RUNS), "flow"):
         if key in results:
             lines.append(f"- {key}: {results[key]['cpu']}")
+    lines += ["", "CPU milliseconds per request (web / PostgreSQL):"]
+    for key, name in (
+        ("bare_json", "bare json"),
+        ("bare_insert", "bare insert"),
+        *ONE_OPERATION_NAMES,
+    ):
+        row = _row(results.get(key, {}), name)
+        if row and row.count:
+            cpu = results[key]["cpu"]
+            lines.append(
+                f"- {name}: {1000 * cpu['web'] / row.count:.2f} / "
+                f"{1000 * cpu['postgres'] / row.count:.2f}"
+            )
     api = results.get("api", {})
     created = _row(api, "create payment")
     if created and created.count:
@@ -583,8 +611,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     if results.get("scaling"):
         lines += [
             "",
-            "| web processes | bare json /s | bare insert /s | create+checkout+get iterations /s |",
-            "|---|---|---|---|",
+            "| web processes | bare json /s | bare insert /s | create+checkout+get iterations /s "
+            "| create payment alone /s |",
+            "|---|---|---|---|---|",
         ]
         for workers, scaled in results["scaling"].items():
             cells = []
@@ -592,8 +621,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
                 ("bare_json", "bare json"),
                 ("bare_insert", "bare insert"),
                 ("api", "create payment"),
+                ("create_alone", "create payment"),
             ):
-                row = _row(scaled[key], name)
+                row = _row(scaled.get(key, {}), name)
                 cells.append(f"{row.rps:.1f}" if row else "-")
             lines.append(f"| {workers} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -650,14 +680,19 @@ def run(args: argparse.Namespace) -> int:
             "flow_poll": args.flow_poll,
         }
         common = {"users": args.users, "seconds": args.seconds, "config": config}
-        if not args.no_baselines:
+        if not args.skip_api:
             results["bare_json"] = measure(topology, "BareJson", baseline, **common)
             results["bare_insert"] = measure(topology, "BareInsert", baseline, **common)
-        if "api" in args.scenarios:
             results["api"] = measure(
                 topology, "MerchantApi", urls["kessai_public"], service="kessai", **common
             )
-        checkpoint(results, args)
+            # Each call alone too: the target is each operation's throughput
+            # against the floor, which the mixed run above divides by three.
+            for key, user in ONE_OPERATION_RUNS:
+                results[key] = measure(
+                    topology, user, urls["kessai_public"], service="kessai", **common
+                )
+            checkpoint(results, args)
         if "flow" in args.scenarios:
             results["flow"] = measure(
                 topology,
@@ -692,6 +727,9 @@ def run(args: argparse.Namespace) -> int:
                     "bare_json": measure(topology, "BareJson", baseline, **common),
                     "bare_insert": measure(topology, "BareInsert", baseline, **common),
                     "api": measure(topology, "MerchantApi", urls["kessai_public"], **common),
+                    "create_alone": measure(
+                        topology, "CreatePaymentOnly", urls["kessai_public"], **common
+                    ),
                 }
                 checkpoint(results, args)
     except (Exception, SystemExit):
@@ -721,10 +759,9 @@ def smoke_verdict(results: dict[str, Any]) -> int:
         ("bare_insert", "bare insert"),
         ("api", "create payment"),
         ("api", "get payment"),
+        *((key, name) for key, name in ONE_OPERATION_NAMES),
     ):
-        if key not in results:  # skipped on the command line
-            continue
-        row = _row(results[key], name)
+        row = _row(results.get(key, {}), name)
         if row is None or row.count == 0 or row.failures:
             problems.append(f"{key}/{name}: {row}")
     if "flow" in results:
@@ -763,12 +800,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scenarios", default="api,flow,backlog", help="comma-separated: api,flow,backlog"
     )
-    parser.add_argument("--no-baselines", action="store_true", help="skip the bare-view baselines")
     parser.add_argument(
-        "--flow-poll",
-        type=float,
-        default=1.0,
-        help="seconds between a flow user's reloads of the status page",
+        "--skip-api", action="store_true", help="skip the baselines and (a), to time (b) or (c)"
     )
     parser.add_argument("--scaling", default="", help="web processes to try, e.g. 1,2,4")
     parser.add_argument("--smoke", action="store_true", help="tiny run: does it still work?")

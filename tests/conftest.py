@@ -75,13 +75,13 @@ def _fresh_acquirer() -> None:
 
 @pytest.fixture(autouse=True)
 def _keep_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The task library's worker closes "old" connections between tasks, as
-    Django does between requests; inside a test's transaction that would
-    close the test's own connection (Django's test client disconnects the same
-    call for requests)."""
-    from django_tasks_db.management.commands import db_worker
+    """The worker closes "old" connections between claims, as Django does
+    between requests; inside a test's transaction that would close the test's
+    own connection (Django's test client disconnects the same call for
+    requests)."""
+    from madoguchi.platform import worker
 
-    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
 
 
 @pytest.fixture

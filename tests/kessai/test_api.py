@@ -1,13 +1,15 @@
 """Merchant API v1: creation, idempotency, validation, authentication."""
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from madoguchi.kessai.merchants.models import ApiKey
-from madoguchi.kessai.payments.models import IdempotencyRecord, Payment
+from madoguchi.kessai.payments.models import CheckoutToken, IdempotencyRecord, Payment
 
 BODY = {"reference": "100000000001", "amount": 600, "return_url": "http://shinsei.test/r"}
 
@@ -45,6 +47,18 @@ def test_create_payment_returns_payment_with_single_use_link(
     assert payment.merchant.code == "mayor"
 
 
+def test_a_payment_read_back_matches_the_answer_that_created_it(
+    api_client: Client, mayor_key: str
+) -> None:
+    created = post(api_client, mayor_key, BODY).json()
+    headers = {"Authorization": f"Bearer {mayor_key}"}
+    got = api_client.get(f"/api/v1/payments/{created['id']}", headers=headers).json()
+    listed = api_client.get("/api/v1/payments", headers=headers).json()["results"]
+    assert got == {**created, "next_url": None}
+    assert listed == [got]
+    assert got["created_at"].endswith("Z")
+
+
 def test_extra_field_is_rejected_with_422_and_creates_nothing(
     api_client: Client, mayor_key: str
 ) -> None:
@@ -71,6 +85,29 @@ def test_same_key_different_body_is_409(api_client: Client, mayor_key: str) -> N
     assert response.status_code == 409
     assert response.json()["code"] == "idempotency_key_reused"
     assert list(Payment.objects.values_list("amount", flat=True)) == [600]
+
+
+def test_same_key_for_another_reference_is_409_and_creates_nothing(
+    api_client: Client, mayor_key: str
+) -> None:
+    """The second payment's rows would be written (its reference is free) but
+    the key is taken: all of them are rolled back with the refused claim."""
+    first = post(api_client, mayor_key, BODY).json()
+    response = post(api_client, mayor_key, {**BODY, "reference": "100000000002"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert list(Payment.objects.values_list("public_id", flat=True)) == [first["id"]]
+    assert IdempotencyRecord.objects.get().response_body == first
+
+
+def test_a_key_whose_day_has_passed_is_used_again(api_client: Client, mayor_key: str) -> None:
+    first = post(api_client, mayor_key, BODY).json()
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=24, seconds=1))
+    second = post(api_client, mayor_key, {**BODY, "reference": "100000000002"})
+    assert second.status_code == 201
+    assert second.json()["id"] != first["id"]
+    assert IdempotencyRecord.objects.get().response_body == second.json()
+    assert Payment.objects.count() == 2
 
 
 def test_post_without_idempotency_key_is_refused(api_client: Client, mayor_key: str) -> None:
@@ -130,6 +167,42 @@ def test_checkout_issues_a_fresh_link(api_client: Client, mayor_key: str) -> Non
     )
     assert response.status_code == 201
     assert response.json()["url"] != created["next_url"]
+
+
+def test_a_refused_checkout_stores_no_answer_under_its_key(
+    api_client: Client, mayor_key: str
+) -> None:
+    """The link and the record are written together only when the payment is
+    payable: a refusal leaves the key free, and nothing is replayed."""
+    created = post(api_client, mayor_key, BODY).json()
+    path = f"/api/v1/payments/{created['id']}/checkout"
+    Payment.objects.update(status="cancelled")
+    refused = post(api_client, mayor_key, {}, key="c-1", path=path)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "payment_not_payable"
+    assert not IdempotencyRecord.objects.filter(key="c-1").exists()
+    assert CheckoutToken.objects.count() == 1  # the create's own link only
+
+
+def test_a_checkout_key_used_for_another_payment_is_409_and_issues_no_link(
+    api_client: Client, mayor_key: str
+) -> None:
+    first = post(api_client, mayor_key, BODY, key="a").json()
+    second = post(api_client, mayor_key, {**BODY, "reference": "100000000002"}, key="b").json()
+    issued = post(
+        api_client, mayor_key, {}, key="c-1", path=f"/api/v1/payments/{first['id']}/checkout"
+    )
+    assert issued.status_code == 201
+    again = post(
+        api_client, mayor_key, {}, key="c-1", path=f"/api/v1/payments/{first['id']}/checkout"
+    )
+    assert again.json() == issued.json()
+    other = post(
+        api_client, mayor_key, {}, key="c-1", path=f"/api/v1/payments/{second['id']}/checkout"
+    )
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert CheckoutToken.objects.count() == 3  # two creates' links and one checkout
 
 
 def test_api_keys_are_stored_only_as_hashes(demo: dict[str, Any]) -> None:

@@ -164,3 +164,32 @@ def test_counts_are_atomic_on_redis(settings: Any) -> None:
         test_concurrent_events_on_two_keys_let_exactly_the_limit_through()
     finally:
         caches["default"].clear()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("MADOGUCHI_TEST_REDIS_URL"),
+    reason="set MADOGUCHI_TEST_REDIS_URL to run against Redis",
+)
+def test_a_redis_counter_lives_exactly_its_window(settings: Any) -> None:
+    """The window's first event gives the counter the window's lifetime; the
+    next events count without extending it; the count reads as an int."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["MADOGUCHI_TEST_REDIS_URL"],
+            "KEY_PREFIX": f"test-ttl-{os.getpid()}",
+        }
+    }
+    cache = caches["default"]
+    cache.clear()
+    redis = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    key = cache.make_and_validate_key("throttle:ttl")
+    try:
+        assert throttle_hit("ttl", limit=5, window=timedelta(seconds=90))
+        assert redis.ttl(key) in (89, 90)
+        redis.expire(key, 30)
+        assert throttle_hit("ttl", limit=5, window=timedelta(seconds=90))
+        assert redis.ttl(key) in (29, 30)
+        assert cache.get("throttle:ttl") == 2
+    finally:
+        cache.clear()

@@ -62,6 +62,13 @@ def test_receiving_a_payment_notification(application: Application) -> None:  # 
     # conditional UPDATE (not read back: the row is locked), the event, the
     # email and its task — one transaction.
     assert_cost(cost, queries=7, transactions=1)
+    # The lock is on the application's row alone, not on the procedure,
+    # department and agency it is joined with: notifications for other
+    # applications of the agency do not wait for this one's commit.
+    locking = [sql for sql in cost.sql if "FOR UPDATE" in sql]
+    if connection.features.has_select_for_update_of:
+        assert len(locking) == 1
+        assert locking[0].endswith('FOR UPDATE OF "shinsei_application"'), locking
 
 
 # --- the pages around them, as the full flow (scenario b) views them --------

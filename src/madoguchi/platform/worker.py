@@ -1,16 +1,19 @@
 """The worker and scheduler processes of a service.
 
-- The **worker** only runs tasks. Each round hands the queue to
-  django-tasks-db's own ``db_worker`` command (``--batch``: run what is ready,
-  then return), so claiming and recording results stay the library's
-  business. Between rounds it sleeps briefly; a thread refreshes its
-  heartbeat every few seconds.
+- The **worker** only runs tasks. Each round claims ready tasks from
+  django-tasks-db's table a few at a time (``tasks_claim``: one locked read
+  and one write for the lot, where the library's ``db_worker`` takes one row
+  per transaction), runs each through the library's own ``run_task``, which
+  records the outcome and sends its signals, and returns when none is ready.
+  Between rounds it sleeps briefly; a thread refreshes its heartbeat every
+  few seconds.
 - When the database refuses connections (a failover, ``ALLOW_CONNECTIONS
   false``) a round fails with ``OperationalError``: the worker closes its
   connections, backs off (1 s doubling to 30 s) and tries again, and once back
   it re-enqueues any task it was running when the database went away.
 - SIGTERM or SIGINT: the current task finishes (tasks are bounded by their
-  outbound timeouts), then the process exits; a second signal ends the task.
+  outbound timeouts), the tasks claimed with it but not started go back to
+  the queue, then the process exits; a second signal ends the task.
 - The **scheduler** enqueues each periodic sweep as an ordinary task when its
   time has come (``schedule_due``); any number of schedulers may run, the
   conditional UPDATE on ``ScheduledJob.next_run_at`` lets one enqueue each run.
@@ -18,14 +21,16 @@
   overlaps the next.
 """
 
+import json
 import os
 import signal
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import suppress
 from datetime import timedelta
 from types import FrameType
 from typing import Any
@@ -33,9 +38,14 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.core.management import call_command
-from django.db import InterfaceError, OperationalError, connections, transaction
-from django.tasks import TaskResultStatus, task
-from django.tasks.signals import task_started
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connections,
+    transaction,
+)
+from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResultStatus, task
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -140,11 +150,15 @@ class Backoff:
             self.delay = 0.0
 
 
-def stop_event() -> threading.Event:
-    """An event set by SIGINT, SIGTERM or SIGQUIT."""
+def stop_event(*, second_exits: bool = False) -> threading.Event:
+    """An event set by SIGINT, SIGTERM or SIGQUIT; with ``second_exits``, a
+    second signal raises ``SystemExit`` wherever the process is (a task that
+    does not end by itself is ended, and recorded as failed)."""
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        if second_exits and stopping.is_set():
+            raise SystemExit(1)
         stopping.set()
 
     for signum in STOP_SIGNALS:
@@ -155,42 +169,149 @@ def stop_event() -> threading.Event:
 # --- running tasks ----------------------------------------------------------
 
 
-@contextmanager
-def _handlers_kept() -> Iterator[None]:
-    """db_worker installs its own signal handlers; put ours back after it."""
-    saved = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+# Tasks taken per claim. The claim's round trips and commit, and its walk
+# through the index past rows other workers have just taken, are paid once
+# per batch; small, so that a burst is still shared between the workers.
+CLAIM_BATCH = 10
+
+
+def tasks_claim(*, worker_id: str, limit: int = CLAIM_BATCH) -> list[Any]:
+    """Take up to ``limit`` ready tasks, in the library's order (priority,
+    then due time, then enqueue time), marked RUNNING under ``worker_id`` in
+    one transaction, as the library's ``db_worker`` claims one: rows another
+    worker holds are skipped, so no task is taken twice."""
+    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+    ready = DBTaskResult.objects.ready().filter(backend_name=DEFAULT_TASK_BACKEND_ALIAS)
+    connection = connections[ready.db]
     try:
-        yield
+        with exclusive_transaction(ready.db):
+            if connection.vendor == "postgresql":
+                # A task table fills in bursts (a backlog of notifications)
+                # long before autovacuum analyses it again: planned on stale
+                # statistics the claim sorted every ready row (18 ms at 2 000
+                # ready, growing with the queue) rather than walk the partial
+                # index in its order (0.05 ms). Sorting is never the plan the
+                # claim wants; SET LOCAL ends with this transaction.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL enable_sort = off")
+            rows = list(ready.select_for_update(skip_locked=True)[:limit])
+            now = timezone.now()
+            for row in rows:
+                row.status = TaskResultStatus.RUNNING
+                row.started_at = now
+                row.worker_ids = [*row.worker_ids, worker_id]
+            _tasks_mark(rows)
+    except OperationalError as exc:
+        # SQLite's one write lock, held by someone else: nothing taken.
+        if is_locked_database_exception(exc):
+            return []
+        raise
+    return rows
+
+
+def _tasks_mark(rows: list[Any]) -> None:
+    """Write the rows' status and started_at (the same on every row of a
+    claim) and worker_ids: one UPDATE per list of worker ids (nearly every
+    row of a claim has the same), cheaper than bulk_update's CASE per row."""
+    from django_tasks_db.models import DBTaskResult
+
+    if not rows:
+        return
+    groups: dict[str, tuple[list[str], list[Any]]] = {}
+    for row in rows:
+        groups.setdefault(json.dumps(row.worker_ids), (row.worker_ids, []))[1].append(row.pk)
+    for worker_ids, pks in groups.values():
+        DBTaskResult.objects.filter(pk__in=pks).update(
+            status=rows[0].status, started_at=rows[0].started_at, worker_ids=worker_ids
+        )
+
+
+def tasks_release(rows: list[Any]) -> None:
+    """Put claimed tasks that were not started back in the queue, as they were."""
+    for row in rows:
+        row.status = TaskResultStatus.READY
+        row.started_at = None
+        row.worker_ids = row.worker_ids[:-1]
+    _tasks_mark(rows)
+
+
+# Tasks a worker runs at once on PostgreSQL. Most tasks wait on the network
+# (a notification's POST, a call to Kessai) far longer than they compute:
+# run one after another, a worker delivered at most 1/latency per second.
+# Each thread has its own database connection (from the process's pool).
+# SQLite has one writer: one task at a time there.
+WORKER_THREADS = 4
+
+
+def _task_run(runner: Any, row: Any, stopping: threading.Event | None) -> bool:
+    """Run one claimed task; False if the worker is stopping (not started)."""
+    if stopping is not None and stopping.is_set():
+        return False
+    if threading.current_thread() is threading.main_thread():
+        runner.run_task(row)
+        return True
+    try:
+        runner.run_task(row)
     finally:
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
+        # Back to the process's pool (or closed): a pool thread keeps no
+        # connection between tasks, so none outlives the worker or an outage.
+        close_connections()
+    return True
 
 
-def run_ready_tasks(*, limit: int = 100, worker_id: str = "inline") -> int:
-    """Run the tasks that are ready now (at most ``limit``) through the task
-    library's own worker command; return how many ran. Tests use it too."""
+def run_ready_tasks(
+    *,
+    limit: int = 100,
+    worker_id: str = "inline",
+    stopping: threading.Event | None = None,
+    claim: int = CLAIM_BATCH,
+    pool: ThreadPoolExecutor | None = None,
+) -> int:
+    """Run the tasks that are ready now (at most ``limit``) and return how
+    many ran; stop early once ``stopping`` is set. With ``pool``, a claimed
+    batch runs in its threads; without, one after another in this thread
+    (tests use it so, inside their transaction)."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    # The library's worker, for its run_task alone: it runs the task and
+    # records success or failure (with the traceback) on the row, and sends
+    # task_started and task_finished, exactly as db_worker does.
+    runner = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    )
     ran = 0
-
-    def count(**kwargs: Any) -> None:
-        nonlocal ran
-        ran += 1
-
-    task_started.connect(count, weak=False)
-    try:
-        with _handlers_kept():
-            call_command(
-                "db_worker",
-                queue_name="*",
-                batch=True,
-                max_tasks=limit,
-                interval=0,
-                startup_delay=False,
-                reload=False,
-                worker_id=worker_id,
-                verbosity=0,
-            )
-    finally:
-        task_started.disconnect(count)
+    while ran < limit and not (stopping and stopping.is_set()):
+        close_old_connections()
+        rows = tasks_claim(worker_id=worker_id, limit=min(claim, limit - ran))
+        if not rows:
+            break
+        if pool is None:
+            started = []
+            for row in rows:
+                if not _task_run(runner, row, stopping):
+                    break
+                started.append(row)
+        else:
+            futures = {row.pk: pool.submit(_task_run, runner, row, stopping) for row in rows}
+            wait(futures.values())
+            # A task's own failure is recorded on its row by run_task; what
+            # comes out here is the database gone while recording it.
+            for future in futures.values():
+                future.result()
+            started = [row for row in rows if futures[row.pk].result()]
+        ran += len(started)
+        if len(started) < len(rows):
+            tasks_release([row for row in rows if row not in started])
+            break
     return ran
 
 
@@ -246,51 +367,50 @@ def tasks_prune() -> None:
     call_command("prune_db_task_results", queue_name="*", min_age_days=7, verbosity=0)
 
 
-def _signalled(wakeup: socket.socket) -> bool:
-    """True if a stop signal arrived (the wakeup fd sees every signal, whoever
-    handled it: db_worker's handler during a round, ours between rounds)."""
-    try:
-        data = wakeup.recv(64)
-    except BlockingIOError:
-        return False
-    return any(byte in {int(s) for s in STOP_SIGNALS} for byte in data)
-
-
-def worker_run(*, worker_id: str, interval: float = 0.5, batch: int = 50) -> None:
-    """The worker's loop, until SIGTERM/SIGINT."""
-    stopping = stop_event()
-    wakeup, wakeup_write = socket.socketpair()
-    wakeup.setblocking(False)
-    wakeup_write.setblocking(False)
-    previous_fd = signal.set_wakeup_fd(wakeup_write.fileno(), warn_on_full_buffer=False)
+def worker_run(
+    *, worker_id: str, interval: float = 0.5, batch: int = 50, threads: int | None = None
+) -> None:
+    """The worker's loop, until SIGTERM/SIGINT. ``threads``: tasks run at
+    once (default ``WORKER_THREADS`` on PostgreSQL, 1 elsewhere)."""
+    stopping = stop_event(second_exits=True)
     structlog.contextvars.bind_contextvars(surface="worker", worker_id=worker_id)
     heartbeat = HeartbeatThread(name=worker_id, kind=Heartbeat.Kind.WORKER)
     heartbeat.beat()
     heartbeat.start()
-    logger.info("worker started")
+    if threads is None:
+        threads = WORKER_THREADS if connections["default"].vendor == "postgresql" else 1
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="task") if threads > 1 else None
+    claim = max(CLAIM_BATCH, 2 * threads)
+    logger.info("worker started", threads=threads)
     backoff = Backoff(stopping)
+    forced = False
     try:
         while not stopping.is_set():
             try:
                 if backoff.delay:
                     tasks_recover(worker_ids=[worker_id])
-                ran = run_ready_tasks(limit=batch, worker_id=worker_id)
+                ran = run_ready_tasks(
+                    limit=batch, worker_id=worker_id, stopping=stopping, claim=claim, pool=pool
+                )
             except SystemExit:
-                break  # db_worker's own handler: a signal while it was idle
+                forced = True  # a second signal
+                break
             except DATABASE_DOWN as exc:
                 backoff.failed(exc)
                 continue
             backoff.succeeded()
-            if _signalled(wakeup):
-                break
             if ran < batch:
                 stopping.wait(interval)
     finally:
+        if pool is not None:
+            pool.shutdown(wait=not forced, cancel_futures=True)
         heartbeat.stop()
-        signal.set_wakeup_fd(previous_fd)
-        wakeup.close()
-        wakeup_write.close()
-        logger.info("worker stopped")
+        logger.info("worker stopped", forced=forced)
+    if forced and pool is not None:
+        # Tasks in the pool's threads cannot be interrupted: they end with
+        # the process, their rows left RUNNING, and the recovery sweep runs
+        # them again once this worker's heartbeat is stale (at least once).
+        os._exit(1)
 
 
 # --- the scheduler ----------------------------------------------------------

@@ -18,13 +18,16 @@ from madoguchi.shinsei.procedures.models import Procedure
 from tests.support.outage import host_down
 
 
-@pytest.fixture
-def notification(demo: dict[str, Any]) -> Notification:
+def expired_notification(reference: str, payment_status: str = "unpaid") -> Notification:
+    """A payment.expired notification, queued, for an application Shinsei
+    has. Its payment is still ``created``: on an application whose payment is
+    ``preparing``, applying it makes that unpaid and queues the acceptance
+    email (what ``shinsei_applied`` counts)."""
     merchant = Merchant.objects.get(code="mayor")
     payment = services.payment_create(
         merchant=merchant,
         request=schemas.PaymentCreateRequest(
-            reference="300000000001", amount=300, return_url="http://shinsei.test/back"
+            reference=reference, amount=300, return_url="http://shinsei.test/back"
         ),
     )
     # The receiving side knows this payment (Shinsei refuses unknown ones).
@@ -35,12 +38,17 @@ def notification(demo: dict[str, Any]) -> Notification:
         answers_sealed=b"",
         fee_amount=300,
         status="accepted",
-        payment_status="unpaid",
+        payment_status=payment_status,
         kessai_payment_id=payment.public_id,
     )
     return services.notification_enqueue(
         payment=payment, event_type=schemas.EventType.PAYMENT_EXPIRED
     )
+
+
+@pytest.fixture
+def notification(demo: dict[str, Any]) -> Notification:
+    return expired_notification("300000000001")
 
 
 def test_event_body_carries_reference_method_and_dates_only(notification: Notification) -> None:
@@ -147,3 +155,85 @@ def test_sweep_requeues_a_notification_whose_task_was_lost(
     notification.refresh_from_db()
     assert notification.status == "delivered"
     assert Payment.objects.count() == 1
+
+
+def shinsei_applied(notification: Notification) -> int:
+    """How many times Shinsei applied this notification to its application."""
+    application = Application.objects.get(kessai_payment_id=notification.payment.public_id)
+    assert application.payment_status == "unpaid"
+    return application.mails.filter(kind="accepted").count()
+
+
+def test_a_worker_lost_mid_batch_loses_nothing_and_applies_nothing_twice(
+    demo: dict[str, Any], run_tasks: Any
+) -> None:
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    from madoguchi.platform.models import Heartbeat
+    from madoguchi.platform.worker import tasks_claim, tasks_recover
+
+    notifications = [expired_notification(f"30000000001{n}", "preparing") for n in range(3)]
+    claimed = tasks_claim(worker_id="worker-lost", limit=10)
+    assert len(claimed) == 3
+    runner = Worker(
+        queue_names=["*"], interval=0, batch=True, backend_name="default",
+        startup_delay=False, max_tasks=None, worker_id="worker-lost", excluded_queue_names=[],
+    )  # fmt: skip
+    runner.run_task(claimed[0])  # delivered
+    with host_down("shinsei.test"):
+        runner.run_task(claimed[1])  # the POST fails: retried later
+    # The worker dies before the third: its row stays RUNNING, then its
+    # heartbeat goes stale and the sweep enqueues it again.
+    seen = timezone.now() - timedelta(minutes=5)
+    Heartbeat.objects.create(name="worker-lost", kind="worker", started_at=seen, seen_at=seen)
+    DBTaskResult.objects.filter(pk=claimed[2].pk).update(started_at=seen)
+    assert tasks_recover() == 1
+    run_tasks()
+    # The failed one's retry comes due.
+    Notification.objects.filter(status="pending").update(next_attempt_at=timezone.now())
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+    run_tasks()
+
+    outcomes = []
+    for notification in notifications:
+        notification.refresh_from_db()
+        assert notification.status == "delivered"
+        assert shinsei_applied(notification) == 1
+        outcomes.append([d.response_status for d in notification.deliveries.all()])
+    assert outcomes == [[200], [None, 200], [200]]
+
+
+def test_a_delivery_lost_after_the_post_is_sent_again_byte_identical_and_applied_once(
+    demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support import transport
+
+    notification = expired_notification("300000000021", "preparing")
+    bodies: list[bytes] = []
+    original = transport.InProcessTransport.handle_request
+
+    def spy(self: Any, request: Any) -> Any:
+        bodies.append(request.content)
+        return original(self, request)
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the worker died before recording the delivery")
+
+    monkeypatch.setattr(transport.InProcessTransport, "handle_request", spy)
+    monkeypatch.setattr(tasks, "_record_delivered", crash)
+    with pytest.raises(RuntimeError):
+        tasks.notification_deliver(notification.pk)
+    monkeypatch.undo()
+    monkeypatch.setattr(transport.InProcessTransport, "handle_request", spy)
+    # Shinsei has applied it; Kessai does not know: still pending, leased.
+    assert shinsei_applied(notification) == 1
+    assert tasks.notification_deliver(notification.pk) is False  # the lease holds
+    Notification.objects.filter(pk=notification.pk).update(next_attempt_at=timezone.now())
+    assert tasks.notification_deliver(notification.pk) is True
+
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("delivered", 1)
+    assert len(bodies) == 2
+    assert bodies[0] == bodies[1] == notification.body.encode()
+    assert shinsei_applied(notification) == 1  # the event id was seen before

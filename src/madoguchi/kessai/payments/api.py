@@ -203,6 +203,15 @@ def _idempotent(
     return JsonResponse(answer, status=status)
 
 
+def _answer(body: BaseModel, status: int = 200) -> JsonResponse:
+    """A read's answer, serialized once as the writes' answers are (pydantic's
+    JSON mode: timestamps to the microsecond). Returning the model would have
+    django-ninja validate it again against the response schema and render
+    timestamps to the millisecond, so a payment read back would not match
+    the answer that created it."""
+    return JsonResponse(body.model_dump(mode="json"), status=status)
+
+
 @api.post(
     "/v1/payments",
     response={201: schemas.Payment, **ERRORS},
@@ -216,14 +225,13 @@ def create_payment(
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
 
-    def operation() -> tuple[int, dict[str, Any]]:
+    def operation(claim: services.IdempotencyClaim) -> tuple[int, dict[str, Any]]:
         # No link when created with a due date already past: nothing to pay.
-        payment, raw_token = services.payment_create_with_checkout(
-            merchant=merchant, request=payload
+        # The answer is stored under the key in the create's own statement.
+        _, _, answer = services.payment_create_with_checkout(
+            merchant=merchant, request=payload, claim=claim
         )
-        next_url = services.checkout_url(raw_token) if raw_token else None
-        body = payment_to_contract(payment, next_url=next_url)
-        return 201, body.model_dump(mode="json")
+        return answer
 
     return _idempotent(
         merchant=merchant,
@@ -249,7 +257,7 @@ def list_payments(
     created_from: schemas.UtcDateTime | None = None,
     created_to: schemas.UtcDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 200,
-) -> schemas.PaymentList:
+) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
     payments = payment_list(
         merchant=merchant,
@@ -260,7 +268,7 @@ def list_payments(
         created_from=created_from,
         created_to=created_to,
     )
-    return schemas.PaymentList(results=[payment_to_contract(p) for p in payments[:limit]])
+    return _answer(schemas.PaymentList(results=[payment_to_contract(p) for p in payments[:limit]]))
 
 
 @api.get(
@@ -269,9 +277,9 @@ def list_payments(
     summary="Get a payment",
     operation_id="getPayment",
 )
-def get_payment(request: HttpRequest, payment_id: str) -> schemas.Payment:
+def get_payment(request: HttpRequest, payment_id: str) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
-    return payment_to_contract(payment_get(merchant=merchant, public_id=payment_id))
+    return _answer(payment_to_contract(payment_get(merchant=merchant, public_id=payment_id)))
 
 
 @api.post(
@@ -296,14 +304,10 @@ def create_checkout(
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
     language = _optional_body(request, schemas.CheckoutCreateRequest).language
 
-    def operation() -> tuple[int, dict[str, Any]]:
-        raw_token, token = services.checkout_token_create_for(
-            merchant=merchant, public_id=payment_id
+    def operation(claim: services.IdempotencyClaim) -> tuple[int, dict[str, Any]]:
+        return services.checkout_token_create_for(
+            merchant=merchant, public_id=payment_id, language=language, claim=claim
         )
-        link = schemas.CheckoutLink(
-            url=services.checkout_url(raw_token, language=language), expires_at=token.expires_at
-        )
-        return 201, link.model_dump(mode="json")
 
     return _idempotent(
         merchant=merchant,
@@ -327,7 +331,7 @@ def cancel_payment(
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
 
-    def operation() -> tuple[int, dict[str, Any]]:
+    def operation(_: services.IdempotencyClaim) -> tuple[int, dict[str, Any]]:
         payment = payment_get(merchant=merchant, public_id=payment_id)
         cancelled = services.payment_cancel(payment=payment)
         return 200, payment_to_contract(cancelled).model_dump(mode="json")
@@ -361,7 +365,7 @@ def create_refund(
 ) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
 
-    def operation() -> tuple[int, dict[str, Any]]:
+    def operation(_: services.IdempotencyClaim) -> tuple[int, dict[str, Any]]:
         payment = payment_get(merchant=merchant, public_id=payment_id)
         refund = services.refund_create(
             payment=payment,
@@ -384,7 +388,7 @@ def create_refund(
         created_id = json.loads(response.content)["id"]
         refund = Refund.objects.select_related("payment", "attempt").get(public_id=created_id)
         refund = services.refund_submit(refund=refund)
-        return JsonResponse(refund_to_contract(refund).model_dump(mode="json"), status=201)
+        return _answer(refund_to_contract(refund), status=201)
     return response
 
 
@@ -394,10 +398,10 @@ def create_refund(
     summary="Get a refund",
     operation_id="getRefund",
 )
-def get_refund(request: HttpRequest, payment_id: str, refund_id: str) -> schemas.Refund:
+def get_refund(request: HttpRequest, payment_id: str, refund_id: str) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
     payment = payment_get(merchant=merchant, public_id=payment_id)
-    return refund_to_contract(refund_get(payment=payment, public_id=refund_id))
+    return _answer(refund_to_contract(refund_get(payment=payment, public_id=refund_id)))
 
 
 @api.get(
@@ -406,7 +410,7 @@ def get_refund(request: HttpRequest, payment_id: str, refund_id: str) -> schemas
     summary="The payment's history, oldest first",
     operation_id="listPaymentEvents",
 )
-def list_payment_events(request: HttpRequest, payment_id: str) -> schemas.PaymentEventList:
+def list_payment_events(request: HttpRequest, payment_id: str) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
     payment = payment_get(merchant=merchant, public_id=payment_id)
-    return schemas.PaymentEventList(results=payment_events(payment=payment))
+    return _answer(schemas.PaymentEventList(results=payment_events(payment=payment)))

@@ -7,6 +7,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -87,39 +88,61 @@ class _KeyTaken(Exception):
     """A live record holds the key: roll this run back and replay it."""
 
 
-def _idempotency_claim(
-    *, merchant: Merchant, key: str, fingerprint: str, status: int, body: dict[str, Any]
-) -> bool:
-    """Store the answer under (merchant, key) in one statement: INSERT, or take
-    over a record of the same key whose 24 hours have passed. False when a
-    live record holds the key; if another transaction is writing it at this
-    moment, the unique index makes this one wait for it to commit first."""
-    now = timezone.now()
-    meta = IdempotencyRecord._meta
-    body_field = models.JSONField()
-    created_field = models.DateTimeField()
-    quote = connection.ops.quote_name
-    columns = ["merchant_id", "key", "request_hash", "response_status", "response_body"]
-    names = ", ".join(quote(c) for c in [*columns, "created_at"])
-    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in [*columns[2:], "created_at"])
-    table = quote(meta.db_table)
-    sql = (
-        f"INSERT INTO {table} ({names}) VALUES (%s, %s, %s, %s, %s, %s) "  # noqa: S608
-        f"ON CONFLICT ({quote('merchant_id')}, {quote('key')}) DO UPDATE SET {updates} "
-        f"WHERE {table}.{quote('created_at')} < %s RETURNING {quote('id')}"
-    )
-    params = [
-        merchant.pk,
-        key,
-        fingerprint,
-        status,
-        body_field.get_db_prep_value(body, connection),
-        created_field.get_db_prep_value(now, connection),
-        created_field.get_db_prep_value(now - IDEMPOTENCY_WINDOW, connection),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone() is not None
+@dataclass
+class IdempotencyClaim:
+    """The key an operation's answer is stored under. ``claimed`` is set by an
+    operation that wrote the record in its own statement (True, or False if a
+    live record holds the key); left None, ``idempotent`` writes it after."""
+
+    merchant: Merchant
+    key: str
+    fingerprint: str
+    claimed: bool | None = None
+
+    def statement(
+        self, *, status: int, body: dict[str, Any], only_if: str = ""
+    ) -> tuple[str, list[Any]]:
+        """``INSERT … RETURNING`` of the record holding ``status`` and ``body``,
+        or of nothing if a live record holds the key: INSERT, or take over a
+        record of the same key whose 24 hours have passed. If another
+        transaction is writing the key at this moment, the unique index makes
+        this one wait for it to commit first. ``only_if``: SQL of a query
+        (our own, no parameters) the record is written only if it has rows."""
+        now = timezone.now()
+        body_field = models.JSONField()
+        created_field = models.DateTimeField()
+        quote = connection.ops.quote_name
+        columns = ["merchant_id", "key", "request_hash", "response_status", "response_body"]
+        names = ", ".join(quote(c) for c in [*columns, "created_at"])
+        updates = ", ".join(
+            f"{quote(c)} = excluded.{quote(c)}" for c in [*columns[2:], "created_at"]
+        )
+        table = quote(IdempotencyRecord._meta.db_table)
+        # A WHERE in any case: SQLite reads "SELECT … ON CONFLICT" as a join
+        # without one.
+        condition = f"EXISTS ({only_if})" if only_if else "1 = 1"
+        sql = (
+            f"INSERT INTO {table} ({names}) SELECT %s, %s, %s, %s, %s, %s WHERE {condition} "
+            f"ON CONFLICT ({quote('merchant_id')}, {quote('key')}) DO UPDATE SET {updates} "
+            f"WHERE {table}.{quote('created_at')} < %s RETURNING {quote('id')}"
+        )
+        params = [
+            self.merchant.pk,
+            self.key,
+            self.fingerprint,
+            status,
+            body_field.get_db_prep_value(body, connection),
+            created_field.get_db_prep_value(now, connection),
+            created_field.get_db_prep_value(now - IDEMPOTENCY_WINDOW, connection),
+        ]
+        return sql, params
+
+    def write(self, *, status: int, body: dict[str, Any]) -> bool:
+        """The record in a statement of its own; False when the key is taken."""
+        sql, params = self.statement(status=status, body=body)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone() is not None
 
 
 def _idempotency_replay(
@@ -140,7 +163,7 @@ def idempotent(
     merchant: Merchant,
     key: str,
     fingerprint: str,
-    operation: Callable[[], tuple[int, dict[str, Any]]],
+    operation: Callable[[IdempotencyClaim], tuple[int, dict[str, Any]]],
 ) -> tuple[int, dict[str, Any]]:
     """Run ``operation`` once per (merchant, key); replay its answer after.
 
@@ -151,14 +174,17 @@ def idempotent(
     and the first answer is replayed, so one key and body always get one
     answer. A different body under the key is 409 ``idempotency_key_reused``.
     No look-up before the work: the first request, by far the common one,
-    pays for nothing but its writes.
+    pays for nothing but its writes. An operation that knows its answer
+    before it writes may store it in its own statement (``claim.statement``,
+    setting ``claim.claimed``): one round trip fewer.
     """
+    claim = IdempotencyClaim(merchant=merchant, key=key, fingerprint=fingerprint)
     try:
         with transaction.atomic():
-            status, body = operation()
-            if not _idempotency_claim(
-                merchant=merchant, key=key, fingerprint=fingerprint, status=status, body=body
-            ):
+            status, body = operation(claim)
+            if claim.claimed is None:
+                claim.claimed = claim.write(status=status, body=body)
+            if not claim.claimed:
                 raise _KeyTaken()
             return status, body
     except (_KeyTaken, KessaiServiceError, IntegrityError) as exc:
@@ -248,19 +274,31 @@ def _values_sql(params: list[Any]) -> tuple[str, list[Any]]:
     return ", ".join(placeholders), values
 
 
+def payment_created_answer(payment: Payment, raw_token: str | None) -> tuple[int, dict[str, Any]]:
+    """The merchant API's answer to a create: 201 and the contract's Payment,
+    with the link to the payment page when there is one."""
+    next_url = checkout_url(raw_token) if raw_token else None
+    return 201, payment_to_contract(payment, next_url=next_url).model_dump(mode="json")
+
+
 def payment_create_with_checkout(
-    *, merchant: Merchant, request: schemas.PaymentCreateRequest
-) -> tuple[Payment, str | None]:
+    *,
+    merchant: Merchant,
+    request: schemas.PaymentCreateRequest,
+    claim: IdempotencyClaim | None = None,
+) -> tuple[Payment, str | None, tuple[int, dict[str, Any]]]:
     """``payment_create``, then a checkout link unless the due date has already
-    passed (nothing to pay: the expiry sweep ends the payment and notifies).
+    passed (nothing to pay: the expiry sweep ends the payment and notifies);
+    returns the payment, the link's raw token and the API's answer.
 
     The merchant API's hottest write. On PostgreSQL the payment, its
-    ``payment.created`` event and the link are one ``INSERT … RETURNING``
-    with data-modifying CTEs: one round trip, and none of the ORM's per-query
+    ``payment.created`` event, the link and — given ``claim`` — the answer
+    stored under the Idempotency-Key are one ``INSERT … RETURNING`` with
+    data-modifying CTEs: one round trip, and none of the ORM's per-query
     compilation, which cost more CPU than the database's own work
-    (docs/benchmarks.md). The rows and their values are the same as the three
-    ``create()``s make, and the same constraint refuses a second live payment
-    for the reference (``ReferenceInUse``)."""
+    (docs/benchmarks.md). The rows and their values are the same as the
+    ``create()``s and ``claim.write`` make, and the same constraint refuses a
+    second live payment for the reference (``ReferenceInUse``)."""
     payment = Payment(
         merchant=merchant,
         reference=request.reference,
@@ -271,18 +309,17 @@ def payment_create_with_checkout(
     )
     if connection.vendor != "postgresql":
         payment = payment_create(merchant=merchant, request=request)
-        if payment_past_due(payment):
-            return payment, None
-        raw, _ = checkout_token_create(payment=payment)
-        return payment, raw
+        raw = None if payment_past_due(payment) else checkout_token_create(payment=payment)[0]
+        return payment, raw, payment_created_answer(payment, raw)
     new_id = _Sql('(SELECT "id" FROM "new_payment")')
-    parts = [_insert_parts(payment)]
+    parts = [_insert_parts(payment)]  # sets created_at and updated_at, as save() would
     event = PaymentEvent(payment=payment, type="payment.created", data={"amount": payment.amount})
     parts.append(_insert_parts(event, computed={"payment_id": new_id}))
     raw_token: str | None = None
     if not payment_past_due(payment):
         raw_token, token = _checkout_token_new(payment)
         parts.append(_insert_parts(token, computed={"payment_id": new_id}))
+    answer = payment_created_answer(payment, raw_token)
     statements, params = [], []
     for table, columns, values in parts:
         placeholders, prepared = _values_sql(values)
@@ -291,10 +328,16 @@ def payment_create_with_checkout(
         )
         params += prepared
     first, *rest = statements
+    claimed = "NULL"
+    if claim is not None:
+        claim_sql, claim_params = claim.statement(status=answer[0], body=answer[1])
+        rest.append(claim_sql)
+        params += claim_params
+        claimed = f'(SELECT count(*) FROM "new_{len(rest) - 1}")'  # noqa: S608 - our CTE
     sql = (
         f'WITH "new_payment" AS ({first} RETURNING "id") '  # noqa: S608 - our own columns
         + "".join(f', "new_{n}" AS ({statement})' for n, statement in enumerate(rest))
-        + ' SELECT "id" FROM "new_payment"'
+        + f' SELECT "id", {claimed} FROM "new_payment"'  # noqa: S608 - our own CTEs
     )
     try:
         with connection.cursor() as cursor:
@@ -302,10 +345,14 @@ def payment_create_with_checkout(
             row = cursor.fetchone()
     except IntegrityError as exc:
         raise ReferenceInUse() from exc
-    payment.pk = row[0] if row else None
+    if row is None:  # the payment's INSERT returns its row or raises
+        raise RuntimeError("the payment's INSERT returned no row")
+    if claim is not None:
+        claim.claimed = bool(row[1])
+    payment.pk = row[0]
     payment._state.adding = False
     payment._state.db = connection.alias
-    return payment, raw_token
+    return payment, raw_token, answer
 
 
 def payment_past_due(payment: Payment) -> bool:
@@ -338,18 +385,37 @@ def checkout_token_create(*, payment: Payment) -> tuple[str, CheckoutToken]:
     return raw, token
 
 
-def checkout_token_create_for(*, merchant: Merchant, public_id: str) -> tuple[str, CheckoutToken]:
-    """A new link for the merchant's payment ``public_id``, in one statement:
-    the row is inserted only if the payment is the merchant's and payable
-    now (``INSERT … SELECT … RETURNING``). Otherwise the payment is read to
-    say why (not found, not payable, past due)."""
+def checkout_created_answer(
+    raw_token: str, token: CheckoutToken, *, language: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    """The merchant API's answer to a new checkout link: 201 and the link."""
+    link = schemas.CheckoutLink(
+        url=checkout_url(raw_token, language=language), expires_at=token.expires_at
+    )
+    return 201, link.model_dump(mode="json")
+
+
+def checkout_token_create_for(
+    *,
+    merchant: Merchant,
+    public_id: str,
+    language: str | None = None,
+    claim: IdempotencyClaim | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """A new link for the merchant's payment ``public_id``; the API's answer.
+
+    One statement: the row is inserted only if the payment is the merchant's
+    and payable now (``INSERT … SELECT … RETURNING``), and — given ``claim`` —
+    the answer is stored under the Idempotency-Key only if it was. Otherwise
+    the payment is read to say why (not found, not payable, past due)."""
     raw, token = _checkout_token_new(Payment(merchant=merchant))
+    answer = checkout_created_answer(raw, token, language=language)
     quote = connection.ops.quote_name
     now = timezone.now()
     payment_id = _Sql(quote("kessai_payment") + "." + quote("id"))
     table, columns, values = _insert_parts(token, computed={"payment_id": payment_id})
     placeholders, params = _values_sql(values)
-    sql = (
+    insert = (
         f"INSERT INTO {table} ({', '.join(columns)}) SELECT {placeholders} "  # noqa: S608
         f"FROM {quote('kessai_payment')} WHERE {quote('merchant_id')} = %s "
         f"AND {quote('public_id')} = %s AND {quote('status')} IN (%s, %s) "
@@ -358,17 +424,31 @@ def checkout_token_create_for(*, merchant: Merchant, public_id: str) -> tuple[st
     due_field = Payment._meta.get_field("due_at")
     payable = [str(status.value) for status in PAYABLE_STATUSES]
     params += [merchant.pk, public_id, *payable, due_field.get_db_prep_value(now, connection)]
+    sql, folded = insert, False
+    if claim is not None and connection.vendor == "postgresql":
+        claim_sql, claim_params = claim.statement(
+            status=answer[0], body=answer[1], only_if='SELECT 1 FROM "new_token"'
+        )
+        sql = (
+            f'WITH "new_token" AS ({insert}), "claim" AS ({claim_sql}) '  # noqa: S608
+            'SELECT "id", (SELECT count(*) FROM "claim") FROM "new_token"'
+        )
+        params += claim_params
+        folded = True
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
-        # Rare: say why, or make the link if the payment became payable since.
+        # Rare: say why, or make the link if the payment became payable since
+        # (the record is then written after, by ``idempotent``).
         from .selectors import payment_get
 
-        return checkout_token_create(payment=payment_get(merchant=merchant, public_id=public_id))
-    token.pk = row[0]
-    token._state.adding = False
-    return raw, token
+        payment = payment_get(merchant=merchant, public_id=public_id)
+        raw, token = checkout_token_create(payment=payment)
+        return checkout_created_answer(raw, token, language=language)
+    if claim is not None and folded:
+        claim.claimed = bool(row[1])
+    return answer
 
 
 def checkout_url(raw_token: str, *, language: str | None = None) -> str:

@@ -5,11 +5,12 @@ import time
 from datetime import timedelta
 
 import httpx
-from django.db import transaction
+from django.db import connection, transaction
 from django.tasks import task
 from django.utils import timezone
 
 from madoguchi.contract.signing import SIGNATURE_HEADER, sign
+from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.platform.http import kept_client
 from madoguchi.platform.logs import current_request_id, outbound_headers
 from madoguchi.platform.tasks import backoff_delay, enqueue_later
@@ -23,15 +24,85 @@ logger = logging.getLogger(__name__)
 DELIVERY_LEASE = timedelta(seconds=60)
 
 
+# The lease and the read in one statement: the notification, if it is due
+# and nobody holds it, leased for DELIVERY_LEASE, with what its delivery
+# needs of the merchant (scalar subqueries: SQLite's RETURNING may name only
+# the updated table's columns).
+_MERCHANT = f"(SELECT m.{{}} FROM {Merchant._meta.db_table} AS m WHERE m.id = merchant_id)"  # noqa: S608
+_CLAIM_SQL = f"""
+    UPDATE {Notification._meta.db_table} SET next_attempt_at = %s
+    WHERE id = %s AND status = %s AND next_attempt_at <= %s
+    RETURNING event_id, body, attempts, merchant_id,
+        {_MERCHANT.format("notification_url")},
+        {_MERCHANT.format("notification_secret")},
+        {_MERCHANT.format("previous_notification_secret")}
+"""  # noqa: S608 - table and column names from the code, values as parameters
+
+# A success's delivery record and final status, one statement on PostgreSQL
+# (a data-modifying CTE: both or neither, with no transaction around them).
+_DELIVERED_SQL = f"""
+    WITH delivery AS (
+        INSERT INTO {NotificationDelivery._meta.db_table}
+            (notification_id, attempted_at, response_status, error, duration_ms)
+        VALUES (%(id)s, %(now)s, %(status_code)s, '', %(duration_ms)s)
+    )
+    UPDATE {Notification._meta.db_table}
+    SET status = %(delivered)s, attempts = %(attempts)s, delivered_at = %(now)s
+    WHERE id = %(id)s
+"""  # noqa: S608 - table names from the models, values as parameters
+
+
 def _claim(notification_id: int) -> Notification | None:
     """Take the lease on a due notification, or None if not due or taken."""
     now = timezone.now()
-    claimed = Notification.objects.filter(
-        pk=notification_id, status=Notification.Status.PENDING, next_attempt_at__lte=now
-    ).update(next_attempt_at=now + DELIVERY_LEASE)
-    if not claimed:
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_SQL,
+            [adapt(now + DELIVERY_LEASE), notification_id, Notification.Status.PENDING, adapt(now)],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
-    return Notification.objects.select_related("merchant").get(pk=notification_id)
+    event_id, body, attempts, merchant_id, url, secret, previous = row
+    return Notification(
+        pk=notification_id,
+        event_id=event_id,
+        body=body,
+        attempts=attempts,
+        merchant=Merchant(
+            pk=merchant_id,
+            notification_url=url,
+            notification_secret=secret,
+            previous_notification_secret=previous,
+        ),
+    )
+
+
+def _record_delivered(notification: Notification, *, status_code: int, duration_ms: int) -> None:
+    now = timezone.now()
+    attempts = notification.attempts + 1
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _DELIVERED_SQL,
+                {
+                    "id": notification.pk,
+                    "now": now,
+                    "status_code": status_code,
+                    "duration_ms": duration_ms,
+                    "delivered": Notification.Status.DELIVERED,
+                    "attempts": attempts,
+                },
+            )
+        return
+    with transaction.atomic():
+        NotificationDelivery.objects.create(
+            notification=notification, response_status=status_code, duration_ms=duration_ms
+        )
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.DELIVERED, attempts=attempts, delivered_at=now
+        )
 
 
 def notification_deliver(notification_id: int) -> bool:
@@ -57,40 +128,37 @@ def notification_deliver(notification_id: int) -> bool:
         status_code = response.status_code
     except httpx.HTTPError as exc:
         error = type(exc).__name__
-    delivered = status_code is not None and 200 <= status_code < 300
+    duration_ms = int((time.monotonic() - started) * 1000)
+    if status_code is not None and 200 <= status_code < 300:
+        _record_delivered(notification, status_code=status_code, duration_ms=duration_ms)
+        DELIVERIES.labels("delivered").inc()
+        return True
+    attempts = notification.attempts + 1
+    delay = backoff_delay(notification.attempts)
     with transaction.atomic():
         NotificationDelivery.objects.create(
             notification=notification,
             response_status=status_code,
             error=error,
-            duration_ms=int((time.monotonic() - started) * 1000),
+            duration_ms=duration_ms,
         )
-        attempts = notification.attempts + 1
-        if delivered:
-            DELIVERIES.labels("delivered").inc()
-            Notification.objects.filter(pk=notification.pk).update(
-                status=Notification.Status.DELIVERED,
-                attempts=attempts,
-                delivered_at=timezone.now(),
-            )
-            return True
-        delay = backoff_delay(notification.attempts)
-        DELIVERIES.labels("failed" if delay is not None else "gave_up").inc()
         if delay is None:
             Notification.objects.filter(pk=notification.pk).update(
                 status=Notification.Status.GAVE_UP, attempts=attempts
             )
-            logger.error("gave up delivering %s", notification.event_id)
-            return False
-        Notification.objects.filter(pk=notification.pk).update(
-            attempts=attempts, next_attempt_at=timezone.now() + delay
-        )
-        enqueue_later(
-            deliver_notification,
-            delay,
-            notification_id=notification.pk,
-            request_id=current_request_id(),
-        )
+        else:
+            Notification.objects.filter(pk=notification.pk).update(
+                attempts=attempts, next_attempt_at=timezone.now() + delay
+            )
+            enqueue_later(
+                deliver_notification,
+                delay,
+                notification_id=notification.pk,
+                request_id=current_request_id(),
+            )
+    DELIVERIES.labels("failed" if delay is not None else "gave_up").inc()
+    if delay is None:
+        logger.error("gave up delivering %s", notification.event_id)
     return False
 
 

@@ -727,15 +727,18 @@ def notification_receive(*, agency: Agency, body: bytes, signature: str) -> bool
     with transaction.atomic():
         if not _event_id_record(event.id, str(event.type)):
             return False  # delivered before; at-least-once delivery
+        # The application's row alone: a bare FOR UPDATE would lock the
+        # joined procedure, department and agency rows too, and every
+        # notification of the agency would queue on them.
         application = (
-            Application.objects.select_for_update()
+            Application.objects.select_for_update(of=("self",))
             .filter(kessai_payment_id=payment.id, procedure__department__agency=agency)
             .first()
         )
         if application is None:
             # The notification raced ahead of our own record of the payment id.
             application = (
-                Application.objects.select_for_update()
+                Application.objects.select_for_update(of=("self",))
                 .filter(
                     reference=payment.reference,
                     procedure__department__agency=agency,

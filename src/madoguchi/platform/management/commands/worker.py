@@ -14,7 +14,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--interval", type=float, default=0.5)
+        parser.add_argument(
+            "--threads", type=int, default=None, help="tasks at once (default: 4 on PostgreSQL)"
+        )
 
-    def handle(self, *args: Any, interval: float, **options: Any) -> None:
+    def handle(self, *args: Any, interval: float, threads: int | None, **options: Any) -> None:
         worker_id = f"worker-{socket.gethostname()[:30]}-{uuid.uuid4().hex[:12]}"
-        worker_run(worker_id=worker_id, interval=interval)
+        worker_run(worker_id=worker_id, interval=interval, threads=threads)
