@@ -803,6 +803,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-api", action="store_true", help="skip the baselines and (a), to time (b) or (c)"
     )
+    parser.add_argument(
+        "--flow-poll",
+        type=float,
+        default=1.0,
+        help="seconds between a flow user's reloads of the status page",
+    )
     parser.add_argument("--scaling", default="", help="web processes to try, e.g. 1,2,4")
     parser.add_argument("--smoke", action="store_true", help="tiny run: does it still work?")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
