@@ -495,12 +495,13 @@ def check_flow_consistency(topology: Topology) -> dict[str, int]:
     """After the flow (before the backlog is seeded): every payment Kessai
     took is 決済済 in Shinsei, none twice."""
     with psycopg.connect(topology.db_urls["kessai"], autocommit=True) as connection:
-        succeeded = dict(
-            connection.execute(
+        succeeded: dict[str, int] = {
+            str(reference): int(count)
+            for reference, count in connection.execute(
                 "SELECT reference, count(*) FROM kessai_payment WHERE status = 'succeeded' "
                 "GROUP BY reference"
             ).fetchall()
-        )
+        }
     with psycopg.connect(topology.db_urls["shinsei"], autocommit=True) as connection:
         paid = {
             row[0]
