@@ -163,11 +163,18 @@ def _write_stats(environment: Any, **kwargs: Any) -> None:
         json.dump(rows, handle)
 
 
-def _csrf(text: str) -> str:
-    found = CSRF.search(text)
+def _csrf(text: str | None) -> str:
+    found = CSRF.search(text or "")
     if not found:
         raise RuntimeError("no CSRF token on the page")
     return found.group(1)
+
+
+def _redirect_target(url: str, response: Any, name: str) -> str:
+    """Where a redirect answer points (the flow follows each hop itself)."""
+    if response.status_code != 302 or response.headers is None:
+        raise RuntimeError(f"{name}: {url} answered {response.status_code}")
+    return urljoin(url, str(response.headers["Location"]))
 
 
 def _flow_done(started: float, exception: Exception | None) -> None:
@@ -232,9 +239,7 @@ class FullFlow(FastHttpUser):
     def _post(self, url: str, data: dict[str, str], name: str) -> str:
         """POST a form; the answer must be a redirect, whose target is returned."""
         response = self.client.post(url, data=data, name=name, allow_redirects=False)
-        if response.status_code != 302:
-            raise RuntimeError(f"{name}: {url} answered {response.status_code}")
-        return urljoin(url, response.headers["Location"])
+        return _redirect_target(url, response, name)
 
     def _wait_for(self, url: str, marker: str, name: str) -> str:
         deadline = time.monotonic() + FLOW_TIMEOUT
@@ -309,6 +314,4 @@ class FullFlow(FastHttpUser):
     def _redirect_of(self, url: str, name: str) -> str:
         """GET a URL that must redirect; return where to."""
         response = self.client.get(url, name=name, allow_redirects=False)
-        if response.status_code != 302:
-            raise RuntimeError(f"{name}: {url} answered {response.status_code}")
-        return urljoin(url, response.headers["Location"])
+        return _redirect_target(url, response, name)
