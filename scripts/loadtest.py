@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -330,8 +331,14 @@ def measure(
     meter = CpuMeter(topology)
     commits_before = commits(topology, service) if service else 0
     meter.start()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     rows = run_locust(topology, user, host, users=users, seconds=seconds, config=config)
     cpu = meter.stop()
+    # Locust itself (a waited-for child of this process) shares the cores too.
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu["locust"] = round(
+        after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime, 1
+    )
     result: dict[str, Any] = {"rows": rows, "cpu": cpu, "seconds": seconds}
     if service:
         result["commits"] = commits(topology, service) - commits_before
@@ -488,12 +495,13 @@ def check_flow_consistency(topology: Topology) -> dict[str, int]:
     """After the flow (before the backlog is seeded): every payment Kessai
     took is 決済済 in Shinsei, none twice."""
     with psycopg.connect(topology.db_urls["kessai"], autocommit=True) as connection:
-        succeeded = dict(
-            connection.execute(
+        succeeded: dict[str, int] = {
+            str(reference): int(count)
+            for reference, count in connection.execute(
                 "SELECT reference, count(*) FROM kessai_payment WHERE status = 'succeeded' "
                 "GROUP BY reference"
             ).fetchall()
-        )
+        }
     with psycopg.connect(topology.db_urls["shinsei"], autocommit=True) as connection:
         paid = {
             row[0]
@@ -552,7 +560,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
                 f"| {row.failures} | {ratio_bare} | {ratio_floor} |"
             )
     lines.append("")
-    lines.append("CPU seconds during each run (web / worker / PostgreSQL backends):")
+    lines.append("CPU seconds during each run (web / worker / PostgreSQL backends / Locust):")
     for key in ("bare_json", "bare_insert", "api", *(k for k, _ in ONE_OPERATION_RUNS), "flow"):
         if key in results:
             lines.append(f"- {key}: {results[key]['cpu']}")
@@ -588,6 +596,17 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
                 f"p95 {paid.p95:.0f} ms, p99 {paid.p99:.0f} ms"
             )
         lines.append(f"- consistency: {flow['consistency']}")
+        if paid and paid.count:
+            per_flow = ", ".join(
+                f"{name} {1000 * seconds / paid.count:.0f}" for name, seconds in flow["cpu"].items()
+            )
+            lines.append(f"- CPU ms per paid flow: {per_flow}")
+            lines.append("- requests per paid flow, by name (count / paid flows, p50 ms):")
+            lines += [
+                f"  - {row.name}: {row.count / paid.count:.2f}, p50 {row.p50:.0f}"
+                for row in flow["rows"]
+                if row.name not in (paid.name, "Aggregated")
+            ]
     if "backlog" in results:
         lines += ["", f"Notification backlog (c): {results['backlog']}"]
     if results.get("scaling"):
@@ -659,6 +678,7 @@ def run(args: argparse.Namespace) -> int:
             "staff_url": urls["shinsei_staff"],
             "staff_login": staff["login_id"],
             "staff_password": staff["password"],
+            "flow_poll": args.flow_poll,
         }
         common = {"users": args.users, "seconds": args.seconds, "config": config}
         if not args.skip_api:
@@ -783,6 +803,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--skip-api", action="store_true", help="skip the baselines and (a), to time (b) or (c)"
+    )
+    parser.add_argument(
+        "--flow-poll",
+        type=float,
+        default=1.0,
+        help="seconds between a flow user's reloads of the status page",
     )
     parser.add_argument("--scaling", default="", help="web processes to try, e.g. 1,2,4")
     parser.add_argument("--smoke", action="store_true", help="tiny run: does it still work?")

@@ -9,10 +9,12 @@ import os
 import re
 import time
 import uuid
+from http.cookiejar import Cookie
 from typing import Any
+from urllib.parse import urljoin
 
 from gevent.lock import Semaphore
-from locust import FastHttpUser, HttpUser, between, events, task
+from locust import FastHttpUser, between, events, task
 
 CONFIG: dict[str, Any] = json.loads(os.environ.get("LOADTEST_CONFIG", "{}"))
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -32,7 +34,7 @@ ANSWERS = {
 CARD = {"card_number": "4242424242424242", "exp_month": "12", "exp_year": "2031"}
 PAID_MARKER = 'data-testid="payment-status">決済済<'
 _STAFF_LOGIN = Semaphore()
-_STAFF_COOKIES: dict[str, str] = {}
+_STAFF_COOKIES: list[Cookie] = []
 FLOW_TIMEOUT = float(CONFIG.get("flow_timeout", 60))
 
 
@@ -161,11 +163,18 @@ def _write_stats(environment: Any, **kwargs: Any) -> None:
         json.dump(rows, handle)
 
 
-def _csrf(text: str) -> str:
-    found = CSRF.search(text)
+def _csrf(text: str | None) -> str:
+    found = CSRF.search(text or "")
     if not found:
         raise RuntimeError("no CSRF token on the page")
     return found.group(1)
+
+
+def _redirect_target(url: str, response: Any, name: str) -> str:
+    """Where a redirect answer points (the flow follows each hop itself)."""
+    if response.status_code != 302 or response.headers is None:
+        raise RuntimeError(f"{name}: {url} answered {response.status_code}")
+    return urljoin(url, str(response.headers["Location"]))
 
 
 def _flow_done(started: float, exception: Exception | None) -> None:
@@ -179,13 +188,20 @@ def _flow_done(started: float, exception: Exception | None) -> None:
     )
 
 
-class FullFlow(HttpUser):
+class FullFlow(FastHttpUser):
     """Scenario (b): a citizen submits, staff accept, the worker requests the
     payment, the citizen pays by card, Kessai notifies; counted when
-    Shinsei's status page shows 決済済."""
+    Shinsei's status page shows 決済済.
+
+    FastHttpUser (geventhttpclient), not HttpUser (python-requests): the load
+    generator shares the machine's cores with the servers, and requests costs
+    several times the CPU per request. Redirects are followed here, one named
+    request per hop, so the figures say which page each request was."""
 
     wait_time = between(0, 0)
     host = CONFIG.get("shinsei_public", "http://127.0.0.1")
+    # A citizen reloads the status page now and then, not five times a second.
+    poll_seconds = float(CONFIG.get("flow_poll", 1.0))
 
     def on_start(self) -> None:
         # One staff login per Locust process, shared by its users: a login
@@ -193,11 +209,11 @@ class FullFlow(HttpUser):
         # scenario measures, and one officer works many applications.
         with _STAFF_LOGIN:
             if not _STAFF_COOKIES:
-                _STAFF_COOKIES.update(self._staff_login())
-        for name, value in _STAFF_COOKIES.items():
-            self.client.cookies.set(name, value)
+                _STAFF_COOKIES.extend(self._staff_login())
+        for cookie in _STAFF_COOKIES:
+            self.client.cookiejar.set_cookie(cookie)
 
-    def _staff_login(self) -> dict[str, str]:
+    def _staff_login(self) -> list[Cookie]:
         staff = CONFIG["staff_url"]
         page = self.client.get(f"{staff}/login", name="staff login page")
         response = self.client.post(
@@ -212,19 +228,26 @@ class FullFlow(HttpUser):
         )
         if response.status_code != 302:
             raise RuntimeError(f"staff login failed: {response.status_code}")
-        return {
-            name: value
-            for name, value in self.client.cookies.items()
-            if name.startswith("shinsei_staff_") and value
-        }
+        return [c for c in self.client.cookiejar if c.name.startswith("shinsei_staff_") and c.value]
+
+    def _get(self, url: str, name: str) -> Any:
+        response = self.client.get(url, name=name, allow_redirects=False)
+        if response.status_code != 200:
+            raise RuntimeError(f"{name}: {url} answered {response.status_code}")
+        return response
+
+    def _post(self, url: str, data: dict[str, str], name: str) -> str:
+        """POST a form; the answer must be a redirect, whose target is returned."""
+        response = self.client.post(url, data=data, name=name, allow_redirects=False)
+        return _redirect_target(url, response, name)
 
     def _wait_for(self, url: str, marker: str, name: str) -> str:
         deadline = time.monotonic() + FLOW_TIMEOUT
         while time.monotonic() < deadline:
-            text = self.client.get(url, name=name).text
+            text: str = self._get(url, name).text
             if marker in text:
                 return text
-            time.sleep(0.2)
+            time.sleep(self.poll_seconds)
         raise TimeoutError(f"{marker!r} did not appear on {url}")
 
     @task
@@ -240,54 +263,55 @@ class FullFlow(HttpUser):
     def _one_flow(self) -> None:
         base = CONFIG["shinsei_public"]
         slug = CONFIG.get("procedure", "juminhyo")
-        start = self.client.get(f"{base}/procedures/{slug}/", name="procedure page")
-        response = self.client.post(
-            f"{base}/procedures/{slug}/",
-            data={"csrfmiddlewaretoken": _csrf(start.text)},
-            name="start",
+        start = self._get(f"{base}/procedures/{slug}/", "procedure page")
+        url = self._post(
+            f"{base}/procedures/{slug}/", {"csrfmiddlewaretoken": _csrf(start.text)}, "start"
         )
         for _ in range(10):
-            if "/steps/" not in response.url:
+            if "/steps/" not in url:
                 break
-            response = self.client.post(
-                response.url,
-                data={**ANSWERS, "csrfmiddlewaretoken": _csrf(response.text)},
-                name="answer a step",
+            page = self._get(url, "step page")
+            url = self._post(
+                url, {**ANSWERS, "csrfmiddlewaretoken": _csrf(page.text)}, "answer a step"
             )
-        response = self.client.post(
-            f"{base}/procedures/{slug}/check",
-            data={"csrfmiddlewaretoken": _csrf(response.text)},
-            name="submit",
-        )
-        found = REFERENCE.search(response.text)
+        check = self._get(url, "check page")
+        url = self._post(url, {"csrfmiddlewaretoken": _csrf(check.text)}, "submit")
+        found = REFERENCE.search(self._get(url, "submitted page").text)
         if not found:
-            raise RuntimeError(f"not submitted: {response.url}")
+            raise RuntimeError(f"not submitted: {url}")
         reference = found.group(1)
         staff = CONFIG["staff_url"]
-        detail = self.client.get(f"{staff}/applications/{reference}/", name="staff detail")
-        accepted = self.client.post(
+        detail = self._get(f"{staff}/applications/{reference}/", "staff detail")
+        url = self._post(
             f"{staff}/applications/{reference}/accept",
-            data={"csrfmiddlewaretoken": _csrf(detail.text)},
-            name="accept",
+            {"csrfmiddlewaretoken": _csrf(detail.text)},
+            "accept",
         )
-        if accepted.status_code != 200:
-            raise RuntimeError(f"accept answered {accepted.status_code}")
+        self._get(url, "staff detail (after accept)")
         status_url = f"{base}/applications/{reference}/"
         text = self._wait_for(
             status_url, f"/applications/{reference}/pay", "status (until payable)"
         )
-        page = self.client.post(
+        link = self._post(
             f"{base}/applications/{reference}/pay",
-            data={"csrfmiddlewaretoken": _csrf(text)},
-            name="pay (to Kessai's page)",
+            {"csrfmiddlewaretoken": _csrf(text)},
+            "pay (Shinsei asks Kessai for a link)",
         )
-        if "/pay/" not in page.url:
-            raise RuntimeError(f"not on the payment page: {page.url}")
-        paid = self.client.post(
-            page.url.split("?")[0].rstrip("/") + "/card",
-            data={**CARD, "security_code": "123", "csrfmiddlewaretoken": _csrf(page.text)},
-            name="pay by card",
+        url = self._redirect_of(link, "open the link (Kessai)")
+        if "/pay/" not in url:
+            raise RuntimeError(f"not on the payment page: {url}")
+        page = self._get(url, "payment page (Kessai)")
+        url = self._post(
+            url.split("?")[0].rstrip("/") + "/card",
+            {**CARD, "security_code": "123", "csrfmiddlewaretoken": _csrf(page.text)},
+            "pay by card",
         )
-        if "/complete" not in paid.url:
-            raise RuntimeError(f"card payment did not complete: {paid.url}")
+        if "/complete" not in url:
+            raise RuntimeError(f"card payment did not complete: {url}")
+        self._get(url, "completion page (Kessai)")
         self._wait_for(status_url, PAID_MARKER, "status (until 決済済)")
+
+    def _redirect_of(self, url: str, name: str) -> str:
+        """GET a URL that must redirect; return where to."""
+        response = self.client.get(url, name=name, allow_redirects=False)
+        return _redirect_target(url, response, name)

@@ -158,7 +158,7 @@ def run_kessai(ops: int, warmup: int, profile: str) -> list[dict[str, Any]]:
         _check(payer.get(page).status_code == 200)
         return payer, page
 
-    def pay(item: tuple[Client, str]) -> None:
+    def pay(item: tuple[Client, str]) -> str:
         payer, page = item
         response = payer.post(
             page + "card",
@@ -170,6 +170,29 @@ def run_kessai(ops: int, warmup: int, profile: str) -> list[dict[str, Any]]:
             },
         )
         _check(response.status_code == 302, response.content)
+        return str(response["Location"])
+
+    def checkout_link() -> tuple[Client, str]:
+        return Client(HTTP_HOST="kessai.test"), create()["next_url"].removeprefix(
+            settings.KESSAI_PUBLIC_URL
+        )
+
+    def open_link(item: tuple[Client, str]) -> None:
+        payer, link = item
+        _check(payer.get(link).status_code == 302)
+
+    def opened() -> tuple[Client, str]:
+        payer, link = checkout_link()
+        return payer, payer.get(link)["Location"]
+
+    def show(item: tuple[Client, str]) -> None:
+        payer, page = item
+        response = payer.get(page)
+        _check(response.status_code == 200, response.status_code)
+
+    def completed() -> tuple[Client, str]:
+        payer, page = payment_page()
+        return payer, pay((payer, page))
 
     def paid_notification() -> int:
         pay(payment_page())
@@ -184,6 +207,9 @@ def run_kessai(ops: int, warmup: int, profile: str) -> list[dict[str, Any]]:
         _timed("get payment", ops, warmup, lambda: payment_id, get, profile),
         _timed("create checkout", ops, warmup, lambda: payment_id, checkout, profile),
         _timed("pay by card", ops, warmup, payment_page, pay, profile),
+        _timed("page: open the checkout link", ops, warmup, checkout_link, open_link, profile),
+        _timed("page: payment page", ops, warmup, opened, show, profile),
+        _timed("page: completion page", ops, warmup, completed, show, profile),
         _timed(
             "deliver a notification (Kessai worker)",
             ops,
@@ -304,14 +330,68 @@ def run_shinsei(ops: int, warmup: int, profile: str) -> list[dict[str, Any]]:
         response = staff.post(f"/applications/{reference}/accept")
         _check(response.status_code == 302, response.content)
 
-    return [
-        _timed(
-            "receive a notification (Shinsei)", ops, warmup, accepted_application, receive, profile
-        ),
-        _timed("send the paid email (Shinsei task)", ops, warmup, paid_mail, send_mail, profile),
-        _timed("submit an application", ops, warmup, filled_in, submit, profile),
-        _timed("accept an application", ops, warmup, submitted, accept, profile),
+    def citizen() -> Client:
+        n = next(addresses)
+        return Client(
+            HTTP_HOST="shinsei.test", REMOTE_ADDR=f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+        )
+
+    def get_page(item: tuple[Client, str]) -> None:
+        client, url = item
+        response = client.get(url)
+        _check(response.status_code == 200, (url, response.status_code))
+
+    def started() -> tuple[Client, str]:
+        client = citizen()
+        return client, client.post("/procedures/juminhyo/")["Location"]
+
+    def answer_step(item: tuple[Client, str]) -> None:
+        client, url = item
+        _check(client.post(url, ANSWERS).status_code == 302)
+
+    def just_submitted() -> tuple[Client, str]:
+        client = filled_in()
+        submit(client)
+        return client, "/submitted"
+
+    def status_page(paid: bool) -> Callable[[], tuple[Client, str]]:
+        def prepare() -> tuple[Client, str]:
+            client = filled_in()
+            submit(client)
+            application = _present(Application.objects.order_by("-pk").first())
+            accept(application.reference)
+            Application.objects.filter(pk=application.pk).update(
+                kessai_payment_id=f"pay_prof_{application.reference}",
+                payment_status=(
+                    Application.PaymentStatus.PAID if paid else Application.PaymentStatus.UNPAID
+                ),
+            )
+            return client, f"/applications/{application.reference}/"
+
+        return prepare
+
+    def staff_detail() -> tuple[Client, str]:
+        return staff, f"/applications/{submitted()}/"
+
+    def start(c: Client) -> None:
+        _check(c.post("/procedures/juminhyo/").status_code == 302)
+
+    operations: list[tuple[str, Callable[[], Any], Callable[[Any], object]]] = [
+        ("page: procedure page", lambda: (citizen(), "/procedures/juminhyo/"), get_page),
+        ("page: start (POST)", citizen, start),
+        ("page: step page", started, get_page),
+        ("page: answer a step (POST)", started, answer_step),
+        ("page: check page", lambda: (filled_in(), "/procedures/juminhyo/check"), get_page),
+        ("page: submitted page", just_submitted, get_page),
+        ("page: staff detail", staff_detail, get_page),
+        ("page: status (payable)", status_page(False), get_page),
+        ("page: status (決済済)", status_page(True), get_page),
+        ("receive a notification (Shinsei)", accepted_application, receive),
+        ("send the paid email (Shinsei task)", paid_mail, send_mail),
+        ("submit an application", filled_in, submit),
+        ("accept an application", submitted, accept),
     ]
+    return [_timed(name, ops, warmup, prepare, run, profile) for name, prepare, run in operations]
 
 
 def child(service: str, ops: int, warmup: int, profile: str) -> None:

@@ -47,6 +47,18 @@ def test_create_payment_returns_payment_with_single_use_link(
     assert payment.merchant.code == "mayor"
 
 
+def test_a_payment_read_back_matches_the_answer_that_created_it(
+    api_client: Client, mayor_key: str
+) -> None:
+    created = post(api_client, mayor_key, BODY).json()
+    headers = {"Authorization": f"Bearer {mayor_key}"}
+    got = api_client.get(f"/api/v1/payments/{created['id']}", headers=headers).json()
+    listed = api_client.get("/api/v1/payments", headers=headers).json()["results"]
+    assert got == {**created, "next_url": None}
+    assert listed == [got]
+    assert got["created_at"].endswith("Z")
+
+
 def test_extra_field_is_rejected_with_422_and_creates_nothing(
     api_client: Client, mayor_key: str
 ) -> None:

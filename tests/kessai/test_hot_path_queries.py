@@ -113,7 +113,9 @@ def test_opening_the_payment_page_and_paying_by_card(
 
     with counted() as page:
         assert payer.get(page_path).status_code == 200
-    assert_cost(page, queries=4, transactions=0)
+    # Session, payment, its open attempt (the merchant's language was noted
+    # in the session when the link was opened).
+    assert_cost(page, queries=3, transactions=0)
 
     with counted() as pay:
         response = payer.post(
@@ -121,11 +123,17 @@ def test_opening_the_payment_page_and_paying_by_card(
             {"card_number": CARD_OK, "exp_month": "12", "exp_year": "2031", "security_code": "123"},
         )
     assert response.status_code == 302
-    # Session and payment; the attempt begins (committed before the acquirer
-    # is called); the merchant's card connector is looked up by the attempt;
-    # the answer: attempt, payment, event, daily summary (the first of the
-    # day inserts it), notification and its delivery task.
-    assert_cost(pay, queries=17, transactions=3)
+    # Session and payment (with its merchant, whose card connector the
+    # provider needs); the attempt begins (the payment locked with "is an
+    # attempt open?" in the same statement), committed before the acquirer is
+    # called; the answer: attempt, payment, event, daily summary (the first of
+    # the day inserts it), notification and its delivery task.
+    assert_cost(pay, queries=14, transactions=3)
+
+    with counted() as done:
+        assert payer.get(response["Location"]).status_code == 200
+    # Session and payment.
+    assert_cost(done, queries=2, transactions=0)
 
 
 def test_delivering_a_notification(

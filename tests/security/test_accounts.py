@@ -281,6 +281,24 @@ def test_sessions_end_after_fifteen_idle_minutes(demo: Any, idle: int, status: i
     assert client.get("/").status_code == status
 
 
+def test_activity_is_written_back_at_most_once_a_minute(demo: Any) -> None:
+    """A staff page within a minute of the last write leaves the session row
+    alone; after a minute the new time is written, and idleness counts from
+    there."""
+    client = staff_client(demo, "shimin")
+    written = int(time.time()) - 30
+    session = client.session
+    session[LAST_SEEN] = written
+    session.save()
+    assert client.get("/").status_code == 200
+    assert client.session[LAST_SEEN] == written
+    session = client.session
+    session[LAST_SEEN] = written = int(time.time()) - 61
+    session.save()
+    assert client.get("/").status_code == 200
+    assert client.session[LAST_SEEN] >= written + 61
+
+
 def test_an_unknown_login_id_locks_like_a_real_one_and_is_not_recorded(demo: Any) -> None:
     typed = "MyPassw0rd-typed-as-id"
     responses = [

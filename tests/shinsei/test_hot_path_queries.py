@@ -4,6 +4,7 @@ Exact on purpose: a query added to the hot path fails here."""
 
 from typing import Any
 
+import pytest
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -16,6 +17,8 @@ from tests.conftest import staff_client
 from tests.shinsei.test_notifications import application, deliver, event_body  # noqa: F401
 from tests.support.journey import ANSWERS, fill_in, submit_application
 from tests.support.queries import Counted, counted
+
+AUDIT_CHAIN_LOCK = 1 if connection.vendor == "postgresql" else 0
 
 
 def assert_cost(cost: Counted, *, queries: int, transactions: int) -> None:
@@ -34,8 +37,12 @@ def test_submitting_an_application(demo: Any, citizen: Client) -> None:
     assert_cost(cost, queries=8, transactions=1)
 
 
-def test_accepting_an_application(demo: Any, citizen: Client) -> None:
-    submitted, _ = submit_application(citizen)
+@pytest.fixture
+def submitted(demo: Any, citizen: Client) -> Application:
+    return submit_application(citizen)[0]
+
+
+def test_accepting_an_application(demo: Any, submitted: Application) -> None:
     staff = staff_client(demo, "shimin")
     with counted() as cost:
         response = staff.post(f"/applications/{submitted.reference}/accept")
@@ -115,3 +122,49 @@ def test_sending_an_email_of_an_application_without_a_form_version(
         assert send_citizen_mail.call(mail_id=owed.pk) is True
     assert_cost(cost, queries=2, transactions=1)
     assert [m.to for m in mail.outbox] == [["hanako@example.jp"]]
+
+
+# --- the pages around them, as the full flow (scenario b) views them --------
+
+
+def test_the_pages_a_citizen_views_before_submitting(demo: Any, citizen: Client) -> None:
+    with counted() as step:
+        page = citizen.get(citizen.post("/procedures/juminhyo/")["Location"])
+    assert page.status_code == 200
+    # Starting: procedure (twice: the start page's and the form version's
+    # look-up), form version, the new session (exists?, INSERT). The step:
+    # procedure, session, form version.
+    assert_cost(step, queries=8, transactions=2)
+    fill_in(citizen, "juminhyo", ANSWERS)
+    with counted() as check:
+        assert citizen.get("/procedures/juminhyo/check").status_code == 200
+    assert_cost(check, queries=3, transactions=0)
+
+
+def test_the_staff_detail_page(demo: Any, submitted: Application) -> None:
+    staff = staff_client(demo, "shimin")
+    with counted() as cost:
+        response = staff.get(f"/applications/{submitted.reference}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert submitted.reference in html
+    # The header names the officer and the department read with the application.
+    header = html.split('aria-label="職員メニュー"')[1].split("</nav>")[0]
+    department = submitted.procedure.department.name
+    assert department in header or department in response.context["account"].display_name
+    assert "申請（申請者）" in html  # the history
+    # Session, staff, permissions, application (with procedure, department,
+    # agency: the header's department is the application's when they are
+    # the same); the audit record (on PostgreSQL the chain's advisory lock,
+    # then the chain's head, the record) in one transaction; events (history
+    # and mismatch warnings from one read), refund requests, files, notes.
+    # The session is not written: its last-seen time is under a minute old.
+    assert_cost(cost, queries=10 + AUDIT_CHAIN_LOCK, transactions=1)
+
+
+def test_the_citizen_status_page(citizen: Client, submitted: Application) -> None:
+    with counted() as cost:
+        response = citizen.get(f"/applications/{submitted.reference}/")
+    assert response.status_code == 200
+    # Session, application: what the citizen reloads while waiting.
+    assert_cost(cost, queries=2, transactions=0)

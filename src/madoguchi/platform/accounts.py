@@ -53,6 +53,11 @@ if TYPE_CHECKING:
 # Django's own session keys of a logged-in user.
 AUTH_KEYS = (auth.SESSION_KEY, auth.BACKEND_SESSION_KEY, auth.HASH_SESSION_KEY)
 LAST_SEEN = "_last_seen"
+# The time a request was last seen is written back to the session only when
+# it is this old: a session write on every staff page (one UPDATE each) is
+# saved, and the idle timeout then ends a session at most this much early —
+# the safe side.
+LAST_SEEN_GRANULARITY = 60
 PENDING_TOTP_OK = "_pending_totp_ok"
 # When the password of a login under way was accepted: the rest (second
 # factor, password change) must follow within ``pending_timeout()``.
@@ -310,13 +315,15 @@ def session_account[A: AbstractAccount](request: HttpRequest, model: type[A]) ->
     if not request.session.get(ACCOUNT_KEY, ""):
         return None
     now = int(time.time())
-    if now - int(request.session.get(LAST_SEEN, 0)) > idle_timeout():
+    idle = now - int(request.session.get(LAST_SEEN, 0))
+    if idle > idle_timeout():
         request.session.flush()
         return None
     account = auth.get_user(request)
     if not isinstance(account, model):
         return None
-    request.session[LAST_SEEN] = now
+    if idle >= LAST_SEEN_GRANULARITY:
+        request.session[LAST_SEEN] = now
     return account
 
 

@@ -85,6 +85,11 @@ def logging_config(*, service: str, surface: str, fmt: str, level: str) -> dict[
             "django.db.backends": {"level": "WARNING"},
             # The request line below replaces Django's own per-request warnings.
             "django.request": {"level": "ERROR"},
+            # The task line below (with the request id of the request that
+            # queued it) replaces the task library's per-state lines; a
+            # failure's traceback still comes through, at ERROR.
+            "django.tasks": {"level": "WARNING"},
+            "django_tasks_db": {"level": "WARNING"},
         },
     }
 

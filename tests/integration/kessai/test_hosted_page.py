@@ -12,7 +12,7 @@ from madoguchi.contract import schemas
 from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.kessai.payments import services
 from madoguchi.kessai.payments.models import Payment
-from madoguchi.kessai.payments.views import _accepted_language
+from madoguchi.kessai.payments.views import PAYMENT_LANGUAGES_KEY, _accepted_language
 from tests.conftest import CARD_DECLINED
 from tests.support.journey import pay_by_card, shown_after
 
@@ -84,6 +84,29 @@ def test_browser_language_and_merchant_language_are_followed(payer: Client, demo
         ),
     )
     assert "Pay ¥300" in other.get(open_page(other, payment)).content.decode()
+
+
+def test_each_payment_follows_its_own_merchants_language_in_one_browser(
+    payer: Client, demo: Any
+) -> None:
+    # The merchant's language is noted per payment when its link is opened,
+    # so one browser paying a Japanese and an English payment sees each in
+    # its own; a session from before the note still asks the database.
+    japanese = open_page(payer, make_payment())
+    english_payment = services.payment_create(
+        merchant=Merchant.objects.get(code="agri-committee"),
+        request=schemas.PaymentCreateRequest(
+            reference="990000000003", amount=300, return_url="http://s/", language="en"
+        ),
+    )
+    english = open_page(payer, english_payment)
+    assert "Pay ¥300" in payer.get(english).content.decode()
+    assert "300円を支払う" in payer.get(japanese).content.decode()
+    session = payer.session
+    del session[PAYMENT_LANGUAGES_KEY]
+    session.save()
+    assert "Pay ¥300" in payer.get(english).content.decode()
+    assert "300円を支払う" in payer.get(japanese).content.decode()
 
 
 def test_errors_and_declines_in_english(payer: Client, demo: Any) -> None:

@@ -191,7 +191,7 @@ def _idempotent(
     idempotency_key: str | None,
     operation_name: str,
     body: bytes,
-    operation: Callable[[], tuple[int, dict[str, Any]]],
+    operation: Callable[[services.IdempotencyClaim], tuple[int, dict[str, Any]]],
 ) -> JsonResponse:
     """Every POST: run ``operation`` once per Idempotency-Key, replay after."""
     status, answer = services.idempotent(
@@ -201,6 +201,15 @@ def _idempotent(
         operation=operation,
     )
     return JsonResponse(answer, status=status)
+
+
+def _answer(body: BaseModel, status: int = 200) -> JsonResponse:
+    """A read's answer, serialized once as the writes' answers are (pydantic's
+    JSON mode: timestamps to the microsecond). Returning the model would have
+    django-ninja validate it again against the response schema and render
+    timestamps to the millisecond, so a payment read back would not match
+    the answer that created it."""
+    return JsonResponse(body.model_dump(mode="json"), status=status)
 
 
 @api.post(
@@ -248,7 +257,7 @@ def list_payments(
     created_from: schemas.UtcDateTime | None = None,
     created_to: schemas.UtcDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 200,
-) -> schemas.PaymentList:
+) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
     payments = payment_list(
         merchant=merchant,
@@ -259,7 +268,7 @@ def list_payments(
         created_from=created_from,
         created_to=created_to,
     )
-    return schemas.PaymentList(results=[payment_to_contract(p) for p in payments[:limit]])
+    return _answer(schemas.PaymentList(results=[payment_to_contract(p) for p in payments[:limit]]))
 
 
 @api.get(
@@ -268,9 +277,9 @@ def list_payments(
     summary="Get a payment",
     operation_id="getPayment",
 )
-def get_payment(request: HttpRequest, payment_id: str) -> schemas.Payment:
+def get_payment(request: HttpRequest, payment_id: str) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
-    return payment_to_contract(payment_get(merchant=merchant, public_id=payment_id))
+    return _answer(payment_to_contract(payment_get(merchant=merchant, public_id=payment_id)))
 
 
 @api.post(
@@ -379,7 +388,7 @@ def create_refund(
         created_id = json.loads(response.content)["id"]
         refund = Refund.objects.select_related("payment", "attempt").get(public_id=created_id)
         refund = services.refund_submit(refund=refund)
-        return JsonResponse(refund_to_contract(refund).model_dump(mode="json"), status=201)
+        return _answer(refund_to_contract(refund), status=201)
     return response
 
 
@@ -389,10 +398,10 @@ def create_refund(
     summary="Get a refund",
     operation_id="getRefund",
 )
-def get_refund(request: HttpRequest, payment_id: str, refund_id: str) -> schemas.Refund:
+def get_refund(request: HttpRequest, payment_id: str, refund_id: str) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
     payment = payment_get(merchant=merchant, public_id=payment_id)
-    return refund_to_contract(refund_get(payment=payment, public_id=refund_id))
+    return _answer(refund_to_contract(refund_get(payment=payment, public_id=refund_id)))
 
 
 @api.get(
@@ -401,7 +410,7 @@ def get_refund(request: HttpRequest, payment_id: str, refund_id: str) -> schemas
     summary="The payment's history, oldest first",
     operation_id="listPaymentEvents",
 )
-def list_payment_events(request: HttpRequest, payment_id: str) -> schemas.PaymentEventList:
+def list_payment_events(request: HttpRequest, payment_id: str) -> HttpResponse:
     merchant: Merchant = request.auth  # type: ignore[attr-defined]
     payment = payment_get(merchant=merchant, public_id=payment_id)
-    return schemas.PaymentEventList(results=payment_events(payment=payment))
+    return _answer(schemas.PaymentEventList(results=payment_events(payment=payment)))

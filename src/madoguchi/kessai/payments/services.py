@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -532,10 +532,20 @@ def _attempt_begin(
     *, payment: Payment, method: PaymentMethod, card_brand: str = "", card_last4: str = ""
 ) -> Attempt:
     with transaction.atomic():
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        # The row lock and "is an attempt open?" in one statement: the lock
+        # is taken on the payment row, and the subquery is read under it.
+        locked = (
+            Payment.objects.select_for_update()
+            .annotate(
+                attempt_open=Exists(
+                    Attempt.objects.filter(payment=OuterRef("pk"), status__in=OPEN_ATTEMPT_STATUSES)
+                )
+            )
+            .get(pk=payment.pk)
+        )
         # Every method starts here, so the due date is checked for all of them.
         _check_payable(locked)
-        if locked.attempts.filter(status__in=OPEN_ATTEMPT_STATUSES).exists():
+        if locked.attempt_open:
             raise AttemptInProgress()
         attempt = Attempt.objects.create(
             payment=locked, method=method, card_brand=card_brand, card_last4=card_last4
@@ -713,6 +723,8 @@ def card_payment_pay(*, payment: Payment, card: CardDetails, return_url: str = "
             amount=payment.amount,
             card=card,
             return_url=return_url,
+            # Known here: the provider need not look it up by the attempt.
+            merchant=payment.merchant,
         ),
     )
 

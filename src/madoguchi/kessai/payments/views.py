@@ -83,6 +83,8 @@ FLASH_KEY = "kessai_notice"
 
 LANGUAGES = ("ja", "en")
 LANGUAGE_SESSION_KEY = "kessai_language"
+# The language each opened payment's merchant asked for (public id -> code).
+PAYMENT_LANGUAGES_KEY = "kessai_payment_languages"
 
 
 def _accepted_language(header: str) -> str | None:
@@ -112,7 +114,16 @@ def page_language(request: HttpRequest, public_id: str | None = None) -> str:
     remembered = request.session.get(LANGUAGE_SESSION_KEY)
     if remembered in LANGUAGES:
         return str(remembered)
-    if public_id and Payment.objects.filter(public_id=public_id, language="en").exists():
+    # The merchant's choice was noted when the link was opened (no query on
+    # every page); a session from before that note asks the database.
+    noted = request.session.get(PAYMENT_LANGUAGES_KEY, {})
+    if public_id and public_id in noted:
+        asked = noted[public_id]
+    elif public_id:
+        asked = "en" if Payment.objects.filter(public_id=public_id, language="en").exists() else ""
+    else:
+        asked = ""
+    if asked == "en":
         return "en"
     return _accepted_language(request.headers.get("Accept-Language", "")) or "ja"
 
@@ -151,7 +162,12 @@ def checkout_start(request: HttpRequest, token: str) -> HttpResponse:
     except CheckoutLinkInvalid:
         return render(request, "kessai/link_invalid.html", status=404)
     allowed = [p for p in request.session.get(SESSION_KEY, []) if p != payment.public_id]
-    request.session[SESSION_KEY] = ([*allowed, payment.public_id])[-5:]
+    request.session[SESSION_KEY] = granted = ([*allowed, payment.public_id])[-5:]
+    noted = request.session.get(PAYMENT_LANGUAGES_KEY, {})
+    request.session[PAYMENT_LANGUAGES_KEY] = {
+        **{p: noted[p] for p in granted if p in noted},
+        payment.public_id: payment.language,
+    }
     return HttpResponseRedirect(reverse("kessai:pay", args=[payment.public_id]))
 
 

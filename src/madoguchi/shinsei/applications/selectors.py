@@ -12,7 +12,7 @@ from django.utils import timezone
 from madoguchi.shinsei.procedures.models import Procedure
 from madoguchi.shinsei.staff.models import StaffAccount
 
-from .models import Application, StoredFile
+from .models import Application, ApplicationEvent, StoredFile
 
 
 def _scope(staff: StaffAccount) -> Q:
@@ -117,10 +117,14 @@ class HistoryItem:
     reason: str
 
 
-def application_history(*, application: Application) -> list[HistoryItem]:
+def application_history(
+    *, application: Application, events: list[ApplicationEvent] | None = None
+) -> list[HistoryItem]:
     """The application's events in plain Japanese: what happened and who did
-    it (a staff member by name), never the stored codes."""
-    events = list(application.events.all())
+    it (a staff member by name), never the stored codes. ``events``: the
+    application's events, where the caller has read them already."""
+    if events is None:
+        events = list(application.events.all())
     staff_ids = {
         int(e.actor.partition(":")[2])
         for e in events

@@ -158,6 +158,11 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     forms = forms or {}
+    if staff.department_id == application.procedure.department_id:
+        # Read with the application already; the page's header names it.
+        staff.department = application.procedure.department
+    # One read of the events serves the history and the mismatch warnings.
+    events = list(application.events.all())
     return render(
         request,
         "shinsei/staff/detail.html",
@@ -166,8 +171,8 @@ def _render_detail(
             "application": application,
             "rows": display_answers(application.questions, application.answers),
             "files": application.files.order_by("created_at"),
-            "events": selectors.application_history(application=application),
-            "payment_mismatches": application.events.filter(type=services.PAYMENT_MISMATCH),
+            "events": selectors.application_history(application=application, events=events),
+            "payment_mismatches": [e for e in events if e.type == services.PAYMENT_MISMATCH],
             "notes": application.notes.select_related("author"),
             "message": request.session.pop("staff_message", ""),
             "message_kind": request.session.pop("staff_message_kind", "info"),

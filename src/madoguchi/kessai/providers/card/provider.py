@@ -1,6 +1,7 @@
 from django.views.decorators.debug import sensitive_variables
 
 from madoguchi.contract.schemas import PaymentMethod
+from madoguchi.kessai.merchants.models import Merchant
 
 from ..base import PaymentProvider, ProviderResult, RefundResult
 from .acquirer import AcquirerClient
@@ -21,9 +22,17 @@ class CardProvider(PaymentProvider):
 
     @sensitive_variables("card")
     def authorize(
-        self, *, attempt_key: str, amount: int, card: CardDetails, return_url: str = ""
+        self,
+        *,
+        attempt_key: str,
+        amount: int,
+        card: CardDetails,
+        return_url: str = "",
+        merchant: Merchant | None = None,
     ) -> ProviderResult:
-        sbps = sbps_connector(attempt_merchant(attempt_key))
+        """``merchant``: the payment's, where the caller has it (one query
+        fewer on every card payment); else it is read by the attempt."""
+        sbps = sbps_connector(merchant if merchant is not None else attempt_merchant(attempt_key))
         if sbps is not None:
             return sbps.authorize(attempt_key=attempt_key, amount=amount, card=card)
         return self.acquirer.authorize(
