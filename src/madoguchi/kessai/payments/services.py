@@ -88,6 +88,12 @@ class _KeyTaken(Exception):
     """A live record holds the key: roll this run back and replay it."""
 
 
+# The record's fields, to prepare its values as save() would (made once: a
+# field's construction cost more than the rest of the statement's Python).
+_RECORD_BODY = IdempotencyRecord._meta.get_field("response_body")
+_RECORD_CREATED_AT = IdempotencyRecord._meta.get_field("created_at")
+
+
 @dataclass
 class IdempotencyClaim:
     """The key an operation's answer is stored under. ``claimed`` is set by an
@@ -109,8 +115,7 @@ class IdempotencyClaim:
         this one wait for it to commit first. ``only_if``: SQL of a query
         (our own, no parameters) the record is written only if it has rows."""
         now = timezone.now()
-        body_field = models.JSONField()
-        created_field = models.DateTimeField()
+        body_field, created_field = _RECORD_BODY, _RECORD_CREATED_AT
         quote = connection.ops.quote_name
         columns = ["merchant_id", "key", "request_hash", "response_status", "response_body"]
         names = ", ".join(quote(c) for c in [*columns, "created_at"])
