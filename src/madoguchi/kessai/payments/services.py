@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -29,6 +29,7 @@ from madoguchi.kessai.providers.base import (
 from madoguchi.kessai.providers.card.cards import CardDetails, detect_brand
 from madoguchi.kessai.providers.registry import get_registry
 from madoguchi.platform.logs import current_request_id
+from madoguchi.platform.raw_insert import Sql, insert_parts
 
 from .errors import (
     AttemptInProgress,
@@ -238,47 +239,6 @@ def payment_create(*, merchant: Merchant, request: schemas.PaymentCreateRequest)
     return payment
 
 
-class _Sql(str):
-    """An SQL expression among an INSERT's values (not a parameter)."""
-
-
-def _insert_parts(
-    instance: models.Model, *, computed: dict[str, _Sql] | None = None
-) -> tuple[str, list[str], list[Any]]:
-    """Table, quoted columns and values of ``instance`` for a raw INSERT, each
-    value prepared by its field exactly as ``save()`` prepares it (defaults
-    and ``auto_now_add`` included). ``computed``: column -> SQL expression
-    used instead of the instance's value (e.g. the id of a row inserted in
-    the same statement); its value is then a placeholder-free expression."""
-    computed = computed or {}
-    quote = connection.ops.quote_name
-    columns, params = [], []
-    for field in instance._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        column = str(field.column)
-        columns.append(quote(column))
-        if column in computed:
-            params.append(computed[column])
-        else:
-            value = field.pre_save(instance, True)
-            params.append(field.get_db_prep_save(value, connection))
-    return quote(instance._meta.db_table), columns, params
-
-
-def _values_sql(params: list[Any]) -> tuple[str, list[Any]]:
-    """The VALUES list of ``_insert_parts``'s values: placeholders, and the
-    SQL of the computed ones."""
-    placeholders, values = [], []
-    for value in params:
-        if isinstance(value, _Sql):
-            placeholders.append(str(value))
-        else:
-            placeholders.append("%s")
-            values.append(value)
-    return ", ".join(placeholders), values
-
-
 def payment_created_answer(payment: Payment, raw_token: str | None) -> tuple[int, dict[str, Any]]:
     """The merchant API's answer to a create: 201 and the contract's Payment,
     with the link to the payment page when there is one."""
@@ -316,23 +276,17 @@ def payment_create_with_checkout(
         payment = payment_create(merchant=merchant, request=request)
         raw = None if payment_past_due(payment) else checkout_token_create(payment=payment)[0]
         return payment, raw, payment_created_answer(payment, raw)
-    new_id = _Sql('(SELECT "id" FROM "new_payment")')
-    parts = [_insert_parts(payment)]  # sets created_at and updated_at, as save() would
+    new_id = Sql('(SELECT "id" FROM "new_payment")')
+    parts = [insert_parts(payment)]  # sets created_at and updated_at, as save() would
     event = PaymentEvent(payment=payment, type="payment.created", data={"amount": payment.amount})
-    parts.append(_insert_parts(event, computed={"payment_id": new_id}))
+    parts.append(insert_parts(event, computed={"payment_id": new_id}))
     raw_token: str | None = None
     if not payment_past_due(payment):
         raw_token, token = _checkout_token_new(payment)
-        parts.append(_insert_parts(token, computed={"payment_id": new_id}))
+        parts.append(insert_parts(token, computed={"payment_id": new_id}))
     answer = payment_created_answer(payment, raw_token)
-    statements, params = [], []
-    for table, columns, values in parts:
-        placeholders, prepared = _values_sql(values)
-        statements.append(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
-        )
-        params += prepared
-    first, *rest = statements
+    first, *rest = [part.statement() for part in parts]
+    params = [param for part in parts for param in part.params]
     claimed = "NULL"
     if claim is not None:
         claim_sql, claim_params = claim.statement(status=answer[0], body=answer[1])
@@ -417,11 +371,11 @@ def checkout_token_create_for(
     answer = checkout_created_answer(raw, token, language=language)
     quote = connection.ops.quote_name
     now = timezone.now()
-    payment_id = _Sql(quote("kessai_payment") + "." + quote("id"))
-    table, columns, values = _insert_parts(token, computed={"payment_id": payment_id})
-    placeholders, params = _values_sql(values)
+    payment_id = Sql(f"{quote('kessai_payment')}.{quote('id')}")
+    parts = insert_parts(token, computed={"payment_id": payment_id})
+    params = list(parts.params)
     insert = (
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {placeholders} "  # noqa: S608
+        f"INSERT INTO {parts.table} ({parts.columns}) SELECT {parts.placeholders} "  # noqa: S608
         f"FROM {quote('kessai_payment')} WHERE {quote('merchant_id')} = %s "
         f"AND {quote('public_id')} = %s AND {quote('status')} IN (%s, %s) "
         f"AND ({quote('due_at')} IS NULL OR {quote('due_at')} > %s) RETURNING {quote('id')}"

@@ -13,6 +13,7 @@ from madoguchi.contract.signing import SIGNATURE_HEADER, sign
 from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.platform.http import kept_client
 from madoguchi.platform.logs import current_request_id, outbound_headers
+from madoguchi.platform.raw_insert import insert_parts
 from madoguchi.platform.tasks import backoff_delay, enqueue_later
 
 from .metrics import DELIVERIES
@@ -41,14 +42,10 @@ _CLAIM_SQL = f"""
 # A success's delivery record and final status, one statement on PostgreSQL
 # (a data-modifying CTE: both or neither, with no transaction around them).
 _DELIVERED_SQL = f"""
-    WITH delivery AS (
-        INSERT INTO {NotificationDelivery._meta.db_table}
-            (notification_id, attempted_at, response_status, error, duration_ms)
-        VALUES (%(id)s, %(now)s, %(status_code)s, '', %(duration_ms)s)
-    )
+    WITH delivery AS ({{delivery}})
     UPDATE {Notification._meta.db_table}
-    SET status = %(delivered)s, attempts = %(attempts)s, delivered_at = %(now)s
-    WHERE id = %(id)s
+    SET status = %s, attempts = %s, delivered_at = %s
+    WHERE id = %s
 """  # noqa: S608 - table names from the models, values as parameters
 
 
@@ -82,24 +79,19 @@ def _claim(notification_id: int) -> Notification | None:
 def _record_delivered(notification: Notification, *, status_code: int, duration_ms: int) -> None:
     now = timezone.now()
     attempts = notification.attempts + 1
+    delivery = NotificationDelivery(
+        notification=notification, response_status=status_code, duration_ms=duration_ms
+    )
     if connection.vendor == "postgresql":
+        parts = insert_parts(delivery)
         with connection.cursor() as cursor:
             cursor.execute(
-                _DELIVERED_SQL,
-                {
-                    "id": notification.pk,
-                    "now": now,
-                    "status_code": status_code,
-                    "duration_ms": duration_ms,
-                    "delivered": Notification.Status.DELIVERED,
-                    "attempts": attempts,
-                },
+                _DELIVERED_SQL.format(delivery=parts.statement()),
+                [*parts.params, Notification.Status.DELIVERED, attempts, now, notification.pk],
             )
         return
     with transaction.atomic():
-        NotificationDelivery.objects.create(
-            notification=notification, response_status=status_code, duration_ms=duration_ms
-        )
+        delivery.save(force_insert=True)
         Notification.objects.filter(pk=notification.pk).update(
             status=Notification.Status.DELIVERED, attempts=attempts, delivered_at=now
         )

@@ -23,6 +23,7 @@ from madoguchi.contract import schemas
 from madoguchi.contract.client import KessaiError
 from madoguchi.contract.signing import SignatureError, verify
 from madoguchi.platform.logs import current_request_id
+from madoguchi.platform.raw_insert import insert_parts
 from madoguchi.shinsei.gateways.base import GatewayPayment, GatewayUnavailable
 from madoguchi.shinsei.gateways.kessai.gateway import from_contract
 from madoguchi.shinsei.procedures.models import Agency, FormVersion, Procedure
@@ -113,21 +114,13 @@ def _event_and_mail(application_id: int, type_: str, actor: str, kind: str, **de
         return
     from .tasks import send_citizen_mail
 
-    quote = connection.ops.quote_name
-    event_table, mail_table = ApplicationEvent._meta.db_table, CitizenMail._meta.db_table
-    sql = (
-        f"WITH {quote('event')} AS (INSERT INTO {quote(event_table)} "  # noqa: S608 - our own names
-        f"({quote('application_id')}, {quote('type')}, {quote('actor')}, {quote('at')}, "
-        f"{quote('detail')}) VALUES (%s, %s, %s, %s, %s)) "
-        f"INSERT INTO {quote(mail_table)} ({quote('application_id')}, {quote('kind')}, "
-        f"{quote('created_at')}) VALUES (%s, %s, %s) RETURNING {quote('id')}"
+    event = insert_parts(
+        ApplicationEvent(application_id=application_id, type=type_, actor=actor, detail=detail)
     )
-    now = ApplicationEvent._meta.get_field("at").get_db_prep_value(timezone.now(), connection)
-    detail_value = ApplicationEvent._meta.get_field("detail").get_db_prep_value(detail, connection)
+    mail = insert_parts(CitizenMail(application_id=application_id, kind=kind))
+    sql = f'WITH "event" AS ({event.statement()}) {mail.statement()} RETURNING "id"'
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [application_id, type_, actor, now, detail_value, application_id, kind, now]
-        )
+        cursor.execute(sql, [*event.params, *mail.params])
         row = cursor.fetchone()
     send_citizen_mail.enqueue(mail_id=row[0])
 
