@@ -32,6 +32,9 @@ def _token(value: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![0-9A-Za-z_]){re.escape(value)}(?![0-9A-Za-z_])", re.IGNORECASE)
 
 
+_PATH_ID = re.compile(r"/[0-9]{1,9}/")  # card numbers are 13 to 19 digits: never hidden
+
+
 def _spaced(number: str) -> str:
     return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
 
@@ -129,6 +132,10 @@ def test_no_card_number_last_four_expiry_or_brand_on_any_page_or_export(
         ]
     forbidden += [(value, _token(value)) for value in EXPIRY + BRANDS]
     for path, text in console_output.items():
+        # Database ids in the pages' own links (/notifications/123/resend) are
+        # not card data: a three-digit security code would match one once the
+        # sequence gets there (PostgreSQL does not reset it between tests).
+        text = _PATH_ID.sub("/<id>/", text)
         for value, pattern in forbidden:
             match = pattern.search(text)
             assert match is None, (
