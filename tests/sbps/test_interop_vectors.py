@@ -65,7 +65,7 @@ def test_sample_notification_without_a_field_is_refused() -> None:
     # The library's negative sample: service_id removed.
     body = NOTIFICATION_BODY.replace(b"&service_id=001", b"")
 
-    with pytest.raises(link.InvalidHashcode):
+    with pytest.raises(link.InvalidResult, match="missing fields service_id"):
         link.purchase_result_verify(link.parse_form(body), SAMPLE)
 
 
@@ -77,7 +77,7 @@ def test_tampered_amount_is_refused() -> None:
 
 
 def test_field_sent_twice_is_refused() -> None:
-    with pytest.raises(link.InvalidHashcode):
+    with pytest.raises(link.InvalidResult):
         link.parse_form(NOTIFICATION_BODY + b"&amount=1")
 
 
@@ -231,7 +231,16 @@ def test_purchase_request_fields_in_order_with_hash() -> None:
 
 def test_notification_answers() -> None:
     assert link.notification_answer(accepted=True) == b"OK,"
-    assert link.notification_answer(accepted=False, reason="hash") == b"NG,hash"
-    assert link.notification_answer(accepted=False, reason="不一致") == "NG,不一致".encode(
-        "shift_jis"
+    # A fixed word: why a result was refused is for the merchant's log only.
+    assert link.notification_answer(accepted=False) == b"NG,rejected"
+
+
+def test_windows_31j_text_parses_and_hashes_as_sbps_sends_it() -> None:
+    # ① and 髙 are Windows-31J (SBPS's Shift_JIS), outside JIS X 0208.
+    body = NOTIFICATION_BODY.replace(b"&free1=", b"&free1=%87%40%FB%FC")
+    fields = link.parse_form(body)
+
+    assert fields["free1"] == "①髙"
+    assert sps_hashcode(["①髙"], "k", encoding="Shift_JIS") == sps_hashcode(
+        [bytes.fromhex("8740fbfc").decode("cp932")], "k", encoding="Shift_JIS"
     )

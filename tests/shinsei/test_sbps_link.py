@@ -256,7 +256,7 @@ def test_notification_with_a_wrong_hash_is_answered_ng(
         content_type="application/x-www-form-urlencoded",
     )
 
-    assert response.content == b"NG,sps_hashcode does not match"
+    assert response.content == b"NG,rejected"
     application.refresh_from_db()
     assert application.payment_status == Application.PaymentStatus.UNPAID
     genuine = Client(HTTP_HOST="shinsei.test").post(

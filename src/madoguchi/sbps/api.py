@@ -28,7 +28,7 @@ import httpx
 from defusedxml.ElementTree import fromstring
 
 from .hashcode import sps_hashcode
-from .link import sbps_datetime
+from .link import FORM_CODEC, sbps_datetime
 
 API_PATH = "/api/xmlapi.do"
 AUTHORIZE = "ST01-00111-101"
@@ -79,7 +79,7 @@ def _xml(fields: Fields) -> str:
                 continue  # empty fields are left out of the XML, not out of the hash
             text = value
             if name in MIXED:
-                text = base64.b64encode(value.encode("shift_jis")).decode()
+                text = base64.b64encode(value.encode(FORM_CODEC)).decode()
             out.append(f"<{name}>{escape(text, quote=False)}</{name}>")
         else:
             out.append(f"<{name}>{_xml(value)}</{name}>")
@@ -94,7 +94,7 @@ def request_body(request_id: str, fields: Fields, credentials: ApiCredentials) -
         f'<sps-api-request id="{request_id}">'
         f"{_xml([*fields, ('sps_hashcode', hashcode)])}</sps-api-request>"
     )
-    return document.encode("shift_jis")
+    return document.encode(FORM_CODEC)
 
 
 def _flatten(element: Element, prefix: str = "") -> dict[str, str]:
@@ -128,7 +128,7 @@ class ApiResponse:
 def parse_response(body: bytes) -> ApiResponse:
     """An ``sps-api-response`` document (Shift_JIS; expat reads no multi-byte
     encodings, so it is decoded first and the declaration dropped)."""
-    text = body.decode("shift_jis").strip()
+    text = body.decode(FORM_CODEC).strip()
     if text.startswith("<?xml"):
         text = text[text.index("?>") + 2 :]
     root = fromstring(text)

@@ -6,8 +6,9 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
-# SBPS's names for the two documented encodings, and Python's codec for each.
-ENCODINGS = {"Shift_JIS": "shift_jis", "UTF-8": "utf-8"}
+# SBPS's names for the two documented encodings, and Python's codec for each:
+# SBPS's Shift_JIS is Windows-31J (cp932), which also has ①, 髙 and ㈱.
+ENCODINGS = {"Shift_JIS": "cp932", "UTF-8": "utf-8"}
 
 
 def codec(encoding: str) -> str:

@@ -3,8 +3,12 @@ to SBPS (A01-1), and the purchase result SBPS posts back to the merchant's
 ``pagecon_url`` server to server (A03-1, 購入結果通知).
 
 Field order is SBPS's: the hash is computed over the values in exactly this
-order, and SBPS's forms are posted in Shift_JIS."""
+order, and SBPS's forms are posted in Shift_JIS — in practice Windows-31J
+(Microsoft's Shift_JIS, Python's ``cp932``), the character set of Japanese
+Windows and of SBPS's own pages: it has ①, 髙, ㈱ and the NEC/IBM
+extensions that the JIS X 0208 table of Python's ``shift_jis`` refuses."""
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +19,7 @@ from .hashcode import hashcode_matches, sps_hashcode
 
 JST = ZoneInfo("Asia/Tokyo")
 FORM_CHARSET = "Shift_JIS"
+FORM_CODEC = "cp932"  # what "Shift_JIS" means on the wire: Windows-31J
 
 # A01-1 購入要求, one-time charge. ``sps_hashcode`` comes last and is not hashed.
 PURCHASE_REQUEST_FIELDS = (
@@ -54,7 +59,11 @@ class LinkCredentials:
     hash_encoding: str = FORM_CHARSET
 
 
-class InvalidHashcode(ValueError):
+class InvalidResult(ValueError):
+    """A form that is not a purchase result SBPS could have sent."""
+
+
+class InvalidHashcode(InvalidResult):
     pass
 
 
@@ -120,13 +129,13 @@ def parse_form(body: bytes, *, charset: str = FORM_CHARSET) -> dict[str, str]:
         body.decode("ascii"),
         keep_blank_values=True,
         strict_parsing=False,
-        encoding="shift_jis" if charset == FORM_CHARSET else "utf-8",
+        encoding=FORM_CODEC if charset == FORM_CHARSET else "utf-8",
         errors="strict",
     )
     fields: dict[str, str] = {}
     for name, value in pairs:
         if name in fields:
-            raise InvalidHashcode(f"field {name} sent twice")
+            raise InvalidResult(f"field {name} sent twice")
         fields[name] = value
     return fields
 
@@ -174,13 +183,70 @@ class PurchaseResult:
         return self.fields.get("sps_hashcode", "").lower()
 
 
+# The result's fields SBPS fills with codes, numbers or dates: each has one
+# shape, so no value can run into its neighbour in the unseparated text the
+# hash is computed over. The echoed request fields keep the merchant's text.
+HASHCODE = re.compile(r"[0-9a-fA-F]{40}")
+SBPS_DATETIME = re.compile(r"(\d{14})?")
+RESULT_SHAPES = {
+    "amount": re.compile(r"\d{1,8}"),
+    "request_date": re.compile(r"\d{14}"),
+    "limit_second": re.compile(r"\d{0,4}"),
+    "res_result": re.compile(rf"{RESULT_OK}|{RESULT_NG}"),
+    "res_pay_method": re.compile(r"[a-z0-9_]{0,20}"),
+    "res_tracking_id": re.compile(r"[0-9A-Za-z]{0,40}"),
+    "res_sps_cust_no": re.compile(r"[0-9A-Za-z]{0,12}"),
+    "res_sps_payment_no": re.compile(r"[0-9A-Za-z]{0,3}"),
+    "res_payinfo_key": re.compile(r"[0-9A-Za-z]{0,20}"),
+    "res_payment_date": SBPS_DATETIME,
+    "res_err_code": re.compile(r"[0-9A-Za-z]{0,8}"),
+    "res_date": SBPS_DATETIME,
+}
+
+
+def result_shape_errors(fields: dict[str, str]) -> list[str]:
+    """What makes ``fields`` something other than a purchase result as SBPS
+    sends one: exactly the documented fields and ``sps_hashcode``, no value
+    padded with blanks (SBPS's hash strips them, so a padded copy would pass
+    for the same result while storing other values), a hash of 40 hex
+    digits, SBPS's codes in their shape, and no URL anywhere — a purchase
+    request always carries four, a result none, so a request's hash can never
+    be passed off as a result's by moving text between fields."""
+    errors = []
+    names = set(fields)
+    expected = {*PURCHASE_RESULT_FIELDS, "sps_hashcode"}
+    if unknown := sorted(names - expected):
+        errors.append(f"unknown fields {', '.join(unknown)}")
+    if missing := [name for name in (*PURCHASE_RESULT_FIELDS, "sps_hashcode") if name not in names]:
+        errors.append(f"missing fields {', '.join(missing)}")
+    for name, value in fields.items():
+        if value != value.strip() or any(ord(c) < 0x20 or c == "\x7f" for c in value):
+            errors.append(f"{name} padded or with control characters")
+    if not HASHCODE.fullmatch(fields.get("sps_hashcode", "")):
+        errors.append("sps_hashcode is not 40 hexadecimal digits")
+    for name, shape in RESULT_SHAPES.items():
+        if name in fields and not shape.fullmatch(fields[name]):
+            errors.append(f"{name} not in SBPS's format")
+    for name in ("request_date", "res_payment_date", "res_date"):
+        try:
+            parse_sbps_datetime(fields.get(name, ""))
+        except ValueError:
+            errors.append(f"{name} is not a date")
+    if any("://" in fields.get(name, "") for name in PURCHASE_RESULT_FIELDS):
+        errors.append("a URL in a result")
+    return errors
+
+
 def purchase_result_verify(fields: dict[str, str], credentials: LinkCredentials) -> PurchaseResult:
-    """Check the result's hash and that it is addressed to this merchant."""
+    """Check the result's shape and hash and that it is addressed to this
+    merchant. Raises ``InvalidResult`` (``InvalidHashcode`` for the hash)."""
+    if errors := result_shape_errors(fields):
+        raise InvalidResult("; ".join(errors))
     values = hashed_values(fields, PURCHASE_RESULT_FIELDS)
     if not hashcode_matches(
         values,
         credentials.hash_key,
-        fields.get("sps_hashcode", ""),
+        fields["sps_hashcode"],
         encoding=credentials.hash_encoding,
     ):
         raise InvalidHashcode("sps_hashcode does not match")
@@ -188,14 +254,13 @@ def purchase_result_verify(fields: dict[str, str], credentials: LinkCredentials)
         credentials.merchant_id,
         credentials.service_id,
     ):
-        raise InvalidHashcode("addressed to another merchant or service")
+        raise InvalidResult("addressed to another merchant or service")
     return PurchaseResult(fields=fields)
 
 
-def notification_answer(*, accepted: bool, reason: str = "") -> bytes:
-    """What the merchant answers to a 購入結果通知: ``OK,`` or ``NG,<reason>``,
-    in Shift_JIS. SBPS retries a notification that was not answered ``OK,``."""
-    if accepted:
-        return b"OK,"
-    text = reason.replace("\r", " ").replace("\n", " ")[:100]
-    return ("NG," + text).encode("shift_jis", errors="replace")
+def notification_answer(*, accepted: bool) -> bytes:
+    """What the merchant answers to a 購入結果通知: ``OK,`` or ``NG,`` with a
+    fixed word (SBPS retries a notification that was not answered ``OK,``).
+    Why a result was refused stays in the merchant's log: the answer goes to
+    whoever posted, and names nothing of the merchant's inner workings."""
+    return b"OK," if accepted else b"NG,rejected"

@@ -160,8 +160,12 @@ def merchants() -> dict[tuple[str, str], dict[str, str]]:
     return found
 
 
+# SBPS's "Shift_JIS" is Windows-31J (cp932): ①, 髙 and ㈱ are in it.
+SJIS = "cp932"
+
+
 def _codec(charset: str) -> str:
-    return {"Shift_JIS": "shift_jis", "UTF-8": "utf-8"}[charset]
+    return {"Shift_JIS": SJIS, "UTF-8": "utf-8"}[charset]
 
 
 def _sha1(values: list[str], key: str, charset: str) -> str:
@@ -220,7 +224,7 @@ def _page(title: str, body: str, status: int = 200) -> HttpResponse:
 def _read_form(body: bytes) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for name, value in parse_qsl(body.decode("ascii"), keep_blank_values=True,
-                                 encoding="shift_jis", errors="strict"):  # fmt: skip
+                                 encoding=SJIS, errors="strict"):  # fmt: skip
         fields.setdefault(name, []).append(value)
     return fields
 
@@ -408,8 +412,7 @@ def _finish(
 
 def _encode(result: dict[str, str]) -> bytes:
     return "&".join(
-        f"{quote_plus(k, encoding='shift_jis')}={quote_plus(v, encoding='shift_jis')}"
-        for k, v in result.items()
+        f"{quote_plus(k, encoding=SJIS)}={quote_plus(v, encoding=SJIS)}" for k, v in result.items()
     ).encode("ascii")
 
 
@@ -431,7 +434,7 @@ def _notify(url: str, result: dict[str, str]) -> str:
                 content=_encode(result),
                 headers={"Content-Type": "application/x-www-form-urlencoded; charset=Shift_JIS"},
             )
-        answer = response.content.decode("shift_jis", errors="replace")
+        answer = response.content.decode(SJIS, errors="replace")
     except httpx.HTTPError as exc:
         answer = f"(unreachable: {type(exc).__name__})"
     logger.info("sbps pagecon -> %s", answer[:40])
@@ -481,7 +484,7 @@ def _xml_answer(request_id: str, values: list[tuple[str, Any]]) -> HttpResponse:
         "<?xml version='1.0' encoding='Shift_JIS' ?>\n"
         f'<sps-api-response id="{request_id}">{render(values)}</sps-api-response>\n'
     )
-    return HttpResponse(document.encode("shift_jis"), content_type="text/xml;charset=Shift_JIS")
+    return HttpResponse(document.encode(SJIS), content_type="text/xml;charset=Shift_JIS")
 
 
 def _ng(request_id: str, code: str) -> HttpResponse:
@@ -493,7 +496,7 @@ def _ng(request_id: str, code: str) -> HttpResponse:
 
 def _read_xml(body: bytes) -> tuple[str, dict[str, str], list[str]]:
     """Request id, values by path, and the paths in document order."""
-    text = body.decode("shift_jis")
+    text = body.decode(SJIS)
     if text.startswith("<?xml"):
         text = text[text.index("?>") + 2 :]
     root = fromstring(text)
@@ -551,7 +554,7 @@ def xml_api(request: HttpRequest) -> HttpResponse:
     decoded = dict(values)
     for name in MIXED:
         if decoded.get(name):
-            decoded[name] = base64.b64decode(decoded[name]).decode("shift_jis")
+            decoded[name] = base64.b64decode(decoded[name]).decode(SJIS)
     expected = _sha1([decoded.get(p, "") for p in spec], merchant["hash_key"], "Shift_JIS")
     if not hmac.compare_digest(expected, values.get("sps_hashcode", "").lower()):
         return _ng(request_id, "10109999")  # ハッシュ値エラー

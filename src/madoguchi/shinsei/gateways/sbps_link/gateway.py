@@ -80,14 +80,15 @@ def api_client(agency: Agency) -> api.SbpsApiClient:
 
 
 def verified_result(application: Application) -> "SbpsResult | None":
-    """The latest successful purchase result whose hash verified: its
-    tracking id names the sale at SBPS."""
+    """The successful purchase result whose hash verified (the first: the
+    receiver keeps no other sale for an order): its tracking id names the
+    sale at SBPS."""
     from .models import SbpsResult
 
     return (
         SbpsResult.objects.filter(application=application, res_result=link.RESULT_OK)
         .exclude(res_tracking_id="")
-        .order_by("-id")
+        .order_by("id")
         .first()
     )
 

@@ -12,7 +12,7 @@ from madoguchi.shinsei.applications.services import NotificationRejected, paymen
 from madoguchi.shinsei.procedures.models import Agency
 
 from ..base import GatewayPayment
-from .gateway import METHODS, SbpsLinkGateway, link_credentials
+from .gateway import ITEM_ID, METHODS, SbpsLinkGateway, link_credentials
 from .models import SbpsResult
 
 logger = logging.getLogger(__name__)
@@ -23,12 +23,12 @@ def sbps_result_receive(*, agency: Agency, fields: dict[str, str], source: str) 
     (``pagecon``) that reports success marks the application paid; the
     browser's copy only records the tracking id for the inquiry.
 
-    Raises ``NotificationRejected`` (answered ``NG,``) when the hash does not
-    verify or the result names no payment of this agency. Returns False for
-    a result already received."""
+    Raises ``NotificationRejected`` (answered ``NG,``) when the result is not
+    one SBPS could have sent for a payment of this agency. Returns False for
+    a result already received (SBPS resends until it reads ``OK,``)."""
     try:
         result = link.purchase_result_verify(fields, link_credentials(agency))
-    except link.InvalidHashcode as exc:
+    except link.InvalidResult as exc:
         raise NotificationRejected(str(exc)) from exc
     with transaction.atomic():
         application = (
@@ -42,8 +42,35 @@ def sbps_result_receive(*, agency: Agency, fields: dict[str, str], source: str) 
         )
         if application is None:
             raise NotificationRejected("unknown order_id")
-        if result.amount != application.fee_amount:
-            raise NotificationRejected("amount differs from the fee")
+        if differs := echo_mismatches(result=result, application=application):
+            raise NotificationRejected(f"not the purchase request Shinsei sent: {differs}")
+        if result.succeeded:
+            held = (
+                SbpsResult.objects.filter(application=application, res_result=link.RESULT_OK)
+                .order_by("id")
+                .first()
+            )
+            if held is not None and (
+                held.res_tracking_id != result.tracking_id or held.source == source
+            ):
+                # One sale per order: the same sale again (a resend, its copy
+                # with another res_date) changes nothing; another sale of an
+                # order SBPS calls paid is for staff to look at, never "the"
+                # sale in its place.
+                if held.res_tracking_id != result.tracking_id:
+                    logger.error(
+                        "SBPS reports a second sale %s for %s (held: %s)",
+                        result.tracking_id,
+                        application.reference,
+                        held.res_tracking_id,
+                    )
+                    ApplicationEvent.objects.create(
+                        application=application,
+                        type="sbps_second_sale",
+                        actor=SbpsLinkGateway.code,
+                        detail={"tracking_id": result.tracking_id, "source": source},
+                    )
+                return False
         try:
             with transaction.atomic():
                 SbpsResult.objects.create(
@@ -51,11 +78,11 @@ def sbps_result_receive(*, agency: Agency, fields: dict[str, str], source: str) 
                     source=source,
                     hashcode=result.hashcode,
                     order_id=result.order_id,
-                    res_result=result.fields.get("res_result", "")[:2],
-                    res_pay_method=result.pay_method[:20],
-                    res_tracking_id=result.tracking_id[:40],
+                    res_result=result.fields["res_result"],
+                    res_pay_method=result.pay_method,
+                    res_tracking_id=result.tracking_id,
                     res_payment_date=result.payment_date,
-                    res_err_code=result.error_code[:8],
+                    res_err_code=result.error_code,
                 )
         except IntegrityError:
             return False  # resent: SBPS delivers until it reads OK,
@@ -81,3 +108,14 @@ def sbps_result_receive(*, agency: Agency, fields: dict[str, str], source: str) 
             ),
         )
     return True
+
+
+def echo_mismatches(*, result: link.PurchaseResult, application: Application) -> str:
+    """SBPS echoes the purchase request in its result: the fields Shinsei
+    fills the same for every request must come back as sent."""
+    sent = {
+        "cust_code": application.reference,
+        "item_id": ITEM_ID,
+        "amount": str(application.fee_amount),
+    }
+    return ", ".join(name for name, value in sent.items() if result.fields[name] != value)

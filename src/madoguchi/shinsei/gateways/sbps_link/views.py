@@ -19,9 +19,9 @@ from .services import sbps_result_receive
 logger = logging.getLogger(__name__)
 
 
-def _answer(*, accepted: bool, reason: str = "") -> HttpResponse:
+def _answer(*, accepted: bool) -> HttpResponse:
     return HttpResponse(
-        link.notification_answer(accepted=accepted, reason=reason),
+        link.notification_answer(accepted=accepted),
         content_type="text/plain; charset=Shift_JIS",
     )
 
@@ -33,13 +33,14 @@ def pagecon(request: HttpRequest, agency_code: str) -> HttpResponse:
     ``NG,<reason>`` so that SBPS resends it."""
     agency = Agency.objects.filter(code=agency_code).first()
     if agency is None:
-        return _answer(accepted=False, reason="unknown merchant")
+        logger.warning("SBPS result for unknown agency %s refused", agency_code[:40])
+        return _answer(accepted=False)
     try:
         fields = link.parse_form(request.body)
         sbps_result_receive(agency=agency, fields=fields, source="pagecon")
-    except (NotificationRejected, link.InvalidHashcode, UnicodeError, ValueError) as exc:
+    except (NotificationRejected, link.InvalidResult, UnicodeError) as exc:
         logger.warning("SBPS result for %s refused: %s", agency_code, exc)
-        return _answer(accepted=False, reason=str(exc))
+        return _answer(accepted=False)
     return _answer(accepted=True)
 
 
@@ -60,7 +61,7 @@ def browser_return(request: HttpRequest, reference: str, outcome: str) -> HttpRe
             sbps_result_receive(
                 agency=agency, fields=link.parse_form(request.body), source="return"
             )
-        except (NotificationRejected, link.InvalidHashcode, UnicodeError, ValueError) as exc:
+        except (NotificationRejected, link.InvalidResult, UnicodeError) as exc:
             logger.info("SBPS return for %s without a usable result: %s", reference, exc)
     # A GET of Shinsei's own return page, which asks SBPS (the browser's copy is
     # not trusted for the status) and checks that this browser may see it.
