@@ -89,6 +89,12 @@ def agency_notification_secrets(agency: Agency) -> list[str]:
 _CLIENT_CLASS: ContextVar[str] = ContextVar("kessai_client_class", default="background")
 
 
+def current_client_class() -> str:
+    """Whose call is being made: ``interactive`` (a citizen waits for it)
+    or ``background`` (the worker and the sweeps)."""
+    return _CLIENT_CLASS.get()
+
+
 @contextmanager
 def kessai_client_class(client_class: str) -> Iterator[None]:
     """Calls made inside declare ``client_class`` (see kessai_client)."""

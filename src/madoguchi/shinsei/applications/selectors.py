@@ -146,3 +146,13 @@ def application_history(
             who = ACTOR_LABELS.get(event.actor, "システム")
         items.append(HistoryItem(event.at, what, who, str(event.detail.get("reason", ""))))
     return items
+
+
+def payment_outcome_pending(*, application: Application) -> bool:
+    """Whether the citizen may have paid by the gateway's signed word, not yet
+    confirmed: the status page shows 確認中 and no 支払う."""
+    from madoguchi.shinsei.gateways.registry import gateway_for
+
+    if application.payment_status != Application.PaymentStatus.UNPAID:
+        return False
+    return gateway_for(application).payment_outcome_pending(application=application)

@@ -75,6 +75,16 @@ class PaymentUnavailable(ApplicationError):
     )
 
 
+class PaymentOutcomePending(ApplicationError):
+    """The gateway's signed word says the citizen may have paid, not yet
+    confirmed: a second payment is not offered meanwhile."""
+
+    message = gettext_noop(
+        "お支払いの結果を確認しています。二重のお支払いにならないよう、確認が終わるまで"
+        "「支払う」はご利用になれません。しばらくしてからこのページを再読み込みしてください。"
+    )
+
+
 class PaymentPastDue(ApplicationError):
     message = gettext_noop(
         "お支払い期限を過ぎたため、お支払いいただけません。手続の担当課にお問い合わせください。"
@@ -668,13 +678,28 @@ def payment_status_refresh_for_owner(*, application: Application) -> Application
         return application
     if kessai_backing_off(application.procedure.department.agency):
         return application
-    if not payment_check_claim(application=application, interval=RETURN_REFRESH_INTERVAL):
+    claimed_at = timezone.now()
+    if not payment_check_claim(
+        application=application, interval=RETURN_REFRESH_INTERVAL, now=claimed_at
+    ):
         return application
     try:
         payment_status_refresh(application=application)
     except (httpx.HTTPError, KessaiError, GatewayUnavailable) as exc:
         logger.warning("payment check for %s failed: %s", application.reference, exc)
+        payment_check_release(application=application, claimed_at=claimed_at)
     return application
+
+
+def payment_check_release(*, application: Application, claimed_at: datetime) -> None:
+    """A check that got no answer counts as one for ``RETURN_REFRESH_INTERVAL``
+    only: the owner may ask again after it and the reconcile sweep takes the
+    payment at its next round, rather than ``SHINSEI_RECONCILE_SECONDS`` later
+    (only if no one checked since: a conditional update)."""
+    reconcile = timedelta(seconds=settings.SHINSEI_RECONCILE_SECONDS)
+    Application.objects.filter(pk=application.pk, payment_checked_at=claimed_at).update(
+        payment_checked_at=claimed_at - max(reconcile - RETURN_REFRESH_INTERVAL, timedelta(0))
+    )
 
 
 def payment_status_refresh(
@@ -703,8 +728,11 @@ def payment_checkout_start(*, application: Application, request: HttpRequest) ->
 
     if application.payment_status != PaymentStatus.UNPAID:
         raise PaymentNotReady()
+    gateway = gateway_for(application)
+    if gateway.payment_outcome_pending(application=application):
+        raise PaymentOutcomePending()
     try:
-        return gateway_for(application).checkout_start(application=application, request=request)
+        return gateway.checkout_start(application=application, request=request)
     except (httpx.HTTPError, GatewayUnavailable) as exc:
         # Unreachable, timed out, or backing off after a 429: nothing started.
         logger.warning("checkout for %s: gateway unavailable: %s", application.reference, exc)

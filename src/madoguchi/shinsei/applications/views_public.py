@@ -31,7 +31,7 @@ from madoguchi.shinsei.procedures.questions import (
 )
 from madoguchi.shinsei.procedures.services import form_version_current
 
-from . import services
+from . import selectors, services
 from .emails import privacy_notice_url
 from .files import FileRefused, file_store, upload_admit
 from .flow import Flow, _as_querydict, answers_upto, step_form
@@ -393,13 +393,16 @@ def inquiry(request: HttpRequest) -> HttpResponse:
 @never_cache
 def application_status(request: HttpRequest, reference: str) -> HttpResponse:
     application = _granted(request, reference)
+    checking = selectors.payment_outcome_pending(application=application)
     return render(
         request,
         "shinsei/status.html",
         {
             "application": application,
             "rows": display_answers(application.questions, application.answers),
-            "can_pay": application.payment_status == Application.PaymentStatus.UNPAID,
+            "can_pay": application.payment_status == Application.PaymentStatus.UNPAID
+            and not checking,
+            "payment_checking": checking,
             "message": request.session.pop("status_message", ""),
             # Set by _say; a message without a kind is neutral, never red.
             "message_kind": request.session.pop("status_message_kind", "info"),

@@ -75,6 +75,12 @@ class PaymentGateway(ABC):
     def checkout_start(self, *, application: "Application", request: HttpRequest) -> HttpResponse:
         """The answer to 支払う: send the citizen's browser to the gateway."""
 
+    def payment_outcome_pending(self, *, application: "Application") -> bool:
+        """Whether the gateway already gave word that the citizen may have
+        paid (a verified result not yet confirmed): Shinsei then shows
+        確認中 and offers no second payment until the outcome is known."""
+        return False
+
     def form_action_origins(self) -> list[str]:
         """Origins the citizen's browser posts to on the way to the gateway."""
         return []

@@ -9,6 +9,7 @@ What leaves Shinsei: SBPS's merchant and service ids, the 整理番号 (as
 import logging
 from typing import TYPE_CHECKING
 
+import httpx
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,8 +19,9 @@ from django.utils.csp import CSP
 
 from madoguchi.contract.schemas import PaymentStatus, RefundStatus
 from madoguchi.platform.conf import origin_of
-from madoguchi.platform.http import transport
+from madoguchi.platform.http import make_client, transport
 from madoguchi.sbps import api, link
+from madoguchi.shinsei.applications.kessai import current_client_class
 from madoguchi.shinsei.applications.models import Application, RefundRequest
 from madoguchi.shinsei.procedures.models import Agency
 
@@ -55,6 +57,10 @@ METHOD_LABELS = {
 # payment_status in an inquiry's answer, as in SBPS's recorded traffic:
 # 1 after authorisation and sale, 3 after a refund.
 INQUIRY_STATUS = {"1": PaymentStatus.SUCCEEDED, "3": PaymentStatus.REFUNDED}
+# A citizen waits on these calls (支払う, the return from SBPS): SBPS answers
+# within a few seconds or the page says so, rather than hanging on the
+# worker's timeouts. The sweep's inquiries keep those.
+INTERACTIVE_TIMEOUT = httpx.Timeout(3.0, connect=2.0)
 
 
 def link_credentials(agency: Agency) -> link.LinkCredentials:
@@ -66,7 +72,7 @@ def link_credentials(agency: Agency) -> link.LinkCredentials:
     )
 
 
-def api_client(agency: Agency) -> api.SbpsApiClient:
+def api_client(agency: Agency, *, timeout: httpx.Timeout | None = None) -> api.SbpsApiClient:
     credentials = link_credentials(agency)
     return api.SbpsApiClient(
         base_url=settings.SHINSEI_SBPS_API_URL,
@@ -76,6 +82,7 @@ def api_client(agency: Agency) -> api.SbpsApiClient:
             hash_key=credentials.hash_key,
         ),
         transport=transport(),
+        timeout=timeout,
     )
 
 
@@ -130,12 +137,14 @@ class SbpsLinkGateway(PaymentGateway):
         )
 
     def checkout_start(self, *, application: Application, request: HttpRequest) -> HttpResponse:
+        self.purchase_page_check()
         response = render(
             request,
             "shinsei/sbps/purchase.html",
             {
                 "action": settings.SHINSEI_SBPS_PURCHASE_URL,
                 "fields": self.purchase_fields(application=application),
+                "status_url": reverse("shinsei:status", args=[application.reference]),
             },
         )
         # This page alone may post to SBPS.
@@ -146,8 +155,34 @@ class SbpsLinkGateway(PaymentGateway):
         response["Cache-Control"] = "no-store"
         return response
 
+    def purchase_page_check(self) -> None:
+        """Is SBPS's payment page there? Asked before the page that posts the
+        citizen's browser to it: with SBPS down the browser would end on its
+        own connection error, with no word from the city. Any answer but a
+        server error counts (the page takes only posts); none within
+        ``INTERACTIVE_TIMEOUT`` raises ``GatewayUnavailable``, and 支払う says
+        so on Shinsei's own page."""
+        url = settings.SHINSEI_SBPS_PURCHASE_URL
+        try:
+            with make_client(timeout=INTERACTIVE_TIMEOUT) as client:
+                status = client.get(url).status_code
+        except httpx.HTTPError as exc:
+            raise GatewayUnavailable(f"SBPS payment page: {type(exc).__name__}") from None
+        if status >= 500:
+            raise GatewayUnavailable(f"SBPS payment page: HTTP {status}")
+
     def form_action_origins(self) -> list[str]:
         return [origin_of(settings.SHINSEI_SBPS_PURCHASE_URL)]
+
+    def payment_outcome_pending(self, *, application: Application) -> bool:
+        """SBPS's signed result says paid (the browser's copy, or a
+        notification not yet applied) while Shinsei has not confirmed it:
+        the outcome is being checked, and SBPS would refuse a second
+        purchase of the order anyway (「この購入IDは決済済みです」)."""
+        return (
+            application.payment_status == Application.PaymentStatus.UNPAID
+            and verified_result(application) is not None
+        )
 
     def payment_fetch(self, *, application: Application) -> GatewayPayment | None:
         """決済結果参照 by the tracking id of a verified result, if there is one."""
@@ -178,8 +213,10 @@ class SbpsLinkGateway(PaymentGateway):
         )
 
     def _inquire(self, tracking_id: str) -> PaymentStatus | None:
+        interactive = current_client_class() == "interactive"
+        client = api_client(self.agency, timeout=INTERACTIVE_TIMEOUT if interactive else None)
         try:
-            answer = api_client(self.agency).inquire(
+            answer = client.inquire(
                 tracking_id=tracking_id, sps_transaction_id="", now=timezone.now()
             )
         except api.SbpsApiError as exc:
