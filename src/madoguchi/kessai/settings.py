@@ -45,6 +45,9 @@ KESSAI_ACQUIRER_KEY = env("KESSAI_ACQUIRER_KEY", "acq_test_madoguchi")
 # SBPS's API type (API型) for merchants whose card connector is ``sbps_api``;
 # the per-merchant codes and hash key: KESSAI_SBPS_*__<CODE>, or the row.
 KESSAI_SBPS_API_URL = env("KESSAI_SBPS_API_URL", "http://127.0.0.1:8202")
+# Where SBPS's EMV 3-D Secure pages are (its answers' redirect_url): the card
+# form may post through to that origin. Empty: the API's own origin.
+KESSAI_SBPS_TDS_URL = env("KESSAI_SBPS_TDS_URL", "")
 KESSAI_MERCHANT_SETTINGS = per_code_settings_from_env(MERCHANT_SETTINGS_FROM_ENV)
 KESSAI_CHECKOUT_LINK_SECONDS = int(env("KESSAI_CHECKOUT_LINK_SECONDS", "900"))
 # How long a web process remembers an API key it has authenticated; a key

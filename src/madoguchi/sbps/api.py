@@ -10,6 +10,15 @@ Requests used here (the ids SBPS gives them):
 - ``ST02-00303-101`` 返金要求 (refund in full)
 - ``ST02-00307-101`` 部分返金要求 (partial refund)
 - ``MG01-00101-101`` 決済結果参照要求 (inquiry)
+- ``TA02-00101-101`` 3DS認証要求 (EMV 3-D Secure authentication: SBPS
+  answers with its authentication id and the page the cardholder's browser
+  goes to; SBPS sends the browser back to ``ok_return_url`` or
+  ``ng_return_url``)
+- ``ST01-00118-101`` 決済要求（3DS認証情報付加・認証結果ID指定） (the
+  authorisation, carrying the 3-D Secure result by its authentication id)
+
+The 3-D Secure request ids, fields and their order are those of public SBPS
+clients (docs/sbps.md#3-d-secure-api-type says which field comes from which).
 
 ``encrypted_flg`` is 0: the fields travel in clear inside TLS. SBPS's 3DES
 field encryption (``encrypted_flg`` 1) needs a cipher key and IV issued per
@@ -37,6 +46,8 @@ CANCEL = "ST02-00305-101"
 REFUND = "ST02-00303-101"
 PARTIAL_REFUND = "ST02-00307-101"
 INQUIRE = "MG01-00101-101"
+TDS_AUTHENTICATE = "TA02-00101-101"
+AUTHORIZE_AUTHENTICATED = "ST01-00118-101"
 DEALINGS_LUMP_SUM = "10"  # 一括払い
 
 # A field's value: text, or a nested element with its own ordered fields.
@@ -253,6 +264,101 @@ class SbpsApiClient:
             ],
         )
 
+    def tds_authenticate(
+        self,
+        *,
+        cust_code: str,
+        order_id: str,
+        item_id: str,
+        amount: int,
+        cc_number: str,
+        cc_expiration: str,
+        security_code: str,
+        ok_return_url: str,
+        ng_return_url: str,
+        now: datetime,
+    ) -> ApiResponse:
+        """3DS認証要求 (TA02-00101-101): ``res_tds_authentication_id`` and
+        ``redirect_url``, where the cardholder's browser runs EMV 3-D Secure
+        (frictionless, or the issuer's challenge). The token fields SBPS's
+        JavaScript fills (``token``, ``token_key``, ``tds_info_token``,
+        ``tds_info_token_key``) are empty: the card is sent as in 与信要求."""
+        return self.call(
+            TDS_AUTHENTICATE,
+            [
+                *self._head(),
+                ("cust_code", cust_code),
+                ("order_id", order_id),
+                ("item_id", item_id),
+                ("amount", str(amount)),
+                (
+                    "pay_method_info",
+                    [
+                        ("cc_number", cc_number),
+                        ("cc_expiration", cc_expiration),
+                        ("security_code", security_code),
+                    ],
+                ),
+                (
+                    "pay_option_manage",
+                    [
+                        ("token", ""),
+                        ("token_key", ""),
+                        ("tds_info_token", ""),
+                        ("tds_info_token_key", ""),
+                        ("ok_return_url", ok_return_url),
+                        ("ng_return_url", ng_return_url),
+                    ],
+                ),
+                ("encrypted_flg", "0"),
+                ("request_date", sbps_datetime(now)),
+                ("limit_second", ""),
+            ],
+        )
+
+    def authorize_authenticated(
+        self,
+        *,
+        cust_code: str,
+        order_id: str,
+        item_id: str,
+        amount: int,
+        tds_authentication_id: str,
+        now: datetime,
+    ) -> ApiResponse:
+        """決済要求（3DS認証情報付加・認証結果ID指定） (ST01-00118-101): the
+        authorisation of a card whose 3-D Secure authentication SBPS holds
+        under ``tds_authentication_id``; answered like 与信要求."""
+        return self.call(
+            AUTHORIZE_AUTHENTICATED,
+            [
+                *self._head(),
+                ("cust_code", cust_code),
+                ("order_id", order_id),
+                ("item_id", item_id),
+                ("item_name", ""),
+                ("tax", ""),
+                ("amount", str(amount)),
+                ("free1", ""),
+                ("free2", ""),
+                ("free3", ""),
+                ("sps_cust_info_return_flg", "1"),
+                ("dtls", []),
+                ("pay_method_info", [("dealings_type", DEALINGS_LUMP_SUM), ("divide_times", "")]),
+                (
+                    "pay_option_manage",
+                    [
+                        ("cust_manage_flg", "0"),
+                        ("cardbrand_return_flg", "1"),
+                        ("tds_authentication_id", tds_authentication_id),
+                    ],
+                ),
+                ("encrypted_flg", "0"),
+                ("request_date", sbps_datetime(now)),
+                ("limit_second", ""),
+            ],
+        )
+
     def _on_transaction(
         self, request_id: str, *, tracking_id: str, sps_transaction_id: str, now: datetime,
         extra: Fields | None = None,
@@ -323,5 +429,6 @@ def response_summary(response: ApiResponse) -> dict[str, Any]:
         "request_id": response.request_id,
         "res_result": response.get("res_result"),
         "res_tracking_id": response.get("res_tracking_id"),
+        "res_tds_authentication_id": response.get("res_tds_authentication_id"),
         "res_err_code": response.error_code,
     }

@@ -34,7 +34,7 @@ DECLINES = {
 }
 # EMV 3-D Secure 2: these numbers need a challenge at the issuer (a one-time
 # code on the simulated issuer page); every other number is frictionless.
-CHALLENGE_NUMBERS = {"4000000000003220", "5200000000003220"}
+CHALLENGE_NUMBERS = {"4000000000003220", "5200000000003225"}
 CHALLENGE_SECONDS = 600  # the issuer's challenge lives this long
 # Electronic Commerce Indicator of a fully authenticated 3-DS transaction.
 ECI_AUTHENTICATED = {"mastercard": "02"}  # the other networks use "05"

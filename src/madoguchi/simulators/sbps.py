@@ -107,6 +107,24 @@ API_FIELDS: dict[str, list[str]] = {
         "pay_option_manage/cardbrand_return_flg", "encrypted_flg", "request_date",
         "limit_second",
     ],
+    # 3DS認証要求 and 決済要求（3DS認証情報付加・認証結果ID指定）, as public SBPS
+    # clients send them (docs/sbps.md#3-d-secure-api-type).
+    "TA02-00101-101": [
+        "merchant_id", "service_id", "cust_code", "order_id", "item_id", "amount",
+        "pay_method_info/cc_number", "pay_method_info/cc_expiration",
+        "pay_method_info/security_code", "pay_option_manage/token",
+        "pay_option_manage/token_key", "pay_option_manage/tds_info_token",
+        "pay_option_manage/tds_info_token_key", "pay_option_manage/ok_return_url",
+        "pay_option_manage/ng_return_url", "encrypted_flg", "request_date", "limit_second",
+    ],
+    "ST01-00118-101": [
+        "merchant_id", "service_id", "cust_code", "order_id", "item_id", "item_name", "tax",
+        "amount", "free1", "free2", "free3", "sps_cust_info_return_flg",
+        "pay_method_info/dealings_type", "pay_method_info/divide_times",
+        "pay_option_manage/cust_manage_flg", "pay_option_manage/cardbrand_return_flg",
+        "pay_option_manage/tds_authentication_id", "encrypted_flg", "request_date",
+        "limit_second",
+    ],
 }  # fmt: skip
 CONTAINERS = {"dtls", "pay_method_info", "pay_option_manage"}
 MIXED = {"item_name", "free1", "free2", "free3"}  # Base64 of Shift_JIS in the XML
@@ -120,6 +138,17 @@ CARD_ERRORS = {
     "4000000000000127": "61",
     "4000000000000119": "21",
 }
+# EMV 3-D Secure 2: these ask the cardholder for a one-time code on the
+# simulated issuer page; every other card is authenticated frictionless.
+CHALLENGE_NUMBERS = {"4000000000003220", "5200000000003225"}
+TDS_SECONDS = 600  # an authentication nobody finishes ends after this
+# The authorisation's answer for an authentication that did not succeed. The
+# public sources give no 3-D Secure error codes: these follow SBPS's shape
+# (method 101, type, item) with types of the simulator's own (docs/sbps.md).
+TDS_PENDING = "101T0999"  # not finished yet
+TDS_FAILED = "101T1999"  # wrong one-time code
+TDS_EXPIRED = "101T2999"  # nobody finished it in time
+TDS_ABANDONED = "101T3999"  # the cardholder cancelled on the issuer's page
 BRANDS = [("4", "V"), ("51", "M"), ("52", "M"), ("53", "M"), ("54", "M"), ("55", "M"),
           ("35", "J"), ("34", "A"), ("37", "A"), ("36", "D")]  # fmt: skip
 
@@ -135,6 +164,9 @@ class SbpsState:
     error_next: bool = False
     lose_next_answer: int = 0
     lose_answer_of: set[str] = field(default_factory=set)  # request ids
+    # 3-D Secure authentications by id: the decision on the card (never the number).
+    authentications: dict[str, dict[str, Any]] = field(default_factory=dict)
+    base_url: str = ""  # the simulator's address as its caller reached it (redirect_url)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -145,6 +177,7 @@ class SbpsState:
             self.notification, self.decline_next, self.error_next = "deliver", False, False
             self.lose_next_answer = 0
             self.lose_answer_of.clear()
+            self.authentications.clear()
 
 
 STATE = SbpsState()
@@ -561,6 +594,7 @@ def xml_api(request: HttpRequest) -> HttpResponse:
     if not _fresh(values.get("request_date", ""), values.get("limit_second", "")):
         return _ng(request_id, "10110023")  # リクエスト有効期限エラー
     with STATE.lock:
+        STATE.base_url = request.build_absolute_uri("/").rstrip("/")
         answer = _API_HANDLERS[request_id](request_id, decoded, values["merchant_id"])
         lose = STATE.lose_next_answer > 0 or request_id in STATE.lose_answer_of
         if STATE.lose_next_answer > 0:
@@ -714,6 +748,153 @@ def _inquire(request_id: str, v: dict[str, str], merchant: str) -> HttpResponse:
     )  # fmt: skip
 
 
+def _tds_authenticate(request_id: str, v: dict[str, str], merchant: str) -> HttpResponse:
+    """3DS認証要求: remember what the card will get, send the browser to the issuer."""
+    number = v.get("pay_method_info/cc_number", "")
+    expiration = v.get("pay_method_info/cc_expiration", "")
+    ok_url = v.get("pay_option_manage/ok_return_url", "")
+    ng_url = v.get("pay_option_manage/ng_return_url", "")
+    if not v.get("order_id") or not v.get("amount", "").isdigit() or not (ok_url and ng_url):
+        return _ng(request_id, "10103999")  # 必須エラー
+    if not (number.isdigit() and _luhn(number) and _brand(number)):
+        return _ng(request_id, "10127200")
+    if len(expiration) != 6 or expiration < _now().strftime("%Y%m"):
+        return _ng(request_id, "10127201")
+    if any(t["order_id"] == v["order_id"] and t["merchant"] == merchant
+           for t in STATE.transactions.values()):  # fmt: skip
+        return _ng(request_id, "10196999")  # 2 重リクエストエラー
+    authentication_id = "TDS" + secrets.token_hex(12).upper()
+    brand = _brand(number)
+    STATE.authentications[authentication_id] = {
+        "merchant": merchant,
+        "service": v["service_id"],
+        "order_id": v["order_id"],
+        "amount": int(v["amount"]),
+        "status": "pending",
+        "challenge": number in CHALLENGE_NUMBERS,
+        "code": f"{secrets.randbelow(10**6):06d}",
+        # What the authorisation will decide, so the number need not be kept.
+        "decline": CARD_ERRORS.get(number, ""),
+        "last4": number[-4:],
+        "brand": brand,
+        "expiration": expiration,
+        "eci": "",
+        "ok_url": ok_url,
+        "ng_url": ng_url,
+        "deadline": _now().timestamp() + TDS_SECONDS,
+    }
+    now = _stamp(_now())
+    return _xml_answer(request_id, [
+        ("res_result", "OK"), ("res_sps_transaction_id", "B" + secrets.token_hex(10).upper()),
+        ("res_tds_authentication_id", authentication_id),
+        ("redirect_url", f"{STATE.base_url}/tds2/{authentication_id}"),
+        ("res_process_date", now), ("res_err_code", ""), ("res_date", now),
+    ])  # fmt: skip
+
+
+def _tds_expire(found: dict[str, Any]) -> None:
+    if found["status"] == "pending" and _now().timestamp() > found["deadline"]:
+        found["status"] = "expired"
+
+
+def _authorize_authenticated(request_id: str, v: dict[str, str], merchant: str) -> HttpResponse:
+    """決済要求（3DS認証情報付加・認証結果ID指定）: authorise only what the
+    issuer authenticated, once."""
+    found = STATE.authentications.get(v.get("pay_option_manage/tds_authentication_id", ""))
+    if found is None or found["merchant"] != merchant or found["order_id"] != v.get("order_id"):
+        return _ng(request_id, "10112027")
+    if not v.get("amount", "").isdigit() or int(v["amount"]) != found["amount"]:
+        return _ng(request_id, "10103999")
+    _tds_expire(found)
+    refused = {"pending": TDS_PENDING, "failed": TDS_FAILED, "expired": TDS_EXPIRED,
+               "abandoned": TDS_ABANDONED, "used": "10196999"}  # fmt: skip
+    if found["status"] in refused:
+        return _ng(request_id, refused[found["status"]])
+    found["status"] = "used"
+    if STATE.decline_next or found["decline"]:
+        kind = found["decline"] or "23"
+        STATE.decline_next = False
+        return _ng(request_id, f"101{kind}999")
+    tracking_id = _new_tracking_id()
+    transaction_id = "B" + merchant + secrets.token_hex(10).upper()
+    STATE.transactions[tracking_id] = {
+        "tracking_id": tracking_id,
+        "sps_transaction_id": transaction_id,
+        "interface": "api",
+        "merchant": merchant,
+        "service": v["service_id"],
+        "order_id": v["order_id"],
+        "method": "credit3d2",
+        "amount": found["amount"],
+        "refunded": 0,
+        "refunds": [],
+        "status": "authorized",
+        "commit_status": "0",
+        "payment_status": "1",
+        "last4": found["last4"],
+        "expiration": found["expiration"],
+        "brand": found["brand"],
+        "three_ds": "challenge" if found["challenge"] else "frictionless",
+        "eci": found["eci"],
+        "at": _now().isoformat(),
+    }
+    now = _stamp(_now())
+    return _xml_answer(request_id, [
+        ("res_result", "OK"), ("res_sps_transaction_id", transaction_id),
+        ("res_tracking_id", tracking_id),
+        ("res_pay_method_info", [("cc_company_code", "10035"), ("cardbrand_code", found["brand"]),
+                                 ("recognized_no", str(secrets.randbelow(10**6)).zfill(6))]),
+        ("res_process_date", now), ("res_err_code", ""), ("res_date", now),
+    ])  # fmt: skip
+
+
+# ECI of an authenticated EMV 3-D Secure transaction: 05, Mastercard 02.
+ECI_AUTHENTICATED = {"M": "02"}
+
+TDS_PAGE = """<p>カード発行会社の認証画面です（開発用シミュレーター：SBペイメントサービス経由の
+EMV 3-Dセキュア）。</p>
+<p>お支払い金額：{amount}円　カード末尾：{last4}</p>
+<p>登録の携帯電話に送信したワンタイムパスワードを入力してください。</p>
+<p>（シミュレーター：ワンタイムパスワードは <strong id="otp">{code}</strong> です）</p>
+<form method="post">
+<label for="otp-input">ワンタイムパスワード</label>
+<input id="otp-input" name="code" inputmode="numeric" autocomplete="one-time-code">
+<button type="submit" name="action" value="verify">認証する</button>
+<button type="submit" name="action" value="cancel">キャンセル</button>
+</form>"""
+
+
+@csrf_exempt
+def tds_page(request: HttpRequest, authentication_id: str) -> HttpResponse:
+    """Where SBPS's redirect_url takes the cardholder's browser: a frictionless
+    authentication returns at once to ok_return_url; a challenge asks for the
+    one-time code (one wrong code fails it); the browser goes back to
+    ok_return_url or ng_return_url."""
+    with STATE.lock:
+        found = STATE.authentications.get(authentication_id)
+        if found is None:
+            return _page("エラー", "<p id='error'>この認証は終了しています。</p>", 404)
+        _tds_expire(found)
+        eci = ECI_AUTHENTICATED.get(found["brand"], "05")
+        if found["status"] == "pending" and not found["challenge"]:
+            found.update(status="authenticated", eci=eci)
+        if found["status"] == "pending" and request.method == "POST":
+            action = request.POST.get("action")
+            if action == "verify" and request.POST.get("code", "").strip() == found["code"]:
+                found.update(status="authenticated", eci=eci)
+            elif action == "cancel":
+                found["status"] = "abandoned"
+            else:
+                found["status"] = "failed"
+        if found["status"] != "pending":
+            ok = found["status"] in ("authenticated", "used")
+            return HttpResponseRedirect(found["ok_url"] if ok else found["ng_url"], status=303)
+        body = TDS_PAGE.format(
+            amount=f"{found['amount']:,}", last4=escape(found["last4"]), code=found["code"]
+        )
+    return _page("本人認証（3-Dセキュア）", body)
+
+
 _API_HANDLERS = {
     "ST01-00111-101": _authorize,
     "ST02-00101-101": _commit,
@@ -721,6 +902,8 @@ _API_HANDLERS = {
     "ST02-00303-101": _refund,
     "ST02-00307-101": _refund,
     "MG01-00101-101": _inquire,
+    "TA02-00101-101": _tds_authenticate,
+    "ST01-00118-101": _authorize_authenticated,
 }
 
 

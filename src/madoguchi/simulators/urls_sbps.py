@@ -15,6 +15,7 @@ urlpatterns = [
     path("f01/pay/<str:token>", sbps.payment_page),
     path("f01/pay/<str:token>/cancel", sbps.payment_cancel),
     path("api/xmlapi.do", sbps.xml_api),
+    path("tds2/<str:authentication_id>", sbps.tds_page),
     path("_sim/sbps/control", sbps.control),
     path("_sim/sbps/resend", sbps.resend),
     path("_sim/sbps/books", sbps.books),

@@ -18,6 +18,7 @@ from madoguchi.simulators import acquirer
 from madoguchi.simulators import sbps as simulator
 from tests.conftest import CARD_DECLINED, CARD_OK
 from tests.support.journey import pay_by_card, shown_after
+from tests.support.sbps_3ds import pay_by_card_through_sbps
 
 
 @pytest.fixture(autouse=True)
@@ -51,9 +52,9 @@ def books() -> list[dict[str, Any]]:
 def test_decline_then_sale(payer: Client, payment: Payment) -> None:
     path = open_page(payer, payment)
 
-    declined = pay_by_card(payer, path, CARD_DECLINED)
+    declined = pay_by_card_through_sbps(payer, path, CARD_DECLINED)
     assert "カードが承認されませんでした" in shown_after(payer, declined)
-    assert pay_by_card(payer, path, CARD_OK).status_code == 302
+    assert pay_by_card_through_sbps(payer, path, CARD_OK).status_code == 302
 
     payment.refresh_from_db()
     assert payment.status == "succeeded"
@@ -81,7 +82,7 @@ def test_sbps_error_codes_map_to_decline_reasons(code: str, reason: str) -> None
 
 
 def test_partial_then_full_refund_agree_with_sbps(payer: Client, payment: Payment) -> None:
-    pay_by_card(payer, open_page(payer, payment), CARD_OK)
+    pay_by_card_through_sbps(payer, open_page(payer, payment), CARD_OK)
     payment.refresh_from_db()
 
     refund = services.refund_create(payment=payment, amount=200, expected_refundable_amount=1200)
@@ -98,7 +99,7 @@ def test_partial_then_full_refund_agree_with_sbps(payer: Client, payment: Paymen
 
 
 def test_whole_refund_uses_the_refund_request(payer: Client, payment: Payment) -> None:
-    pay_by_card(payer, open_page(payer, payment), CARD_OK)
+    pay_by_card_through_sbps(payer, open_page(payer, payment), CARD_OK)
     payment.refresh_from_db()
 
     refund = services.refund_create(payment=payment, amount=1200, expected_refundable_amount=1200)
@@ -116,15 +117,17 @@ def test_lost_sale_answer_is_settled_by_inquiry(payer: Client, payment: Payment)
         "/_sim/sbps/control", {"lose_answer_of": "ST02-00101-101"}, content_type="application/json"
     )
 
-    response = pay_by_card(payer, path, CARD_OK)
+    back = pay_by_card_through_sbps(payer, path, CARD_OK)
 
-    assert "カード会社からの応答を確認中です" in shown_after(payer, response)
+    assert back.status_code == 302
     attempt = Attempt.objects.get()
-    assert attempt.status == "unknown"
+    assert attempt.status == "requires_action"  # the outcome is still being asked
     [sale] = books()
     assert attempt.provider_reference == sale["tracking_id"]  # written before the sale
 
-    Attempt.objects.filter(pk=attempt.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    Attempt.objects.filter(pk=attempt.pk).update(
+        action_expires_at=timezone.now() - timedelta(minutes=5)
+    )
     assert services.attempts_settle_unknown() == 1
 
     payment.refresh_from_db()
@@ -132,8 +135,8 @@ def test_lost_sale_answer_is_settled_by_inquiry(payer: Client, payment: Payment)
     assert len(books()) == 1  # charged once
 
 
-def test_lost_authorisation_answer_charges_nothing(payer: Client, payment: Payment) -> None:
-    simulator.STATE.lose_next_answer = 1  # the 与信 is made; its answer is lost
+def test_lost_authentication_answer_charges_nothing(payer: Client, payment: Payment) -> None:
+    simulator.STATE.lose_next_answer = 1  # the 3DS認証要求 is made; its answer is lost
     path = open_page(payer, payment)
 
     assert "カード会社からの応答を確認中です" in shown_after(
@@ -142,6 +145,28 @@ def test_lost_authorisation_answer_charges_nothing(payer: Client, payment: Payme
     attempt = Attempt.objects.get()
     Attempt.objects.filter(pk=attempt.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     services.attempts_settle_unknown()
+
+    attempt.refresh_from_db()
+    assert (attempt.status, attempt.decline_code) == ("declined", "not_received")
+    assert books() == []  # never authorised: nothing charged
+
+
+def test_lost_authorisation_answer_charges_nothing(payer: Client, payment: Payment) -> None:
+    # Authenticated; the authorisation is made but its answer is lost.
+    Client(HTTP_HOST="sbps.test").post(
+        "/_sim/sbps/control", {"lose_answer_of": "ST01-00118-101"}, content_type="application/json"
+    )
+    pay_by_card_through_sbps(payer, open_page(payer, payment), CARD_OK)
+    attempt = Attempt.objects.get()
+    assert attempt.status == "requires_action"
+    assert attempt.provider_reference.startswith("tds_")
+
+    # Asked again at once: SBPS says used, which may be a call still running.
+    assert services.attempt_refresh(attempt=attempt).status == "requires_action"
+    Attempt.objects.filter(pk=attempt.pk).update(
+        action_expires_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert services.attempts_settle_unknown() == 1
 
     attempt.refresh_from_db()
     assert (attempt.status, attempt.decline_code) == ("declined", "not_received")

@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -23,6 +24,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.contract.schemas import PaymentMethod, PaymentStatus
+from madoguchi.kessai.providers.card.connectors import card_action_origins
 from madoguchi.kessai.providers.registry import get_registry
 
 from . import services
@@ -214,7 +216,7 @@ def _render_pay(request: HttpRequest, payment: Payment) -> HttpResponse:
         error = str(notice.get("text", "")) or str(DEFAULT_DECLINE)
     elif notice.get("kind") in NOTICES:
         info = str(NOTICES[str(notice["kind"])])
-    return render(
+    response = render(
         request,
         "kessai/pay.html",
         {
@@ -241,6 +243,14 @@ def _render_pay(request: HttpRequest, payment: Payment) -> HttpResponse:
             "applepay_demo_url": _applepay_demo_url(payment),
         },
     )
+    if origins := card_action_origins(payment.merchant):
+        # The card form's post may continue to the card connector's 3-D
+        # Secure page (SBPS's): this page alone gets that origin.
+        response._csp_config = {  # type: ignore[attr-defined]
+            **settings.SECURE_CSP,
+            "form-action": [CSP.SELF, *origins],
+        }
+    return response
 
 
 def _flash(request: HttpRequest, payment: Payment, **notice: Any) -> None:
@@ -295,6 +305,11 @@ def pay_card(request: HttpRequest, public_id: str) -> HttpResponse:
         return _to_page(request, payment)
     except AttemptInProgress:
         return _to_page(request, payment, kind="in_progress")
+    if attempt.status == Attempt.Status.REQUIRES_ACTION and _straight_to_action(payment, attempt):
+        # SBPS's 3-D Secure page, allowed by the payment page's form-action:
+        # a frictionless authentication comes straight back, no click. (A
+        # return that finds it still open shows Kessai's own page instead.)
+        return HttpResponseRedirect(attempt.action_url, status=303)
     return _after_attempt(request, payment, attempt)
 
 
@@ -310,6 +325,13 @@ def _after_attempt(request: HttpRequest, payment: Payment, attempt: Attempt) -> 
     if attempt.status in (Attempt.Status.UNKNOWN, Attempt.Status.PENDING):
         return _to_page(request, payment, kind="pending")
     return _to_page(request, payment, kind="decline", code=attempt.decline_code)
+
+
+def _straight_to_action(payment: Payment, attempt: Attempt) -> bool:
+    if attempt.method != PaymentMethod.CARD:
+        return False
+    origins = card_action_origins(payment.merchant)
+    return any(attempt.action_url.startswith(origin + "/") for origin in origins)
 
 
 @localized
@@ -401,6 +423,11 @@ def paypay_start(request: HttpRequest, public_id: str) -> HttpResponse:
         return _to_page(request, payment)
     except AttemptInProgress:
         return _to_page(request, payment, kind="in_progress")
+    if attempt.status == Attempt.Status.REQUIRES_ACTION and _straight_to_action(payment, attempt):
+        # SBPS's 3-D Secure page, allowed by the payment page's form-action:
+        # a frictionless authentication comes straight back, no click. (A
+        # return that finds it still open shows Kessai's own page instead.)
+        return HttpResponseRedirect(attempt.action_url, status=303)
     return _after_attempt(request, payment, attempt)
 
 

@@ -10,6 +10,7 @@ from django.conf import settings
 
 from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.kessai.payments.models import Attempt, Refund
+from madoguchi.platform.conf import origin_of
 
 from .sbps import SbpsCardConnector
 
@@ -63,6 +64,27 @@ def tracking_id_record(*, attempt_key: str, tracking_id: str) -> None:
         Attempt.objects.filter(pk=attempt.pk, provider_reference="").update(
             provider_reference=tracking_id
         )
+
+
+def provider_reference_replace(*, attempt_key: str, old: str, new: str) -> bool:
+    """Move an attempt's provider reference from ``old`` to ``new`` (a
+    conditional update: only if nobody moved it meanwhile)."""
+    number = _attempt_number(attempt_key)
+    if number is None:
+        return False
+    return bool(
+        Attempt.objects.filter(pk=number, provider_reference=old).update(provider_reference=new)
+    )
+
+
+def card_action_origins(merchant: Merchant) -> list[str]:
+    """Origins the payment page's card form may end up on after its post: the
+    page of SBPS's EMV 3-D Secure for a merchant on ``sbps_api`` (the citizen
+    goes there straight from the card form; a frictionless authentication
+    comes straight back)."""
+    if merchant_setting(merchant, "card_connector") != SBPS_API:
+        return []
+    return [origin_of(settings.KESSAI_SBPS_TDS_URL or settings.KESSAI_SBPS_API_URL)]
 
 
 def refund_of(refund_key: str) -> Refund | None:

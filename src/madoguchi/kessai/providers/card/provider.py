@@ -34,7 +34,9 @@ class CardProvider(PaymentProvider):
         fewer on every card payment); else it is read by the attempt."""
         sbps = sbps_connector(merchant if merchant is not None else attempt_merchant(attempt_key))
         if sbps is not None:
-            return sbps.authorize(attempt_key=attempt_key, amount=amount, card=card)
+            return sbps.authorize(
+                attempt_key=attempt_key, amount=amount, card=card, return_url=return_url
+            )
         return self.acquirer.authorize(
             attempt_key=attempt_key, amount=amount, card=card, return_url=return_url
         )
@@ -43,7 +45,11 @@ class CardProvider(PaymentProvider):
         attempt = attempt_of(attempt_key)
         sbps = sbps_connector(attempt.payment.merchant if attempt else None)
         if sbps is not None and attempt is not None:
-            return sbps.inquire(attempt_key=attempt_key, tracking_id=attempt.provider_reference)
+            return sbps.inquire(
+                attempt_key=attempt_key,
+                tracking_id=attempt.provider_reference,
+                amount=attempt.payment.amount,
+            )
         return self.acquirer.inquire(attempt_key=attempt_key)
 
     def refund(
@@ -70,8 +76,13 @@ class CardProvider(PaymentProvider):
         return self.acquirer.inquire_refund(refund_key=refund_key)
 
     def cancel_action(self, *, attempt_key: str) -> None:
-        # The acquirer ends a pending 3-D Secure authentication on request, so
-        # a challenge left open in another tab can no longer capture.
+        # A pending 3-D Secure authentication ends on request, so a challenge
+        # left open in another tab can no longer capture.
+        attempt = attempt_of(attempt_key)
+        sbps = sbps_connector(attempt.payment.merchant if attempt else None)
+        if sbps is not None and attempt is not None:
+            sbps.cancel_action(attempt_key=attempt_key, reference=attempt.provider_reference)
+            return
         self.acquirer.void(attempt_key=attempt_key)
 
     def void(self, *, attempt_key: str, provider_reference: str) -> None:

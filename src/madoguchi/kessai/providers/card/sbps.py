@@ -9,13 +9,19 @@ sale whose answer was lost. An authorisation whose answer was lost has no
 tracking id: no sale was confirmed for it, so nothing was charged (the hold
 lapses at the card company), and the attempt is settled as not received.
 
-3-D Secure: the documents at hand (wozaki/sbpayment.rb and SBPS's public
-pages) describe no 3-D Secure fields for the API type's 与信要求, so this
-connector sends none; see docs/sbps.md for exactly what is missing.
+EMV 3-D Secure 2, as public SBPS clients do it (docs/sbps.md): 3DS認証要求
+(TA02-00101-101) gives an authentication id and the page the citizen's
+browser goes to; the attempt waits there (``requires_action``, its
+provider reference ``tds_<authentication id>``). When the browser is back,
+決済要求（3DS認証情報付加・認証結果ID指定） (ST01-00118-101) authorises
+what the issuer authenticated and 売上 confirms it. Money moves only with
+those two requests, which Kessai alone sends: an authentication the citizen
+gave up is marked ``tdsend_…`` here and never authorised.
 """
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -59,6 +65,27 @@ def decline_code(error_code: str) -> str:
     return DECLINE_CODES.get(parsed.type, "card_declined")
 
 
+# The attempt's provider reference while its 3-D Secure authentication is
+# open, and once the citizen gave it up (it is then never authorised).
+TDS_OPEN = "tds_"
+TDS_ENDED = "tdsend_"
+# SBPS's answer to ST01-00118-101 for an authentication that did not succeed,
+# by error type (the simulator's codes: the public sources give none).
+TDS_PENDING_TYPE = "T0"
+TDS_DECLINES = {
+    "T1": "authentication_failed",
+    "T2": "authentication_timeout",
+    "T3": "authentication_abandoned",
+}
+DUPLICATE_REQUEST = "10196999"  # 2 重リクエストエラー: the authentication was used
+# After the challenge window, how long before an authorisation whose answer
+# was lost is taken as never sold.
+AUTHENTICATION_SETTLE_AFTER = timedelta(minutes=2)
+# Recorded on a sale SBPS authorised with its authentication: SBPS's documented
+# answers carry no ECI, and do not say whether a challenge was needed.
+THREE_DS_VIA_SBPS = "sbps_3ds2"
+
+
 def order_id_for(attempt_key: str) -> str:
     return attempt_key.removeprefix("att_")[:38]
 
@@ -92,6 +119,119 @@ class SbpsCardConnector:
     def authorize(
         self, *, attempt_key: str, amount: int, card: CardDetails, return_url: str = ""
     ) -> ProviderResult:
+        """With a ``return_url`` (the payment page): EMV 3-D Secure first, 3DS認証要求
+        (TA02-00101-101); the browser goes to SBPS's page and comes back to
+        ``return_url``, where ``inquire`` authorises. Without one: 与信
+        (ST01-00111-101) then 売上 (ST02-00101-101)."""
+        if not return_url:
+            return self.authorize_without_authentication(
+                attempt_key=attempt_key, amount=amount, card=card
+            )
+        answer = self._call(
+            "tds_authenticate",
+            cust_code=order_id_for(attempt_key),
+            order_id=order_id_for(attempt_key),
+            item_id=ITEM_ID,
+            amount=amount,
+            cc_number=card.number,
+            cc_expiration=f"{card.exp_year:04d}{card.exp_month:02d}",
+            security_code=card.security_code,
+            # Either way Kessai asks SBPS: the browser's way back says nothing.
+            ok_return_url=return_url,
+            ng_return_url=return_url,
+            now=timezone.now(),
+        )
+        if not answer.ok:
+            logger.info("SBPS 3-D Secure request refused: %s", api.response_summary(answer))
+            return ProviderResult(succeeded=False, decline_code=decline_code(answer.error_code))
+        return ProviderResult(
+            succeeded=False,
+            requires_action=True,
+            provider_reference=TDS_OPEN + answer.get("res_tds_authentication_id"),
+            action_url=answer.get("redirect_url"),
+            card_brand=card.brand,
+            card_last4=card.last4,
+        )
+
+    def authorize_authenticated(
+        self, *, attempt_key: str, reference: str, amount: int
+    ) -> ProviderResult:
+        """決済要求（3DS認証情報付加・認証結果ID指定） (ST01-00118-101) by the
+        authentication id, then 売上. An authentication not finished keeps
+        the attempt waiting; one that failed declines it."""
+        from .connectors import provider_reference_replace
+
+        answer = self._call(
+            "authorize_authenticated",
+            cust_code=order_id_for(attempt_key),
+            order_id=order_id_for(attempt_key),
+            item_id=ITEM_ID,
+            amount=amount,
+            tds_authentication_id=reference.removeprefix(TDS_OPEN),
+            now=timezone.now(),
+        )
+        if not answer.ok:
+            parsed = api.ErrorCode.parse(answer.error_code)
+            kind = parsed.type if parsed is not None else ""
+            if kind == TDS_PENDING_TYPE:
+                return ProviderResult(
+                    succeeded=False, requires_action=True, provider_reference=reference
+                )
+            if answer.error_code == DUPLICATE_REQUEST:
+                return self._authentication_used(attempt_key=attempt_key, reference=reference)
+            logger.info("SBPS authorisation declined: %s", api.response_summary(answer))
+            code = TDS_DECLINES.get(kind) or decline_code(answer.error_code)
+            return ProviderResult(succeeded=False, decline_code=code)
+        tracking_id = answer.get("res_tracking_id")
+        # Written before the sale is confirmed: a lost answer below can be asked about.
+        provider_reference_replace(attempt_key=attempt_key, old=reference, new=tracking_id)
+        result = self._commit(
+            tracking_id=tracking_id,
+            brand=BRANDS.get(answer.get("res_pay_method_info.cardbrand_code"), ""),
+            last4="",
+        )
+        if result.succeeded:
+            return ProviderResult(
+                succeeded=True,
+                provider_reference=tracking_id,
+                card_brand=result.card_brand,
+                three_ds=THREE_DS_VIA_SBPS,
+            )
+        return result
+
+    def _authentication_used(self, *, attempt_key: str, reference: str) -> ProviderResult:
+        """SBPS authorised this authentication before, for a call whose answer
+        was lost or for one still running (which writes its tracking id and
+        confirms the sale). Until the challenge window is long over, ask again
+        later; after it, no sale was confirmed for it here, so nothing was
+        charged (the hold lapses at the card company)."""
+        from .connectors import attempt_of
+
+        attempt = attempt_of(attempt_key)
+        if attempt is None or attempt.provider_reference != reference:
+            raise ProviderUnavailable("SBPS: authentication used; its tracking id is recorded")
+        ends = attempt.action_expires_at
+        if ends is None or timezone.now() < ends + AUTHENTICATION_SETTLE_AFTER:
+            raise ProviderUnavailable("SBPS: authentication used by a call still running")
+        return ProviderResult(succeeded=False, decline_code="not_received")
+
+    def cancel_action(self, *, attempt_key: str, reference: str) -> None:
+        """The citizen gives up the authentication: SBPS documents no request
+        to end one, and needs none — an authentication nobody authorises
+        charges nothing. Marking it here makes sure Kessai never does."""
+        from .connectors import provider_reference_replace
+
+        if reference.startswith(TDS_OPEN):
+            provider_reference_replace(
+                attempt_key=attempt_key,
+                old=reference,
+                new=TDS_ENDED + reference.removeprefix(TDS_OPEN),
+            )
+
+    @sensitive_variables("card")
+    def authorize_without_authentication(
+        self, *, attempt_key: str, amount: int, card: CardDetails
+    ) -> ProviderResult:
         """与信 (ST01-00111-101) then 売上 (ST02-00101-101)."""
         from .connectors import tracking_id_record
 
@@ -113,6 +253,10 @@ class SbpsCardConnector:
         brand = BRANDS.get(answer.get("res_pay_method_info.cardbrand_code"), card.brand)
         # Written before the sale is confirmed: a lost answer below can be asked about.
         tracking_id_record(attempt_key=attempt_key, tracking_id=tracking_id)
+        return self._commit(tracking_id=tracking_id, brand=brand, last4=card.last4)
+
+    def _commit(self, *, tracking_id: str, brand: str, last4: str) -> ProviderResult:
+        """売上 (ST02-00101-101) of an authorisation; cancelled if SBPS refuses."""
         sale = self._call(
             "commit", tracking_id=tracking_id, sps_transaction_id="", now=timezone.now()
         )
@@ -124,7 +268,7 @@ class SbpsCardConnector:
             succeeded=True,
             provider_reference=tracking_id,
             card_brand=brand,
-            card_last4=card.last4,
+            card_last4=last4,
         )
 
     def _cancel_quietly(self, tracking_id: str) -> None:
@@ -141,11 +285,21 @@ class SbpsCardConnector:
             raise ProviderUnavailable(f"SBPS inquiry refused: {answer.error_code}")
         return answer
 
-    def inquire(self, *, attempt_key: str, tracking_id: str) -> ProviderResult | None:
+    def inquire(
+        self, *, attempt_key: str, tracking_id: str, amount: int = 0
+    ) -> ProviderResult | None:
         """決済結果参照: sold (commit_status 1) is a success; authorised but not
-        sold is cancelled here and reported as not succeeded."""
+        sold is cancelled here and reported as not succeeded. An attempt still
+        at 3-D Secure (``tracking_id`` is its authentication) is authorised now
+        if the issuer authenticated it."""
         if not tracking_id:
             return None  # no authorisation answered, so no sale was confirmed
+        if tracking_id.startswith(TDS_ENDED):
+            return ProviderResult(succeeded=False, decline_code="authentication_abandoned")
+        if tracking_id.startswith(TDS_OPEN):
+            return self.authorize_authenticated(
+                attempt_key=attempt_key, reference=tracking_id, amount=amount
+            )
         answer = self._inquire(tracking_id)
         commit_status = answer.get("res_pay_method_info.commit_status")
         payment_status = answer.get("res_pay_method_info.payment_status")
@@ -193,8 +347,8 @@ class SbpsCardConnector:
 
     def void(self, *, tracking_id: str) -> None:
         """A sale that must not stand: refund it in full (cancel if unsold)."""
-        if not tracking_id:
-            return
+        if not tracking_id or tracking_id.startswith((TDS_OPEN, TDS_ENDED)):
+            return  # never authorised
         answer = self._inquire(tracking_id)
         if answer.get("res_pay_method_info.commit_status") == "1":
             if answer.get("res_pay_method_info.payment_status") != "3":
