@@ -33,6 +33,9 @@ PASSWORD_HASHERS = ["tests.support.hashers.FastArgon2PasswordHasher"]
 MADOGUCHI_AUDIT_APPEND_ONLY = False  # the guard tests install it; see platform/audit/guard.py
 MADOGUCHI_DEMO = True  # simulators and demo keys throughout the tests
 MADOGUCHI_HTTP_TRANSPORT = "tests.support.transport.InProcessTransport"
+# Most of the suite exercises Kessai against the acquirer sandbox (the test
+# fake); SBPS's API type has its own tests (tests/integration/kessai/test_sbps_*).
+KESSAI_DEFAULT_CARD_CONNECTOR = "sandbox"
 
 SIMULATOR_SURFACES = {
     "simulators": "madoguchi.simulators.urls",

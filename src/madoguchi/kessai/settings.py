@@ -49,6 +49,12 @@ KESSAI_SBPS_API_URL = env("KESSAI_SBPS_API_URL", "http://127.0.0.1:8202")
 # form may post through to that origin. Empty: the API's own origin.
 KESSAI_SBPS_TDS_URL = env("KESSAI_SBPS_TDS_URL", "")
 KESSAI_MERCHANT_SETTINGS = per_code_settings_from_env(MERCHANT_SETTINGS_FROM_ENV)
+# The card connector of a merchant registered from now on: SBPS's documented
+# API type. ``sandbox`` (the acquirer simulator, whose protocol is the
+# simulator's own) is a test fake, not for production.
+KESSAI_DEFAULT_CARD_CONNECTOR = env("KESSAI_DEFAULT_CARD_CONNECTOR", "sbps_api")
+# The demo's 市長 and 農業委員会 (教育委員会 is always on ``sbps_api``).
+KESSAI_DEMO_CARD_CONNECTOR = env("KESSAI_DEMO_CARD_CONNECTOR", "sandbox")
 KESSAI_CHECKOUT_LINK_SECONDS = int(env("KESSAI_CHECKOUT_LINK_SECONDS", "900"))
 # How long a web process remembers an API key it has authenticated; a key
 # revoked in another process stops working here at most this late (0: off).

@@ -188,3 +188,19 @@ def test_challenge_nobody_finishes_times_out(payer: Client, payment: Payment) ->
     attempt.refresh_from_db()
     assert (attempt.status, attempt.decline_code) == ("declined", "authentication_timeout")
     assert simulator.STATE.transactions == {}
+
+
+def test_a_new_merchant_pays_by_card_through_sbps_by_default(db: None) -> None:
+    """Production's default card path is SBPS's documented API type; the
+    acquirer sandbox is the test suite's fake."""
+    from django.test import override_settings
+
+    from madoguchi.kessai import settings as production
+    from madoguchi.kessai.merchants.services import merchant_create
+
+    assert production.KESSAI_DEFAULT_CARD_CONNECTOR == "sbps_api"
+    with override_settings(KESSAI_DEFAULT_CARD_CONNECTOR=production.KESSAI_DEFAULT_CARD_CONNECTOR):
+        merchant, _ = merchant_create(
+            code="new-agency", display_name="新しい機関", notification_url="https://example.jp/n"
+        )
+    assert merchant.card_connector == "sbps_api"

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from madoguchi.kessai.console.models import ConsoleAccount
@@ -30,7 +31,11 @@ def seed_demo(*, shinsei_public_url: str) -> dict[str, Any] | None:
             display_name=name,
             notification_url=f"{shinsei_public_url.rstrip('/')}/kessai/notifications/{code}",
         )
-        if code in SBPS_API_MERCHANTS:
+        connector = (
+            "sbps_api" if code in SBPS_API_MERCHANTS else settings.KESSAI_DEMO_CARD_CONNECTOR
+        )
+        Merchant.objects.filter(pk=merchant.pk).update(card_connector=connector)
+        if connector == "sbps_api":
             # Its cards go through SBPS's API type (the SBPS simulator).
             Merchant.objects.filter(pk=merchant.pk).update(
                 card_connector="sbps_api",

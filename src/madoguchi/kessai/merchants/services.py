@@ -214,6 +214,7 @@ def merchant_create(
         display_name=display_name,
         notification_url=notification_url,
         notification_secret=notification_secret or secrets.token_urlsafe(32),
+        card_connector=settings.KESSAI_DEFAULT_CARD_CONNECTOR,
     )
     return merchant, api_key_issue(merchant=merchant)
 
