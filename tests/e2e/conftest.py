@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = os.environ.get("MADOGUCHI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -94,6 +95,23 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+def reload_until(page: Any, locator: Any, text: str | None = None, *, seconds: float = 60) -> None:
+    """Reload until the worker has done its part: each look is an auto-retrying
+    expect() of a second, so a page still rendering is waited for, not misread."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if text is None:
+                expect(locator).to_be_visible(timeout=1000)
+            else:
+                expect(locator).to_contain_text(text, timeout=1000)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.reload()
+
+
 def console_login(page: Any, system: dict[str, Any]) -> bool:
     """Log the demo console administrator in. The first browser test to do so
     sets up the mandatory TOTP authenticator (returns True: the recovery codes
@@ -105,12 +123,14 @@ def console_login(page: Any, system: dict[str, Any]) -> bool:
     page.get_by_label("ログインID").fill(admin["login_id"])
     page.get_by_label("パスワード").fill(admin["password"])
     page.get_by_role("button", name="ログイン").click()
+    # Either the authenticator set-up (first login) or the code check.
+    expect(page.get_by_label("確認コード")).to_be_visible()
     if page.locator("#totp-secret").count():
         secret = page.locator("#totp-secret").inner_text()
         step = totp_step()
         page.get_by_label("確認コード").fill(totp_code(secret, step))
         page.get_by_role("button", name="設定する").click()
-        assert page.locator(".recovery-codes li").count() == 10
+        expect(page.locator(".recovery-codes li")).to_have_count(10)
         page.get_by_role("link", name="続ける").click()
         system["console_totp"] = {"secret": secret, "step": step}
         return True

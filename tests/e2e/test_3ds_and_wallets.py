@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +77,7 @@ def test_3ds_challenge_passed_and_failed_without_javascript(
 
     page.goto(new_payment(system))
     fill_card(page, CARD_3DS)
-    assert "カード会社の本人認証" in page.content()
+    expect(page.locator("body")).to_contain_text("カード会社の本人認証")
     challenge(page, right_code=True)
     page.wait_for_selector("text=お支払いが完了しました")
 
@@ -128,7 +129,7 @@ def test_apple_pay_through_the_simulator_in_demo_mode(system: dict[str, Any], br
     context = browser.new_context(locale="ja-JP")
     page = context.new_page()
     page.goto(new_payment(system, amount=1500))
-    assert page.locator("#applepay").is_hidden()
+    expect(page.locator("#applepay")).to_be_hidden()
     page.locator("#applepay-demo").click()
     page.wait_for_selector("text=1,500円")
     page.locator("#applepay-authorize").click()
@@ -162,11 +163,13 @@ def test_hosted_pages_have_no_axe_violations(
     pay_url = page.url
     assert_accessible(page, axe_source)  # the card page
     page.locator("#pay-button").click()
+    expect(page.locator("#error-summary")).to_be_focused()
     assert_accessible(page, axe_source)  # with the error summary
     page.goto(pay_url + "?lang=en")
     assert_accessible(page, axe_source)  # in English
     page.goto(pay_url + "?lang=ja")
     fill_card(page, CARD_3DS)
+    expect(page.locator("#challenge-link")).to_be_visible()
     assert_accessible(page, axe_source)  # before the issuer's challenge
     page.goto(new_payment(system))
     page.locator("#paypay-button").click()

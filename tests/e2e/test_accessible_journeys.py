@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -102,6 +103,7 @@ def staff_login(browser: Any, system: dict[str, Any], login_id: str) -> Any:
     staff.get_by_label("ログインID").fill(account["login_id"])
     staff.get_by_label("パスワード").fill(account["password"])
     staff.get_by_role("button", name="ログイン").click()
+    expect(staff.get_by_test_id("account-name")).to_be_visible()  # logged in before moving on
     return staff
 
 
@@ -118,10 +120,10 @@ def test_every_question_type_with_the_keyboard_alone(
 
     # Step 1, sent empty first: the error summary takes focus and links to each field.
     press_on(page, "button[name=continue]")
-    assert page.evaluate("document.activeElement.id") == "error-summary"
+    expect(page.locator("#error-summary")).to_be_focused()
     summary = page.locator("#error-summary a")
-    assert summary.first.inner_text() == "氏名を入力してください。"
-    assert summary.first.get_attribute("href") == "#id_name"
+    expect(summary.first).to_have_text("氏名を入力してください。")
+    expect(summary.first).to_have_attribute("href", "#id_name")
     check_axe(page)
     type_into(page, "#id_name", "藤沢 花子")
     type_into(page, "#id_email", "hanako@example.jp")
@@ -134,7 +136,7 @@ def test_every_question_type_with_the_keyboard_alone(
     press_on(page, "button[name=continue]")
 
     # Step 2: number, date, radio, checkboxes, postal code, long text.
-    assert page.get_by_role("heading", level=1).inner_text() == "利用の内容"
+    expect(page.get_by_role("heading", level=1)).to_have_text("利用の内容")
     type_into(page, "#id_children", "二")  # wrong first
     type_into(page, "#id_start_date", "2026-04-01")
     tab_to(page, "#id_service_0")
@@ -147,18 +149,18 @@ def test_every_question_type_with_the_keyboard_alone(
     type_into(page, "#id_provider_postal", "2510052")
     type_into(page, "#id_reason", "仕事のため")
     press_on(page, "button[name=continue]")
-    assert "お子さんの人数は半角数字で入力してください。" in page.content()
+    expect(page.locator("body")).to_contain_text("お子さんの人数は半角数字で入力してください。")
     # Everything else typed is still there.
-    assert page.locator("#id_start_date").input_value() == "2026-04-01"
-    assert page.locator("#id_service_2").is_checked()
-    assert page.locator("#id_days_2").is_checked()
-    assert page.locator("#id_reason").input_value() == "仕事のため"
+    expect(page.locator("#id_start_date")).to_have_value("2026-04-01")
+    expect(page.locator("#id_service_2")).to_be_checked()
+    expect(page.locator("#id_days_2")).to_be_checked()
+    expect(page.locator("#id_reason")).to_have_value("仕事のため")
     check_axe(page)
     type_into(page, "#id_children", "2")
     press_on(page, "button[name=continue]")
 
     # Step 3 appears because その他 was chosen.
-    assert page.get_by_role("heading", level=1).inner_text() == "サービスの詳細"
+    expect(page.get_by_role("heading", level=1)).to_have_text("サービスの詳細")
     check_axe(page)
     type_into(page, "#id_service_other", "病児保育")
     press_on(page, "button[name=continue]")
@@ -173,34 +175,35 @@ def test_every_question_type_with_the_keyboard_alone(
         chooser.value.set_files(str(tmp_path / name))
         press_on(page, "button[name=continue]")
         if name == "note.txt":
-            assert "利用料の領収書は PDF・JPG・PNG 形式のファイルを選択してください。" in (
-                page.content()
+            expect(page.locator("body")).to_contain_text(
+                "利用料の領収書は PDF・JPG・PNG 形式のファイルを選択してください。"
             )
             check_axe(page)
 
     # Check your answers, change one, then submit.
-    assert page.get_by_role("heading", level=1).inner_text() == "入力内容の確認"
+    expect(page.get_by_role("heading", level=1)).to_have_text("入力内容の確認")
     check_axe(page)
-    assert (
-        page.get_by_test_id("answer-address").inner_text()
-        == "〒251-8601 神奈川県藤沢市朝日町1番地の1"
+    expect(page.get_by_test_id("answer-address")).to_have_text(
+        "〒251-8601 神奈川県藤沢市朝日町1番地の1"
     )
-    assert page.get_by_test_id("answer-days").inner_text() == "月、水"
-    assert page.get_by_test_id("answer-receipt").inner_text().startswith("receipt.pdf")
+    expect(page.get_by_test_id("answer-days")).to_have_text("月、水")
+    expect(page.get_by_test_id("answer-receipt")).to_have_text(
+        re.compile("^" + re.escape("receipt.pdf"))
+    )
     press_on(page, 'a[href$="steps/2?change=1#id_children"]')
     type_into(page, "#id_children", "3")
     press_on(page, "button[name=continue]")
-    assert page.get_by_test_id("answer-children").inner_text() == "3"
+    expect(page.get_by_test_id("answer-children")).to_have_text("3")
     press_on(page, "#submit-application")
 
-    assert page.get_by_role("heading", level=1).inner_text() == "申請を受け付けました"
+    expect(page.get_by_role("heading", level=1)).to_have_text("申請を受け付けました")
     reference = page.get_by_test_id("reference").inner_text()
     assert re.fullmatch(r"\d{12}", reference)
     check_axe(page)
     # The worker sends the "submitted" email through the file backend.
     assert wait_for_mail(system["var"] / "mail", reference).startswith("【子育て支援")
     press_on(page, 'a[href$="/"].button')
-    assert page.get_by_test_id("status").inner_text() == "審査待ち"
+    expect(page.get_by_test_id("status")).to_have_text("審査待ち")
     check_axe(page)
 
 
@@ -234,25 +237,23 @@ def test_draft_saved_and_resumed(system: dict[str, Any], browser: Any) -> None:
     check_axe(page)
     _fill_step1(page)
     page.get_by_role("button", name="一時保存する").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "一時保存しました"
+    expect(page.get_by_role("heading", level=1)).to_have_text("一時保存しました")
     check_axe(page)
     link = page.get_by_test_id("draft-link").inner_text()
     page.context.close()
 
     later = new_page(browser, width=1280)  # another device, later
     later.goto(link)
-    assert later.get_by_role("heading", level=1).inner_text() == "請求の内容"
+    expect(later.get_by_role("heading", level=1)).to_have_text("請求の内容")
     later.get_by_label("通数").fill("3")
     later.get_by_label("使用目的").select_option("就職")
     later.get_by_role("button", name="次へ進む").click()
-    assert later.get_by_test_id("answer-name").inner_text() == "辻堂 太郎"
-    assert later.get_by_test_id("fee").inner_text() == "900円"
+    expect(later.get_by_test_id("answer-name")).to_have_text("辻堂 太郎")
+    expect(later.get_by_test_id("fee")).to_have_text("900円")
     later.get_by_role("button", name="この内容で申請する").click()
-    assert later.get_by_role("heading", level=1).inner_text() == "申請を受け付けました"
+    expect(later.get_by_role("heading", level=1)).to_have_text("申請を受け付けました")
     later.goto(link)  # used up
-    assert later.get_by_role("heading", level=1).inner_text() == (
-        "保存された入力内容が見つかりません"
-    )
+    expect(later.get_by_role("heading", level=1)).to_have_text("保存された入力内容が見つかりません")
     check_axe(later)
 
 
@@ -266,25 +267,25 @@ def test_return_then_resubmission(system: dict[str, Any], browser: Any) -> None:
     check_axe(staff, citizen_page=False)
     staff.get_by_label("理由").first.fill("生年月日をご確認ください。")
     staff.locator("#return-button").click()
-    assert staff.get_by_test_id("status").inner_text() == "差戻し"
+    expect(staff.get_by_test_id("status")).to_have_text("差戻し")
 
     citizen.goto(base + f"/applications/{reference}/")
-    assert citizen.get_by_test_id("status").inner_text() == "差戻し"
-    assert citizen.get_by_test_id("reason").inner_text() == "生年月日をご確認ください。"
+    expect(citizen.get_by_test_id("status")).to_have_text("差戻し")
+    expect(citizen.get_by_test_id("reason")).to_have_text("生年月日をご確認ください。")
     check_axe(citizen)
     citizen.locator("#correct-button").click()
     check_axe(citizen)
     citizen.locator('a[href$="steps/1?change=1#id_birth_date"]').click()
     citizen.get_by_label("生年月日").fill("1980-02-01")
     citizen.get_by_role("button", name="確認画面に戻る").click()
-    assert citizen.get_by_test_id("answer-birth_date").inner_text() == "1980-02-01"
+    expect(citizen.get_by_test_id("answer-birth_date")).to_have_text("1980-02-01")
     citizen.get_by_role("button", name="修正した内容で再申請する").click()
-    assert citizen.get_by_test_id("status").inner_text() == "審査待ち"
-    assert "修正した内容で再申請しました。" in citizen.content()
+    expect(citizen.get_by_test_id("status")).to_have_text("審査待ち")
+    expect(citizen.locator("body")).to_contain_text("修正した内容で再申請しました。")
     check_axe(citizen)
     staff.reload()
-    assert staff.get_by_test_id("status").inner_text() == "審査待ち"
-    assert "1980-02-01" in staff.content()
+    expect(staff.get_by_test_id("status")).to_have_text("審査待ち")
+    expect(staff.locator("body")).to_contain_text("1980-02-01")
 
 
 def test_withdrawal(system: dict[str, Any], browser: Any) -> None:
@@ -293,11 +294,11 @@ def test_withdrawal(system: dict[str, Any], browser: Any) -> None:
     reference = _submit_juminhyo(citizen, base)
     citizen.goto(base + f"/applications/{reference}/")
     citizen.locator("#withdraw-link").click()
-    assert citizen.get_by_role("heading", level=1).inner_text() == "申請を取り下げますか"
+    expect(citizen.get_by_role("heading", level=1)).to_have_text("申請を取り下げますか")
     check_axe(citizen)
     citizen.locator("#withdraw-confirm").click()
-    assert citizen.get_by_test_id("status").inner_text() == "取下げ"
-    assert citizen.locator("#withdraw-link").count() == 0
+    expect(citizen.get_by_test_id("status")).to_have_text("取下げ")
+    expect(citizen.locator("#withdraw-link")).to_have_count(0)
     check_axe(citizen)
 
     # The inquiry page, with a wrong password, is accessible too.
@@ -307,18 +308,18 @@ def test_withdrawal(system: dict[str, Any], browser: Any) -> None:
     other.get_by_label("整理番号").fill(reference)
     other.get_by_label("パスワード").fill("WRONG")
     other.get_by_role("button", name="確認する").click()
-    assert "整理番号またはパスワードが正しくありません。" in other.content()
+    expect(other.locator("body")).to_contain_text("整理番号またはパスワードが正しくありません。")
     check_axe(other)
 
     # English, chosen from the header, is accessible too.
     other.goto(base + "/procedures/juminhyo/")
     other.get_by_role("link", name="English").click()
-    assert other.locator("html").get_attribute("lang") == "en"
-    assert other.get_by_role("button", name="Start now").is_visible()
+    expect(other.locator("html")).to_have_attribute("lang", "en")
+    expect(other.get_by_role("button", name="Start now")).to_be_visible()
     check_axe(other)
     other.get_by_role("button", name="Start now").click()
     other.get_by_role("button", name="Continue").click()
-    assert "Enter Full name." in other.content()
+    expect(other.locator("body")).to_contain_text("Enter Full name.")
     check_axe(other)
 
 

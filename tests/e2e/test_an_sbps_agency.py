@@ -15,7 +15,9 @@ from datetime import date
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
+from tests.e2e.conftest import reload_until
 from tests.e2e.test_approved_refund_journey import staff_login, wait_for
 from tests.e2e.test_card_journey import fill_application
 
@@ -55,7 +57,7 @@ def apply_and_get_accepted(system: dict[str, Any], browser: Any) -> tuple[Any, s
     citizen.get_by_role("button", name="次へ進む").click()
     citizen.get_by_label("使用する部屋").select_option("大会議室")
     citizen.get_by_role("button", name="次へ進む").click()
-    assert citizen.get_by_test_id("fee").inner_text() == "1200円"
+    expect(citizen.get_by_test_id("fee")).to_have_text("1200円")
     citizen.get_by_role("button", name="この内容で申請する").click()
     reference = citizen.get_by_test_id("reference").inner_text()
 
@@ -68,15 +70,12 @@ def apply_and_get_accepted(system: dict[str, Any], browser: Any) -> tuple[Any, s
     staff.get_by_role("button", name="ログイン").click()
     staff.get_by_role("link", name=reference).click()
     staff.locator("#accept-button").click()
-    assert staff.get_by_test_id("status").inner_text() == "受理"
+    expect(staff.get_by_test_id("status")).to_have_text("受理")
     staff.context.close()
 
     citizen.get_by_role("link", name="申請状況を見る").click()
-    for _ in range(60):
-        if citizen.locator("#pay-button").count():
-            break
-        citizen.wait_for_timeout(500)
-        citizen.reload()
+    expect(citizen.get_by_test_id("status")).to_be_visible()  # the status page, not /submitted
+    reload_until(citizen, citizen.locator("#pay-button"))
     return citizen, reference
 
 
@@ -84,11 +83,12 @@ def press_pay(citizen: Any, system: dict[str, Any], reference: str) -> None:
     """支払う: Shinsei's page posts the purchase request to SBPS by itself."""
     citizen.locator("#pay-button").click()
     citizen.wait_for_url(system["urls"]["sbps_simulator"] + "/f01/pay/**")
-    assert citizen.locator("#order-id").inner_text() == reference
-    assert citizen.locator("#amount").inner_text() == "1,200円"
-    assert citizen.locator("#item-name").inner_text() == "手数料"  # Shift_JIS came through
-    assert "雪ノ下" not in citizen.content()
-    assert PROCEDURE not in citizen.content()
+    expect(citizen.locator("#order-id")).to_have_text(reference)
+    expect(citizen.locator("#amount")).to_have_text("1,200円")
+    expect(citizen.locator("#item-name")).to_have_text("手数料")  # Shift_JIS came through
+    html = citizen.content()  # read once the expect() above has seen the page
+    assert "雪ノ下" not in html
+    assert PROCEDURE not in html
 
 
 def back_to_shinsei(citizen: Any, system: dict[str, Any], reference: str) -> None:
@@ -121,19 +121,21 @@ def test_citizens_pay_an_sbps_agency_by_card_and_by_paypay(
     citizen.locator("#cc-expiration").fill(f"{date.today().year + 3}12")
     citizen.locator("#security-code").fill("123")
     citizen.locator("#pay-card").click()
-    assert "このカードはご利用になれません" in citizen.content()
+    expect(citizen.locator("body")).to_contain_text("このカードはご利用になれません")
     citizen.locator("#cc-number").fill(CARD_OK)
     citizen.locator("#cc-expiration").fill(f"{date.today().year + 3}12")
     citizen.locator("#security-code").fill("123")
     citizen.locator("#pay-card").click()
-    assert "お支払いが完了しました" in citizen.content()
+    expect(citizen.locator("body")).to_contain_text("お支払いが完了しました")
     [lost] = [n for n in sbps_books(system)["notifications"] if n["order_id"] == reference]
     assert lost["answer"] == "(lost)"
     back_to_shinsei(citizen, system, reference)
     # Recovered by SBPS's 決済結果参照 with the tracking id the browser brought.
-    assert citizen.get_by_test_id("payment-status").inner_text() == "決済済"
-    assert citizen.get_by_test_id("payment-method").inner_text() == "クレジットカード"
-    assert citizen.get_by_test_id("paid-at").inner_text().startswith(f"{date.today().year}年")
+    expect(citizen.get_by_test_id("payment-status")).to_have_text("決済済")
+    expect(citizen.get_by_test_id("payment-method")).to_have_text("クレジットカード")
+    expect(citizen.get_by_test_id("paid-at")).to_have_text(
+        re.compile("^" + re.escape(f"{date.today().year}年"))
+    )
 
     # Journey 2: by PayPay, and the notification arrives twice.
     citizen, reference = apply_and_get_accepted(system, browser)
@@ -142,8 +144,8 @@ def test_citizens_pay_an_sbps_agency_by_card_and_by_paypay(
     citizen.locator("#pay-paypay").click()
     citizen.locator("#paypay-approve").click()
     back_to_shinsei(citizen, system, reference)
-    assert citizen.get_by_test_id("payment-status").inner_text() == "決済済"
-    assert citizen.get_by_test_id("payment-method").inner_text() == "PayPay"
+    expect(citizen.get_by_test_id("payment-status")).to_have_text("決済済")
+    expect(citizen.get_by_test_id("payment-method")).to_have_text("PayPay")
     paid_at = citizen.get_by_test_id("paid-at").inner_text()
     sent = [n for n in sbps_books(system)["notifications"] if n["order_id"] == reference]
     assert [n["answer"] for n in sent] == ["OK,", "OK,"]
@@ -158,7 +160,7 @@ def test_citizens_pay_an_sbps_agency_by_card_and_by_paypay(
     with urllib.request.urlopen(resend, timeout=10) as response:  # noqa: S310
         assert json.load(response) == {"answer": "OK,"}
     citizen.reload()
-    assert citizen.get_by_test_id("paid-at").inner_text() == paid_at
+    expect(citizen.get_by_test_id("paid-at")).to_have_text(paid_at)
     assert paid_events(system, reference) == 1
 
     # Staff see the same, as for any agency.
@@ -170,8 +172,8 @@ def test_citizens_pay_an_sbps_agency_by_card_and_by_paypay(
     staff.get_by_label("パスワード").fill(account["password"])
     staff.get_by_role("button", name="ログイン").click()
     staff.get_by_role("link", name=reference).click()
-    assert staff.get_by_test_id("payment-status").inner_text() == "決済済"
-    assert staff.get_by_test_id("payment-method").inner_text() == "PayPay"
+    expect(staff.get_by_test_id("payment-status")).to_have_text("決済済")
+    expect(staff.get_by_test_id("payment-method")).to_have_text("PayPay")
 
 
 def pay_by_card_on_sbps(citizen: Any) -> None:
@@ -179,7 +181,7 @@ def pay_by_card_on_sbps(citizen: Any) -> None:
     citizen.locator("#cc-expiration").fill(f"{date.today().year + 3}12")
     citizen.locator("#security-code").fill("123")
     citizen.locator("#pay-card").click()
-    assert "お支払いが完了しました" in citizen.content()
+    expect(citizen.locator("body")).to_contain_text("お支払いが完了しました")
 
 
 def test_staff_refund_part_of_an_sbps_card_payment_with_a_second_person(
@@ -190,7 +192,7 @@ def test_staff_refund_part_of_an_sbps_card_payment_with_a_second_person(
     press_pay(citizen, system, reference)
     pay_by_card_on_sbps(citizen)
     back_to_shinsei(citizen, system, reference)
-    assert citizen.get_by_test_id("payment-status").inner_text() == "決済済"
+    expect(citizen.get_by_test_id("payment-status")).to_have_text("決済済")
 
     # 生涯学習課 asks for 500円 back; its own account cannot approve it.
     staff = staff_login(browser, system, "staff-shougai-gakushu")
@@ -198,8 +200,8 @@ def test_staff_refund_part_of_an_sbps_card_payment_with_a_second_person(
     staff.get_by_label("返金額（円）").fill("500")
     staff.get_by_label("返金の理由").select_option("not_issued")
     staff.locator("#refund-request-button").click()
-    assert "返金を申請しました" in staff.content()
-    assert staff.locator("[id^=refund-approve-]").count() == 0
+    expect(staff.locator("body")).to_contain_text("返金を申請しました")
+    expect(staff.locator("[id^=refund-approve-]")).to_have_count(0)
 
     # 教育委員会's reviewer approves; the worker sends 部分返金 to SBPS.
     reviewer = staff_login(browser, system, "reviewer-kyoiku")
@@ -208,8 +210,8 @@ def test_staff_refund_part_of_an_sbps_card_payment_with_a_second_person(
     wait_for(reviewer, "refund-status", "返金済")
     wait_for(reviewer, "payment-status", "一部返金", tries=4)
     citizen.reload()
-    assert citizen.get_by_test_id("payment-status").inner_text() == "一部返金"
-    assert citizen.get_by_test_id("refunded").inner_text() == "500円"
+    expect(citizen.get_by_test_id("payment-status")).to_have_text("一部返金")
+    expect(citizen.get_by_test_id("refunded")).to_have_text("500円")
     # SBPS's books agree: the sale refunded once, by 500円.
     [sale] = [t for t in sbps_books(system)["transactions"] if t["order_id"] == reference]
     assert [(r["request_id"], r["amount"]) for r in sale["refunds"]] == [("ST02-00307-101", 500)]
@@ -236,8 +238,8 @@ def test_kessai_charges_and_refunds_through_sbps_api(system: dict[str, Any], bro
         page.get_by_label("セキュリティコード").fill("123")
         page.locator("#pay-button").click()
         if number == CARD_DECLINED:
-            assert "カードが承認されませんでした" in page.content()
-    assert "お支払いが完了しました" in page.content()
+            expect(page.locator("body")).to_contain_text("カードが承認されませんでした")
+    expect(page.locator("body")).to_contain_text("お支払いが完了しました")
 
     refund = call(
         urls["kessai_public"] + f"/api/v1/payments/{payment['id']}/refunds",

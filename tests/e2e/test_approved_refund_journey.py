@@ -13,8 +13,9 @@ import urllib.request
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import console_login
+from tests.e2e.conftest import console_login, reload_until
 from tests.e2e.test_card_journey import PAN, PROCEDURE, fill_application, pay_by_card
 
 pytestmark = pytest.mark.e2e
@@ -27,18 +28,13 @@ def staff_login(browser: Any, system: dict[str, Any], login_id: str) -> Any:
     page.get_by_label("ログインID").fill(account["login_id"])
     page.get_by_label("パスワード").fill(account["password"])
     page.get_by_role("button", name="ログイン").click()
+    expect(page.get_by_test_id("account-name")).to_be_visible()  # logged in before moving on
     return page
 
 
 def wait_for(page: Any, test_id: str, text: str, tries: int = 60) -> None:
     """Reload until the worker has done its part."""
-    for _ in range(tries):
-        locator = page.get_by_test_id(test_id)
-        if locator.count() and text in locator.first.inner_text():
-            return
-        page.wait_for_timeout(500)
-        page.reload()
-    raise AssertionError(f"{test_id} never showed {text!r}")
+    reload_until(page, page.get_by_test_id(test_id).first, text, seconds=tries)
 
 
 def test_partial_refund_requested_approved_and_shown_everywhere(
@@ -64,18 +60,15 @@ def test_partial_refund_requested_approved_and_shown_everywhere(
     staff.goto(urls["shinsei_staff"] + f"/applications/{reference}/")
     staff.locator("#accept-button").click()
     citizen.get_by_role("link", name="申請状況を見る").click()
-    wait_for_pay = 0
-    while not citizen.locator("#pay-button").count() and wait_for_pay < 60:
-        citizen.wait_for_timeout(500)
-        citizen.reload()
-        wait_for_pay += 1
+    expect(citizen.get_by_test_id("status")).to_be_visible()  # the status page, not /submitted
+    reload_until(citizen, citizen.locator("#pay-button"))
     citizen.locator("#pay-button").click()
     citizen.wait_for_url(urls["kessai_public"] + "/pay/**")
     pay_by_card(citizen, PAN)
-    assert "お支払いが完了しました" in citizen.content()
+    expect(citizen.locator("body")).to_contain_text("お支払いが完了しました")
     citizen.locator("#back-button").click()
     citizen.wait_for_url(urls["shinsei_public"] + "/applications/**")
-    assert citizen.get_by_test_id("payment-status").inner_text() == "決済済"
+    expect(citizen.get_by_test_id("payment-status")).to_have_text("決済済")
 
     # Only one copy could be issued: 市民課 asks for 300円 back.
     staff.reload()
@@ -84,12 +77,12 @@ def test_partial_refund_requested_approved_and_shown_everywhere(
     staff.get_by_label("返金の理由").select_option("not_issued")
     staff.get_by_label("理由の詳細").fill("2通の申請のうち1通のみ交付")
     staff.locator("#refund-request-button").click()
-    assert "返金を申請しました" in staff.content()
-    assert staff.get_by_test_id("refund-status").inner_text() == "承認待ち"
+    expect(staff.locator("body")).to_contain_text("返金を申請しました")
+    expect(staff.get_by_test_id("refund-status")).to_have_text("承認待ち")
 
     # The requester cannot approve it: no button, and a forged POST is refused.
-    assert "自分が申請した返金は承認できません" in staff.content()
-    assert staff.locator("[id^=refund-approve-]").count() == 0
+    expect(staff.locator("body")).to_contain_text("自分が申請した返金は承認できません")
+    expect(staff.locator("[id^=refund-approve-]")).to_have_count(0)
     row = staff.locator("[data-testid^=refund-]").first.get_attribute("data-testid")
     refund_id = row.removeprefix("refund-")
     token = staff.locator("input[name=csrfmiddlewaretoken]").first.input_value()
@@ -99,26 +92,26 @@ def test_partial_refund_requested_approved_and_shown_everywhere(
     )
     assert forged.status == 403
     staff.reload()
-    assert staff.get_by_test_id("refund-status").inner_text() == "承認待ち"
+    expect(staff.get_by_test_id("refund-status")).to_have_text("承認待ち")
 
     # The agency's reviewer approves it (決裁).
     reviewer = staff_login(browser, system, "reviewer-mayor")
     reviewer.goto(urls["shinsei_staff"] + f"/applications/{reference}/")
     reviewer.get_by_label("決裁のメモ").fill("交付記録を確認")
     reviewer.locator(f"#refund-approve-{refund_id}").click()
-    assert "返金を承認しました" in reviewer.content()
+    expect(reviewer.locator("body")).to_contain_text("返金を承認しました")
 
     # The worker sends it; Shinsei shows 一部返金 to staff and to the citizen.
     wait_for(reviewer, "refund-status", "返金済")
     # One page reads the application and its refunds in separate queries:
     # a render right at the worker's commit may show one before the other.
     wait_for(reviewer, "payment-status", "一部返金", tries=4)
-    assert reviewer.get_by_test_id("refunded").inner_text().startswith("300円")
+    expect(reviewer.get_by_test_id("refunded")).to_have_text(re.compile("^" + re.escape("300円")))
     citizen.reload()
-    assert citizen.get_by_test_id("payment-status").inner_text() == "一部返金"
-    assert citizen.get_by_test_id("refunded").inner_text() == "300円"
-    assert re.fullmatch(
-        r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", citizen.get_by_test_id("refunded-at").inner_text()
+    expect(citizen.get_by_test_id("payment-status")).to_have_text("一部返金")
+    expect(citizen.get_by_test_id("refunded")).to_have_text("300円")
+    expect(citizen.get_by_test_id("refunded-at")).to_have_text(
+        re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$")
     )
 
     # Kessai's console shows the refund on the payment, in the register and
@@ -127,15 +120,15 @@ def test_partial_refund_requested_approved_and_shown_everywhere(
     console_login(console, system)
     console.goto(urls["kessai_console"] + f"/?reference={reference}")
     console.get_by_role("link", name=re.compile(r"^pay_")).first.click()
-    assert console.get_by_test_id("refunded-amount").inner_text() == "300円"
-    assert console.get_by_test_id("refundable-amount").inner_text() == "300円"
+    expect(console.get_by_test_id("refunded-amount")).to_have_text("300円")
+    expect(console.get_by_test_id("refundable-amount")).to_have_text("300円")
     refunds_table = console.get_by_test_id("refunds").inner_text()
     kessai_refund_id = re.search(r"ref_[0-9a-f]{24}", refunds_table)
     assert kessai_refund_id is not None
     console.goto(urls["kessai_console"] + "/refunds")
-    assert reference in console.get_by_test_id("refund-register").inner_text()
+    expect(console.get_by_test_id("refund-register")).to_contain_text(reference)
     console.goto(urls["kessai_console"] + "/dashboard")
-    assert "300円" in console.content()
+    expect(console.locator("body")).to_contain_text("300円")
 
     # The acquirer simulator has the refund of 300円 against the capture.
     secrets = json.loads((system["var"] / "secrets.json").read_text())

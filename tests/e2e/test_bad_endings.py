@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import reload_until
 from tests.e2e.test_3ds_and_wallets import CARD_3DS, CARD_OK, fill_card, new_payment
 from tests.e2e.test_accessible_journeys import _submit_juminhyo, check_axe, new_page, staff_login
 
@@ -49,7 +50,8 @@ def test_back_after_a_decline_and_a_success_never_resubmits(
     expect(summary).to_be_focused()
     expect(summary.get_by_role("link", name="カード番号を入力してください。")).to_be_visible()
     expect(summary).not_to_contain_text("カード番号：")
-    assert page.evaluate(DESCRIBED_BY_MISSING) == []
+    missing = page.evaluate(DESCRIBED_BY_MISSING)  # the expect()s above saw the page
+    assert missing == []
     check_axe(page, citizen_page=False)
 
     # A decline: the banner takes the focus; the page is a GET page.
@@ -58,7 +60,8 @@ def test_back_after_a_decline_and_a_success_never_resubmits(
     banner = page.locator("#payment-error")
     expect(banner).to_be_focused()
     expect(banner).to_contain_text("カードが承認されませんでした")
-    assert page.evaluate(DESCRIBED_BY_MISSING) == []
+    missing = page.evaluate(DESCRIBED_BY_MISSING)
+    assert missing == []
     check_axe(page, citizen_page=False)
 
     # Then a success, then Back: the payment page again, saying it is paid.
@@ -128,10 +131,7 @@ def test_the_citizens_language_follows_them_to_the_payment_page(
     citizen.goto(base + f"/applications/{reference}/?lang=en")
     expect(citizen.locator("html")).to_have_attribute("lang", "en")
     pay = citizen.locator("#pay-button")
-    for _ in range(60):  # the worker creates the payment on Kessai
-        if pay.count():
-            break
-        citizen.reload()
+    reload_until(citizen, pay)  # the worker creates the payment on Kessai
     pay.click()
     expect(citizen).to_have_url(PAY_PAGE)
     expect(citizen.locator("html")).to_have_attribute("lang", "en")
