@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -473,14 +474,71 @@ def serve(args: argparse.Namespace) -> int:  # noqa: RET503 - execv does not ret
     os.execv(sys.executable, command)
 
 
+def command_env(service: str, var: Path) -> dict[str, str]:
+    """What ``up`` gives a service's processes, for a management command run
+    by hand on the same var dir: its keys (var/secrets.json), the URLs of
+    the ports it chose (var/demo.json) and demo mode. Empty when ``var`` is
+    not a var dir of ``up``'s."""
+    if not (var / "secrets.json").exists():
+        return {}
+    keys = load_or_create_secrets(var)
+    demo: dict[str, Any] = {}
+    if (var / "demo.json").exists():
+        demo = json.loads((var / "demo.json").read_text())
+    public = urllib.parse.urlsplit(demo.get("urls", {}).get("shinsei_public", ""))
+    ca_file = Path(demo["tls_ca"]) if demo.get("tls_ca") else None
+    env = service_env(
+        service, var, public.port or 8000, public.hostname or "127.0.0.1", keys, ca_file
+    )
+    # A command's counts are not the listeners': they would outlive it.
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env
+
+
+NEEDS_SETTINGS = """\
+madoguchi {service}: {problem}
+A management command needs one of:
+  - the var dir of `madoguchi up` (it holds secrets.json): run the command in the
+    directory that holds ./var, or set MADOGUCHI_VAR_DIR=/path/to/var
+    (looked for: {var});
+  - production settings in the environment: {prefix}_SECRET_KEY, {prefix}_DATABASE_URL
+    and the rest listed in docs/operations.md (Configuration).
+"""
+
+
+def manage_command(service: str, args: list[str]) -> int:
+    """``madoguchi shinsei|kessai <command>``: Django's management command on
+    ``up``'s var dir (its settings filled in from var/ where the environment
+    does not set them) or on the environment's settings."""
+    var = Path(os.environ.get("MADOGUCHI_VAR_DIR", "var")).resolve()
+    if not os.environ.get(f"{service.upper()}_SECRET_KEY"):
+        for name, value in command_env(service, var).items():
+            os.environ.setdefault(name, value)
+        # Like ``up``: what the command writes under var/ is the owner's only.
+        os.umask(0o077)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS[service])
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - loads the settings module
+    except (ImproperlyConfigured, RuntimeError, ValueError) as exc:
+        print(
+            NEEDS_SETTINGS.format(service=service, problem=exc, var=var, prefix=service.upper()),
+            file=sys.stderr,
+            end="",
+        )
+        return 2
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["madoguchi " + service, *args])
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("shinsei", "kessai"):
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS[argv[0]])
-        from django.core.management import execute_from_command_line
-
-        execute_from_command_line(["madoguchi " + argv[0], *argv[1:]])
-        return 0
+        return manage_command(argv[0], argv[1:])
     parser = argparse.ArgumentParser(
         prog="madoguchi", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

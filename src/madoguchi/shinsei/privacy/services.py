@@ -11,12 +11,14 @@ from importlib import import_module
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from madoguchi.platform.audit.services import audit_record
+from madoguchi.platform.private_files import mail_spool_delete
+from madoguchi.shinsei.applications.emails import mail_spool_mark
 from madoguchi.shinsei.applications.files import file_storage
 from madoguchi.shinsei.applications.models import Application, ApplicationEvent
 from madoguchi.shinsei.procedures.models import Procedure, RetentionAction
@@ -64,6 +66,8 @@ def _traces_remove(application: Application) -> None:
     def delete_bytes() -> None:
         for name in storage_names:
             storage.delete(name)
+        # The embedded default's mail spool keeps a copy of each mail sent.
+        mail_spool_delete(marks=[mail_spool_mark(mail_id) for mail_id in mail_ids])
 
     transaction.on_commit(delete_bytes)
 
@@ -101,20 +105,59 @@ class _Line:
     references: list[str]
 
 
+def _due(procedure: Procedure, now: datetime) -> tuple[datetime, QuerySet[Application]]:
+    """The procedure's cutoff and its applications past it (held ones included)."""
+    cutoff = years_before(now, procedure.retention_years)
+    return cutoff, Application.objects.filter(
+        ended_before(cutoff), procedure=procedure, anonymised_at__isnull=True
+    )
+
+
+@dataclass(frozen=True)
+class DueApplication:
+    agency: str
+    procedure: str
+    reference: str
+    action: str  # RetentionAction, or "held" where a legal hold keeps it
+    cutoff: datetime
+
+
+def retention_due(*, now: datetime | None = None) -> list[DueApplication]:
+    """What a retention sweep run now would delete, anonymise or keep back
+    for a legal hold (the dry run of ``retention_run``)."""
+    now = now or timezone.now()
+    found = []
+    procedures = Procedure.objects.select_related("department__agency").order_by("id")
+    for procedure in procedures:
+        cutoff, due = _due(procedure, now)
+        for reference, hold in due.order_by("reference").values_list("reference", "legal_hold"):
+            found.append(
+                DueApplication(
+                    agency=procedure.department.agency.code,
+                    procedure=procedure.name,
+                    reference=reference,
+                    action="held" if hold else procedure.retention_action,
+                    cutoff=cutoff,
+                )
+            )
+    return found
+
+
 def retention_sweep(
     *, now: datetime | None = None, performed_by: str = "system"
 ) -> RetentionReport:
     """Apply every procedure's retention rule; write and return the report."""
     now = now or timezone.now()
     lines: list[_Line] = []
-    held: list[str] = []
+    # Per agency: each agency's administrators see only their own (selectors).
+    held: list[dict[str, str]] = []
     procedures = Procedure.objects.select_related("department__agency").order_by("id")
     for procedure in procedures:
-        cutoff = years_before(now, procedure.retention_years)
-        due = Application.objects.filter(
-            ended_before(cutoff), procedure=procedure, anonymised_at__isnull=True
-        )
-        held += due.exclude(legal_hold="").values_list("reference", flat=True)
+        cutoff, due = _due(procedure, now)
+        held += [
+            {"agency": procedure.department.agency.code, "reference": reference}
+            for reference in due.exclude(legal_hold="").values_list("reference", flat=True)
+        ]
         done: list[str] = []
         for application_id in due.filter(legal_hold="").values_list("pk", flat=True):
             with transaction.atomic():
@@ -151,7 +194,7 @@ def retention_sweep(
             len(ln.references) for ln in lines if ln.action == RetentionAction.ANONYMISE
         ),
         lines=[ln.__dict__ for ln in lines],
-        held=sorted(held),
+        held=sorted(held, key=lambda entry: entry["reference"]),
     )
 
 
