@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,14 @@ def load_or_create_secrets(var: Path) -> dict[str, str]:
     path = var / "secrets.json"
     if path.exists():
         data: dict[str, str] = json.loads(path.read_text())
-        if "shinsei_data_keys" not in data:  # a var dir from before encryption at rest
-            data["shinsei_data_keys"] = kek_new_entry("k1")
+        added: dict[str, Callable[[], str]] = {
+            # var dirs from before encryption at rest, and before the scrape token
+            "shinsei_data_keys": lambda: kek_new_entry("k1"),
+            "metrics_token": lambda: secrets.token_urlsafe(32),
+        }
+        missing = {name: make() for name, make in added.items() if name not in data}
+        if missing:
+            data.update(missing)
             path.write_text(json.dumps(data, indent=2))
         return data
     data = {
@@ -79,6 +86,8 @@ def load_or_create_secrets(var: Path) -> dict[str, str]:
         "acquirer_key": "acq_" + secrets.token_urlsafe(24),
         "paypay_api_secret": "pp_" + secrets.token_urlsafe(24),
         "sbps_hash_key": secrets.token_hex(20),
+        # The bearer token /metrics asks of the scraper.
+        "metrics_token": secrets.token_urlsafe(32),
     }
     path.write_text(json.dumps(data, indent=2))
     path.chmod(0o600)
@@ -132,6 +141,7 @@ def service_env(
             "SHINSEI_SBPS_API_URL": _url(host, base + 202, scheme),
             "KESSAI_SBPS_API_URL": _url(host, base + 202, scheme),
             "MADOGUCHI_DEMO_SBPS_HASH_KEY": sbps_hash_key,
+            "MADOGUCHI_METRICS_TOKEN": keys.get("metrics_token", ""),
             "SBPS_SIMULATOR_MERCHANTS": ";".join(
                 f"{DEMO_SBPS_MERCHANT_ID}:{service}:{sbps_hash_key}:Shift_JIS"
                 for service in (DEMO_SBPS_LINK_SERVICE_ID, DEMO_SBPS_API_SERVICE_ID)

@@ -73,3 +73,28 @@ def test_login_failures_are_counted(demo: dict[str, Any]) -> None:
         "/login", {"login_id": "staff-shimin", "password": "wrong-password-1"}
     )
     assert failures() == before + 1
+
+
+@pytest.mark.parametrize("host", ["staff.shinsei.test", "console.kessai.test"])
+def test_metrics_ask_the_scraper_for_its_token(host: str, settings: Any) -> None:
+    settings.MADOGUCHI_METRICS_TOKEN = "scrape-token-for-the-test-0123456789"
+    client = Client(HTTP_HOST=host)
+    refused = client.get("/metrics")
+    assert refused.status_code == 401
+    assert refused["WWW-Authenticate"].startswith("Bearer")
+    assert b"madoguchi_" not in refused.content
+    wrong = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-for-the-test-x")
+    assert wrong.status_code == 401
+    right = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-for-the-test-0123456789")
+    assert right.status_code == 200
+    assert b"madoguchi_" in right.content
+
+
+def test_up_gives_every_service_a_scrape_token(tmp_path: Any) -> None:
+    from madoguchi.cli import load_or_create_secrets, service_env
+
+    keys = load_or_create_secrets(tmp_path)
+    assert len(keys["metrics_token"]) >= 40
+    for service in ("shinsei", "kessai"):
+        env = service_env(service, tmp_path, 8000, "127.0.0.1", keys)
+        assert env["MADOGUCHI_METRICS_TOKEN"] == keys["metrics_token"]

@@ -82,3 +82,59 @@ def test_nothing_is_changed_through_it(demo: dict[str, Any], citizen: Client) ->
     )
 
     assert Application.objects.get(pk=application.pk).status == "submitted"
+
+
+def test_every_admin_model_refuses_lookups_it_does_not_declare(demo: dict[str, Any]) -> None:
+    from madoguchi.shinsei.applications.admin import site
+    from tests.support.admin_lookups import assert_only_declared_lookups
+
+    client = _admin(demo)
+    # The report's probe: an account's password hash, a prefix at a time.
+    probe = client.get(
+        "/ops/shinsei_staff/staffaccount/",
+        {"login_id": "reviewer-mayor", "password__startswith": "argon2"},
+    )
+    assert probe.status_code == 400
+    assert "reviewer-mayor" not in probe.content.decode()
+    walked = assert_only_declared_lookups(site, client)
+    assert {"shinsei_applications.Application", "shinsei_staff.StaffAccount"} <= set(walked)
+    refused = AuditRecord.objects.filter(event="admin.list", outcome="denied")
+    assert {"login_id": ["reviewer-mayor"], "password__startswith": ["argon2"]} in [
+        record.detail["query"] for record in refused
+    ]
+
+
+def test_the_department_filter_offers_only_the_agencys_own(demo: dict[str, Any]) -> None:
+    from madoguchi.shinsei.procedures.models import Department
+
+    client = _admin(demo)
+    for url in ("/ops/shinsei_applications/application/", "/ops/shinsei_staff/staffaccount/"):
+        page = client.get(url).content.decode()
+        for department in Department.objects.select_related("agency"):
+            shown = f"__id__exact={department.pk}" in page
+            assert shown == (department.agency.code == "mayor"), (url, department.name)
+
+
+def test_list_views_are_audited(demo: dict[str, Any]) -> None:
+    client = _admin(demo)
+    assert client.get("/ops/shinsei_applications/application/", {"status__exact": "submitted"})
+    record = AuditRecord.objects.get(event="admin.list")
+    admin = StaffAccount.objects.get(login_id="admin-mayor")
+    assert (record.actor, record.resource, record.origin) == (
+        admin.account_key,
+        "shinsei_applications.application",
+        "127.0.0.1",
+    )
+    assert record.detail == {"query": {"status__exact": ["submitted"]}}
+
+
+def test_a_due_password_change_comes_before_the_admin(demo: dict[str, Any]) -> None:
+    accounts = StaffAccount.objects.filter(login_id="admin-mayor")
+    for url in ("/ops/", "/ops/shinsei_staff/staffaccount/"):
+        accounts.update(must_change_password=False)
+        client = _admin(demo)
+        assert client.get(url).status_code == 200
+        accounts.update(must_change_password=True)  # (an administrator reset it)
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].endswith("/password"), response["Location"]

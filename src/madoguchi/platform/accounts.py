@@ -343,6 +343,19 @@ def pending_account[A: AbstractAccount](request: HttpRequest, model: type[A]) ->
     return _account_from_key(key, model)
 
 
+def password_change_owed(
+    request: HttpRequest, account: AbstractAccount, namespace: str
+) -> HttpResponse:
+    """Back to a half-done login whose next step is the password change (an
+    expired or administrator-set password): nothing else opens until then."""
+    for key in (ACCOUNT_KEY, *AUTH_KEYS):
+        request.session.pop(key, None)
+    request.session[PENDING_KEY] = account.account_key
+    request.session[LAST_SEEN] = request.session[PENDING_SINCE] = int(time.time())
+    request.session[PENDING_TOTP_OK] = True
+    return HttpResponseRedirect(reverse(f"{namespace}:password_change"))
+
+
 def login_required(
     model: type[AbstractAccount], login_url_name: str
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -357,12 +370,7 @@ def login_required(
             if account is None:
                 return HttpResponseRedirect(f"{reverse(login_url_name)}?next={request.path}")
             if account.password_change_due():
-                for key in (ACCOUNT_KEY, *AUTH_KEYS):
-                    request.session.pop(key, None)
-                request.session[PENDING_KEY] = account.account_key
-                request.session[LAST_SEEN] = request.session[PENDING_SINCE] = int(time.time())
-                request.session[PENDING_TOTP_OK] = True
-                return HttpResponseRedirect(reverse(f"{namespace}:password_change"))
+                return password_change_owed(request, account, namespace)
             request.account = account  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
 

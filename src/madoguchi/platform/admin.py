@@ -12,12 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, auth
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import URLPattern, URLResolver, reverse
 
-from .accounts import AbstractAccount, session_account
+from .accounts import AbstractAccount, password_change_owed, session_account
 from .audit.services import audit_record
 
 # Site views an operator does not need: nothing is searched across models,
@@ -66,6 +66,9 @@ class OperatorAdminSite(admin.AdminSite):
                     resource=request.path,
                 )
                 raise PermissionDenied
+            if account is not None and account.password_change_due():
+                namespace = self.login_url_name.partition(":")[0]
+                return password_change_owed(request, account, namespace)
             return inner(request, *args, **kwargs)
 
         return guarded
@@ -119,10 +122,90 @@ def account_fields(*own: str) -> tuple[str, ...]:
     )
 
 
+# Fields no admin filters or searches on, whatever a ModelAdmin declares:
+# a filter answers "is there a row whose value starts with …", which rebuilds
+# the value one character at a time.
+SECRET_FIELDS = frozenset(
+    {
+        "password",
+        "password_history",
+        "inquiry_password",
+        "card_brand",
+        "card_last4",
+        "data_key",
+        "answers_sealed",
+        "key",
+        "secret",
+        "token",
+        "notification_secret",
+        "previous_notification_secret",
+        "secret_hash",
+        "key_hash",
+        "sbps_hash_key",
+        "api_key",
+    }
+)
+
+# What the filters of the sidebar and the date drill-down send (Django's
+# list filters and date_hierarchy), after the declared field's path.
+FILTER_LOOKUPS = frozenset(
+    {"", "exact", "isnull", "id__exact", "gte", "lt", "year", "month", "day"}
+)
+
+
+def declared_lookup_fields(model_admin: admin.ModelAdmin[Any]) -> set[str]:
+    """The field paths a ModelAdmin filters on: its list_filter fields (a
+    name, or a (name, filter class) pair) and its date_hierarchy."""
+    fields = set()
+    for entry in model_admin.list_filter:
+        if isinstance(entry, str):
+            fields.add(entry)
+        elif isinstance(entry, tuple | list):
+            fields.add(str(entry[0]))
+        # a SimpleListFilter class has its own parameter_name, not a lookup
+    if model_admin.date_hierarchy:
+        fields.add(model_admin.date_hierarchy)
+    return fields
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Operators look; changes go through the services and their screens."""
+    """Operators look; changes go through the services and their screens.
+
+    Only the declared filters are accepted as lookups in the URL (Django
+    allows any lookup on a model's own fields, ``?password__startswith=``
+    included), never one touching a secret field; and every list looked at
+    is audited, with the filters it was given."""
 
     actions = None  # no bulk actions (Django's "delete selected" included)
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        if SECRET_FIELDS.intersection(lookup.split("__")):
+            return False
+        for field in declared_lookup_fields(self):
+            if lookup == field or (
+                lookup.startswith(field + "__") and lookup[len(field) + 2 :] in FILTER_LOOKUPS
+            ):
+                return True
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        try:
+            response = super().changelist_view(request, extra_context)
+        except SuspiciousOperation:  # a lookup refused above: 400, and on the record
+            self._audit_list(request, "denied")
+            raise
+        self._audit_list(request, "success" if response.status_code < 400 else "failure")
+        return response
+
+    def _audit_list(self, request: HttpRequest, outcome: str) -> None:
+        audit_record(
+            actor=request.user.account_key,  # type: ignore[union-attr]
+            event="admin.list",
+            outcome=outcome,
+            request=request,
+            resource=self.model._meta.label_lower,
+            detail={"query": {key: request.GET.getlist(key) for key in request.GET}},
+        )
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return True

@@ -100,6 +100,9 @@ COMMON_MIDDLEWARE = [
     # /healthz and /readyz on every listener, before the network allowlist
     # (probes come from the process manager or the proxy), with the headers above.
     "madoguchi.platform.health.HealthMiddleware",
+    # Every audit record written while a request is served names its client
+    # address (refusals of the allowlist below included).
+    "madoguchi.platform.audit.services.AuditOriginMiddleware",
     # Office-network allowlist: refuses before sessions, CSRF or any view.
     "madoguchi.platform.network.AllowlistMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

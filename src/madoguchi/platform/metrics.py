@@ -16,6 +16,7 @@ Two kinds:
   ``MADOGUCHI_METRICS_COLLECTORS``): the same answer from any process.
 """
 
+import hmac
 import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -208,5 +209,14 @@ def exposition() -> bytes:
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """``/metrics`` on an internal listener (behind its network allowlist)."""
+    """``/metrics`` on an internal listener (behind its network allowlist),
+    for the scraper holding ``MADOGUCHI_METRICS_TOKEN`` (a bearer token):
+    the office network holds more than the monitoring server."""
+    token = getattr(settings, "MADOGUCHI_METRICS_TOKEN", "")
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            response = HttpResponse("scrape token required\n", status=401)
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)

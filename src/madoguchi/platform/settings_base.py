@@ -69,6 +69,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 LOGGING = logging_config()
 
+# The bearer token Prometheus sends to /metrics (empty: no token asked, the
+# allowlist alone; production sets one, docs/operations.md).
+MADOGUCHI_METRICS_TOKEN = env("MADOGUCHI_METRICS_TOKEN")
+
 # Office terminals only (seed 2(6)ア(エ)): CIDR ranges per internal listener.
 # The default admits this machine only; deployments list the office networks.
 MADOGUCHI_ALLOWED_NETWORKS = {

@@ -87,3 +87,20 @@ def test_an_attempt_shows_no_card_data(demo: dict[str, Any], api_client: Client)
     assert response.status_code == 200
     assert CARD_OK[-4:] not in page
     assert "visa" not in page.lower()
+
+
+def test_every_admin_model_refuses_lookups_it_does_not_declare(demo: dict[str, Any]) -> None:
+    from tests.support.admin_lookups import assert_only_declared_lookups
+
+    client = console_client(demo, "administrator")
+    for probe in (
+        {"password__startswith": "argon2"},
+        {"password__gte": "a"},
+    ):
+        assert client.get("/ops/kessai_console/consoleaccount/", probe).status_code == 400
+    # Card brand and last four: not on the screen, and not by filtering either.
+    assert client.get("/ops/kessai_payments/attempt/", {"card_last4": "4242"}).status_code == 400
+    assert client.get("/ops/kessai_payments/attempt/", {"card_brand": "visa"}).status_code == 400
+    walked = assert_only_declared_lookups(site, client)
+    assert {"kessai_payments.Attempt", "kessai_console.ConsoleAccount"} <= set(walked)
+    assert AuditRecord.objects.filter(event="admin.list", outcome="denied").count() >= 4

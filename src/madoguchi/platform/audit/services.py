@@ -3,12 +3,15 @@ time, outcome, origin and affected resource on every record)."""
 
 import hashlib
 import json
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from .guard import RETENTION_DAYS
@@ -52,12 +55,34 @@ def _hashed_fields(record: AuditRecord) -> dict[str, Any]:
     }
 
 
+# The client address of the request being served in this thread or task,
+# set by AuditOriginMiddleware: a service that records an action is not
+# always handed the request (console operations, transfers, refunds), and
+# every record made while serving one still says where it came from.
+_serving_origin: ContextVar[str] = ContextVar("audit_serving_origin", default="")
+
+
 def request_origin(request: HttpRequest | None) -> str:
     if request is None:
-        return ""
+        return _serving_origin.get()
     from madoguchi.platform.network import client_address
 
     return client_address(request)
+
+
+class AuditOriginMiddleware:
+    """Makes the client address of each request the origin of every audit
+    record written while it is served."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        token = _serving_origin.set(request_origin(request))
+        try:
+            return self.get_response(request)
+        finally:
+            _serving_origin.reset(token)
 
 
 def audit_record(

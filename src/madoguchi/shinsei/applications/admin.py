@@ -2,7 +2,7 @@
 administrators, read-only, scoped to their agency like every staff page, and
 every look at an application is audited as ``application.view``."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -19,6 +19,9 @@ from madoguchi.shinsei.staff.models import StaffAccount
 from .models import Application
 from .selectors import applications_for_staff
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
 site = OperatorAdminSite(
     name="staff_admin",
     account_model=StaffAccount,
@@ -28,11 +31,28 @@ site = OperatorAdminSite(
 )
 
 
+class OwnAgencyDepartmentFilter(admin.RelatedFieldListFilter):
+    """A department filter offering the administrator's own agency's
+    departments only (the rows are scoped the same way)."""
+
+    def field_choices(
+        self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, "str | _StrPromise"]]:
+        agency_id = request.user.department.agency_id  # type: ignore[union-attr]
+        return list(
+            field.get_choices(include_blank=False, limit_choices_to={"agency_id": agency_id})
+        )
+
+
 @admin.register(Application, site=site)
 class ApplicationAdmin(AuditedReadOnlyAdmin):
     audit_event = "application.view"
     list_display = ("reference", "procedure", "status", "payment_status", "submitted_at")
-    list_filter = ("status", "payment_status", "procedure__department")
+    list_filter = (
+        "status",
+        "payment_status",
+        ("procedure__department", OwnAgencyDepartmentFilter),
+    )
     search_fields = ("reference",)
     date_hierarchy = "submitted_at"
     # The inquiry password's hash is nobody's business, even read-only; the
@@ -54,7 +74,7 @@ class ApplicationAdmin(AuditedReadOnlyAdmin):
 @admin.register(StaffAccount, site=site)
 class StaffAccountAdmin(ReadOnlyAdmin):
     list_display = ("login_id", "display_name", "department", "role", "is_active", "last_login")
-    list_filter = ("role", "is_active", "department")
+    list_filter = ("role", "is_active", ("department", OwnAgencyDepartmentFilter))
     search_fields = ("login_id", "display_name")
     fields = account_fields("department", "role")
 

@@ -359,7 +359,7 @@ FILE_STORES: dict[str, Table] = {
     ),
     "var/mail（埋め込み構成のメール出力）": Table(
         purpose="送信したメールの写し（madoguchi up のみ；本番は SMTP で保存しない）",
-        retention="運用者が削除",
+        retention="申請と同じ（保存期間による削除・匿名化で、その申請者へのメールの写しも削除）",
         access="サーバー管理者",
         store="ファイルシステム（0600）",
         fields={"メール本文（氏名・整理番号・リンク）": CITIZEN},
