@@ -1,11 +1,14 @@
-"""Styled 400/403/404/500 pages on every listener, in the citizen's language,
+"""Styled 400/403/404/500/503 pages on every listener, in the citizen's language,
 with a way back; never Django's bare English "Not Found" (issue 9, item 22)."""
 
 from typing import Any
 
 import pytest
+from django.db import InterfaceError, OperationalError
 from django.test import Client
+from redis.exceptions import ConnectionError as RedisConnectionError
 
+from madoguchi.platform.network import AllowlistMiddleware
 from madoguchi.shinsei.applications.language import COOKIE
 
 SHINSEI = "madoguchi.shinsei.applications"
@@ -97,3 +100,70 @@ def test_server_error_page_is_styled(
     client = Client(HTTP_HOST=host, raise_request_exception=False)
     client.cookies[COOKIE] = lang
     _assert_styled(client.get(path), 500, title, lang=lang)
+
+
+UNAVAILABLE_ERRORS = [
+    pytest.param(
+        lambda: OperationalError("terminating connection due to administrator command"),
+        id="database-ended",
+    ),
+    pytest.param(lambda: InterfaceError("connection already closed"), id="database-closed"),
+    pytest.param(lambda: RedisConnectionError("Connection refused"), id="cache"),
+]
+
+
+@pytest.mark.parametrize("error", UNAVAILABLE_ERRORS)
+@pytest.mark.parametrize(
+    ("host", "path"),
+    [
+        ("shinsei.test", "/"),
+        ("staff.shinsei.test", "/"),
+        ("kessai.test", "/pay/pay_x/"),
+        ("console.kessai.test", "/"),
+    ],
+)
+def test_an_outage_met_in_a_middleware_gets_a_styled_503(
+    db: None, monkeypatch: pytest.MonkeyPatch, host: str, path: str, error: Any
+) -> None:
+    """Raised before any view (as a dead pooled connection fails while the
+    session loads): the surface's own "temporarily unavailable" page."""
+
+    def away(self: object, request: object) -> None:
+        raise error()
+
+    monkeypatch.setattr(AllowlistMiddleware, "__call__", away)
+    response = Client(HTTP_HOST=host, raise_request_exception=False).get(path)
+    _assert_styled(response, 503, "ただいま利用できません")
+    assert response["Retry-After"] == "30"
+
+
+@pytest.mark.parametrize("error", UNAVAILABLE_ERRORS)
+def test_an_outage_met_in_a_middleware_gets_the_apis_json_503(
+    db: None, monkeypatch: pytest.MonkeyPatch, error: Any
+) -> None:
+    def away(self: object, request: object) -> None:
+        raise error()
+
+    monkeypatch.setattr(AllowlistMiddleware, "__call__", away)
+    response = Client(HTTP_HOST="kessai.test", raise_request_exception=False).get(
+        "/api/v1/payments/pay_x"
+    )
+    assert response.status_code == 503
+    assert response.json() == {
+        "code": "service_unavailable",
+        "message": "The service is briefly unavailable; retry shortly.",
+        "fields": {},
+    }
+    assert response["Retry-After"] == "30"
+
+
+def test_english_pages_say_temporarily_unavailable(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def away(self: object, request: object) -> None:
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(AllowlistMiddleware, "__call__", away)
+    client = Client(HTTP_HOST="shinsei.test", raise_request_exception=False)
+    client.cookies[COOKIE] = "en"
+    _assert_styled(client.get("/"), 503, "Temporarily unavailable", lang="en")

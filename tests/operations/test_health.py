@@ -27,7 +27,7 @@ def test_ready_with_database_migrations_and_a_fresh_worker_heartbeat(host: str) 
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
-        "checks": {"database": "ok", "migrations": "ok", "worker": "ok"},
+        "checks": {"database": "ok", "cache": "ok", "migrations": "ok", "worker": "ok"},
     }
     assert Client(HTTP_HOST=host).get("/healthz").content == b"ok"
 
@@ -55,7 +55,10 @@ def test_not_ready_when_the_database_is_gone(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(connections["default"], "cursor", refuse)
     response = Client(HTTP_HOST="console.kessai.test").get("/readyz")
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "unreachable (OperationalError)"}
+    assert response.json()["checks"] == {
+        "database": "unreachable (OperationalError)",
+        "cache": "ok",
+    }
     # Liveness does not depend on the database.
     assert Client(HTTP_HOST="console.kessai.test").get("/healthz").status_code == 200
 

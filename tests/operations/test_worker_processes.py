@@ -104,7 +104,7 @@ def test_worker_and_scheduler_back_off_while_the_database_refuses_connections(
             f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"  # noqa: S608 - the test database's own name
         )
         # /readyz says so too, from a real refused connection.
-        assert readiness() == {"database": "unreachable (OperationalError)"}
+        assert readiness() == {"database": "unreachable (OperationalError)", "cache": "ok"}
         time.sleep(6)  # several failed reconnections
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()
         assert scheduler.poll() is None, (tmp_path / "scheduler.log").read_text()

@@ -17,7 +17,7 @@ session carry the account (``ACCOUNT_KEY``) and ``login_required`` let it in.
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
@@ -231,6 +231,23 @@ def _address_throttle(namespace: str, address: str) -> str:
     return f"login-address:{namespace}:{address}"
 
 
+def _account_locked(account: AbstractAccount | None, id_key: str) -> bool:
+    """The account's lockout: the cache's block, or the lockout's audit
+    record of the last LOCKOUT. The cache loses its blocks when it restarts
+    without persistence (the Redis default); the audit log keeps the lockout,
+    so a restart does not give an attacker ten more tries."""
+    if throttle_blocked(id_key):
+        return True
+    if account is None:
+        return False
+    from .audit.models import AuditRecord
+
+    since = datetime.fromtimestamp(time.time() - LOCKOUT.total_seconds(), tz=UTC)
+    return AuditRecord.objects.filter(
+        event="account.lockout", actor=account.account_key, occurred_at__gt=since
+    ).exists()
+
+
 def account_totp_reset(*, account: AbstractAccount, actor: str) -> int:
     """A lost authenticator (and recovery codes): an administrator clears the
     second factor; the owner sets up a new one at the next login. Every
@@ -412,7 +429,7 @@ def login_attempt(
     # What was typed as an ID is not recorded when no account has it: people
     # type their password into the ID field.
     actor = account.account_key if account else f"{namespace}-login:unknown"
-    if throttle_blocked(address_key) or throttle_blocked(id_key):
+    if throttle_blocked(address_key) or _account_locked(account, id_key):
         metrics.observe_login_failure(namespace=namespace, lockout=False)
         _record(actor, "login", request, outcome="denied", reason="locked")
         return LoginOutcome(None, LOCKED, 429)
@@ -450,7 +467,7 @@ def second_factor_attempt(
     toward the account's lockout with its wrong passwords (10 in 30 minutes,
     PCI DSS 8.3.4); None once it is locked, whatever the code."""
     id_key = _id_throttle(account.account_kind, account.login_id)
-    if throttle_blocked(id_key) or not throttle_hit(
+    if _account_locked(account, id_key) or not throttle_hit(
         id_key, limit=LOCKOUT_FAILURES, window=LOCKOUT, block_for=LOCKOUT
     ):
         _record(account.account_key, "login.totp", request, outcome="denied", reason="locked")

@@ -8,13 +8,11 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-logger = logging.getLogger("madoguchi.api")
+from .errors import RETRY_AFTER_SECONDS, is_unavailable
 
-# How long a client should wait after a database outage before retrying.
-RETRY_AFTER_SECONDS = 30
+logger = logging.getLogger("madoguchi.api")
 
 _CODES = {
     400: ("bad_request", "The request could not be read."),
@@ -41,7 +39,7 @@ def _json_error(status: int) -> JsonResponse:
 
 class JsonApiErrorMiddleware:
     """Outermost middleware: on paths under ``MADOGUCHI_JSON_API_PREFIXES``,
-    a database error becomes ``503 service_unavailable`` (with Retry-After)
+    a database or cache outage becomes ``503 service_unavailable`` (with Retry-After)
     and any other error answer that is not JSON becomes the JSON shape."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -65,7 +63,9 @@ class JsonApiErrorMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if self._is_api(request) and isinstance(exception, (OperationalError, InterfaceError)):
-            logger.error("database unavailable for %s %s", request.method, request.path)
+        if self._is_api(request) and is_unavailable(exception):
+            logger.error(
+                "unavailable for %s %s: %s", request.method, request.path, type(exception).__name__
+            )
             return _json_error(503)
         return None

@@ -27,8 +27,9 @@ def database_from_url(url: str, *, pool: dict[str, Any] | None = None) -> dict[s
     """``sqlite:///abs/path.sqlite3`` or ``postgres://user@host:port/name``.
 
     ``pool`` (PostgreSQL only): psycopg 3's connection pool options
-    (``min_size``, ``max_size``, ``timeout``); each process then keeps its own
-    pool instead of one persistent connection per thread."""
+    (``min_size``, ``max_size``, ``timeout``, ``reconnect_timeout``); each
+    process then keeps its own pool instead of one persistent connection per
+    thread."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         return {
@@ -56,7 +57,13 @@ def database_from_url(url: str, *, pool: dict[str, Any] | None = None) -> dict[s
             "OPTIONS": options,
             # A pooled connection goes back to the pool after each request.
             "CONN_MAX_AGE": 0 if pool else 60,
-            "CONN_HEALTH_CHECKS": not pool,
+            # Checked before use: a connection the server ended (a failover,
+            # pg_terminate_backend) is replaced instead of failing the request
+            # that draws it. With a pool Django hands this to psycopg's pool as
+            # ``check=ConnectionPool.check_connection`` (one round trip when a
+            # connection leaves the pool); without, Django checks a persistent
+            # connection at the first query of each request.
+            "CONN_HEALTH_CHECKS": True,
         }
     raise ValueError(f"unsupported database URL scheme: {parts.scheme!r}")
 
@@ -192,6 +199,12 @@ def database_from_env(service: str) -> dict[str, Any]:
             "min_size": min(max_size, int(env("MADOGUCHI_DB_POOL_MIN_SIZE", "2"))),
             "max_size": max_size,
             "timeout": float(env("MADOGUCHI_DB_POOL_TIMEOUT", "10")),
+            # The pool retries a refused connection with a doubling delay until
+            # this many seconds have passed, then gives up until a request asks
+            # again (and retries at once). Short, so the first connection after
+            # an outage is not made a doubling delay later (after a 20 s outage
+            # the default 300 s let the pool wait 16 s past the return).
+            "reconnect_timeout": float(env("MADOGUCHI_DB_POOL_RECONNECT_TIMEOUT", "5")),
         }
         if max_size > 0
         else None
@@ -208,7 +221,13 @@ def caches_from_env(service: str) -> dict[str, Any]:
     url = env("MADOGUCHI_CACHE_URL", "locmem://")
     scheme = urlsplit(url).scheme
     if scheme in {"redis", "rediss", "unix"}:
-        backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        backend = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            # An unreachable or hung Redis fails a call within a second instead
+            # of holding the request (platform/cache.py: what each use does then).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     elif scheme == "locmem":
         backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": service}
     else:

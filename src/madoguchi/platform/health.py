@@ -2,10 +2,13 @@
 
 - ``/healthz``: the process answers. Nothing else is checked, so a process
   manager does not restart web processes because the database is down.
-- ``/readyz``: the database answers, every migration is applied, and some
+- ``/readyz``: the database answers, every migration is applied, some
   worker's heartbeat is younger than ``MADOGUCHI_READY_HEARTBEAT_SECONDS``
-  (a minute); 503 with the failing checks otherwise. ``madoguchi up`` waits
-  on it.
+  (a minute), and the cache answers on the listeners whose logins need it
+  (``MADOGUCHI_READY_NEEDS_CACHE``); 503 with the failing checks otherwise.
+  On the other listeners an unreachable cache is reported with status
+  ``"degraded"`` and 200: what they serve goes on without it.
+  ``madoguchi up`` waits on it.
 
 Answered by a middleware before redirects and network allowlists: probes come
 from the process manager or the proxy over plain HTTP.
@@ -20,6 +23,8 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+
+from .cache import cache_state
 
 HEARTBEAT_MAX_AGE = 60
 # Once every migration is applied it stays so for the process's life; the
@@ -67,7 +72,7 @@ def readiness() -> dict[str, str]:
     engine = settings.DATABASES.get("default", {}).get("ENGINE", "")
     if engine in ("", "django.db.backends.dummy"):  # the simulators keep nothing
         return {}
-    checks = {"database": _database()}
+    checks = {"database": _database(), "cache": cache_state()}
     if checks["database"] != "ok":
         return checks
     try:
@@ -80,8 +85,16 @@ def readiness() -> dict[str, str]:
 
 def readyz(request: HttpRequest) -> HttpResponse:
     checks = readiness()
-    ready = all(value == "ok" for value in checks.values())
-    body = {"status": "ready" if ready else "not ready", "checks": checks}
+    surface = getattr(request, "surface", "")
+    needed = {
+        name
+        for name in checks
+        if name != "cache" or surface in getattr(settings, "MADOGUCHI_READY_NEEDS_CACHE", ())
+    }
+    ready = all(checks[name] == "ok" for name in needed)
+    degraded = ready and any(value != "ok" for value in checks.values())
+    status = "degraded" if degraded else "ready" if ready else "not ready"
+    body = {"status": status, "checks": checks}
     return HttpResponse(
         json.dumps(body), status=200 if ready else 503, content_type="application/json"
     )

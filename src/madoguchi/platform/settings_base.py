@@ -79,6 +79,11 @@ MADOGUCHI_ALLOWED_NETWORKS = {
     "shinsei_staff": parse_networks(env("MADOGUCHI_STAFF_NETWORKS", "127.0.0.0/8,::1/128")),
     "kessai_console": parse_networks(env("MADOGUCHI_CONSOLE_NETWORKS", "127.0.0.0/8,::1/128")),
 }
+# Listeners whose logins count failures in the cache (lockouts): without the
+# cache they answer logins 503, and their /readyz says "not ready". The public
+# listeners stay ready (citizens keep applying and paying) and report the
+# cache as degraded (docs/operations.md, "When the cache is away").
+MADOGUCHI_READY_NEEDS_CACHE = ("shinsei_staff", "kessai_console")
 # Behind a TLS-terminating proxy: the META key carrying the client address
 # (e.g. "HTTP_X_FORWARDED_FOR"); empty means REMOTE_ADDR.
 MADOGUCHI_CLIENT_IP_HEADER = env("MADOGUCHI_CLIENT_IP_HEADER")

@@ -8,6 +8,11 @@ local-memory cache's locked increment on the embedded default (one process per
 listener). Keys expire with their window, so nothing needs sweeping.
 
 Fixed windows: simple, and close enough for lockouts and abuse limits.
+
+When the cache cannot be reached every function here raises
+``CacheUnavailable`` (nothing counted): a caller whose limit guards a secret
+lets it through (a styled 503), one whose limit only spreads load catches it
+and goes on (platform/cache.py; docs/operations.md).
 """
 
 import time
@@ -20,6 +25,8 @@ from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
+
+from .cache import CacheUnavailable, cache_required
 
 CACHE_ALIAS = "default"
 
@@ -39,7 +46,8 @@ def _block_key(key: str) -> str:
 
 def throttle_blocked(key: str) -> bool:
     """True while ``key`` is blocked (a lockout in force)."""
-    until = _cache().get(_block_key(key))
+    with cache_required("throttle"):
+        until = _cache().get(_block_key(key))
     return until is not None and float(until) > _now()
 
 
@@ -76,6 +84,11 @@ def throttle_hit(
     """Count one event for ``key``; True if it is still within ``limit`` for
     the current window. When the count reaches ``limit`` and ``block_for`` is
     given, the key is blocked for that long (a lockout)."""
+    with cache_required("throttle"):
+        return _hit(key, limit=limit, window=window, block_for=block_for)
+
+
+def _hit(key: str, *, limit: int, window: timedelta, block_for: timedelta | None) -> bool:
     cache = _cache()
     seconds = max(1, int(window.total_seconds()))
     counter = f"throttle:{key}"
@@ -106,18 +119,28 @@ def throttle_hit(
     return bool(count <= limit)
 
 
+def throttle_load_limit(key: str, *, limit: int, window: timedelta) -> bool:
+    """``throttle_hit`` for a limit that only spreads load (no secret behind
+    it): while the cache is away nothing is counted and the event goes on."""
+    try:
+        return throttle_hit(key, limit=limit, window=window)
+    except CacheUnavailable:
+        return True
+
+
 def throttle_release(key: str, *, limit: int) -> None:
     """Give back one event counted by ``throttle_hit`` before the outcome was
     known (an attempt that turned out right, or was refused by another count);
     lifts a block that event set. One atomic decrement: concurrent attempts
     keep their own places."""
     cache = _cache()
-    try:
-        count = cache.decr(f"throttle:{key}")
-    except ValueError:  # the window ended meanwhile: nothing to give back
-        return
-    if count < limit:
-        cache.delete(_block_key(key))
+    with cache_required("throttle"):
+        try:
+            count = cache.decr(f"throttle:{key}")
+        except ValueError:  # the window ended meanwhile: nothing to give back
+            return
+        if count < limit:
+            cache.delete(_block_key(key))
 
 
 def throttle_hit_all(
@@ -139,7 +162,8 @@ def throttle_hit_all(
 
 def throttle_clear(key: str) -> None:
     """Forget ``key``'s count and any block on it."""
-    _cache().delete_many([f"throttle:{key}", _block_key(key)])
+    with cache_required("throttle"):
+        _cache().delete_many([f"throttle:{key}", _block_key(key)])
 
 
 TOO_MANY = "試行回数が上限に達しました。しばらくしてからお試しください。"
@@ -156,7 +180,8 @@ def failures_limited(
     """View decorator for POSTs that check a secret (the 整理番号 + password
     inquiry): after ``limit`` failed answers from one address, or for one
     value of each of ``fields`` (e.g. one 整理番号 tried from many addresses),
-    answer 429 for ``window``."""
+    answer 429 for ``window``. Without the cache the check fails closed: 503
+    "temporarily unavailable", never an unlimited guess."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)

@@ -5,7 +5,7 @@ from django.urls import include, path
 from madoguchi.platform.errors import error_handlers
 
 from .applications import views_public as views
-from .applications.language import set_language
+from .applications.language import request_language, set_language
 from .gateways.sbps_link import views as sbps_views
 
 patterns = [
@@ -49,4 +49,6 @@ patterns = [
 # Namespaced so names stay unambiguous where a test process serves every surface.
 urlpatterns = [path("", include((patterns, "shinsei")))]
 
-handler400, handler403, handler404, handler500 = error_handlers("shinsei/error.html")
+handler400, handler403, handler404, handler500 = error_handlers(
+    "shinsei/error.html", language=request_language
+)

@@ -3,6 +3,7 @@
 import contextlib
 from typing import Any
 
+import pytest
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
@@ -113,5 +114,35 @@ def test_sweep_requeues_a_lost_payment_request(
     services.applications_sweep()  # a second sweep right after adds nothing
     assert run_tasks() == 2  # the payment request, then the acceptance email
     assert DBTaskResult.objects.filter(task_path__endswith=".request_payment").count() == 1
+    application.refresh_from_db()
+    assert application.payment_status == "unpaid"
+
+
+def test_a_payment_request_that_meets_an_outage_is_retried_in_seconds(
+    demo: dict[str, Any], citizen: Client, run_tasks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only HTTP errors: a dependency away for now (here the cache) is
+    retried on the back-off schedule, not left to the stuck-request sweep."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from madoguchi.platform.cache import CacheUnavailable
+
+    application, _ = submit_application(citizen)
+    accept(staff_client(demo, "shimin"), application)
+
+    def away(**kwargs: Any) -> bool:
+        raise CacheUnavailable("throttle")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "payment_request_send", away)
+        run_tasks()
+    retry = DBTaskResult.objects.get(status="READY", task_path__endswith=".request_payment")
+    assert retry.args_kwargs["kwargs"]["attempt"] == 1
+    assert retry.run_after is not None
+    assert retry.run_after <= timezone.now() + timedelta(seconds=5)
+    _make_retries_due()
+    run_tasks()
     application.refresh_from_db()
     assert application.payment_status == "unpaid"

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from madoguchi.contract.client import CLIENT_CLASSES
 from madoguchi.platform.audit.services import audit_record
-from madoguchi.platform.throttle import throttle_hit
+from madoguchi.platform.throttle import throttle_load_limit
 
 from .models import ApiKey, Merchant
 
@@ -168,7 +168,9 @@ def api_key_within_rate(raw_key: str, *, client_class: str = "") -> bool:
     (``background`` jobs, ``interactive`` calls made for a citizen's click,
     ``other``) has its own budget, so one cannot starve another."""
     kind = client_class if client_class in CLIENT_CLASSES else "other"
-    return throttle_hit(
+    # A load limit on a key already authenticated: without the cache,
+    # payments go on uncounted.
+    return throttle_load_limit(
         f"api-key:{ApiKey.hash_key(raw_key)[:32]}:{kind}",
         limit=int(getattr(settings, "MADOGUCHI_API_RATE_PER_MINUTE", 600)),
         window=timedelta(minutes=1),
@@ -178,7 +180,9 @@ def api_key_within_rate(raw_key: str, *, client_class: str = "") -> bool:
 def api_address_within_failure_rate(address: str) -> bool:
     """Counts one request with an unknown or revoked key from ``address``;
     False once that address is over ``MADOGUCHI_API_FAILURES_PER_MINUTE``."""
-    return throttle_hit(
+    # A load limit: keys are 256-bit random, not guessable in any number of
+    # tries, and an unknown key is refused (401) with or without the cache.
+    return throttle_load_limit(
         f"api-address:{address}",
         limit=int(getattr(settings, "MADOGUCHI_API_FAILURES_PER_MINUTE", 60)),
         window=timedelta(minutes=1),

@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from madoguchi.platform.throttle import throttle_hit
+from madoguchi.platform.throttle import throttle_load_limit
 from madoguchi.shinsei.procedures.models import Procedure
 
 from .models import StoredFile
@@ -54,7 +54,9 @@ def upload_admit(*, session: SessionBase, address: str, size: int) -> None:
         or total + size > settings.SHINSEI_UPLOAD_BYTES_PER_SESSION
     ):
         raise FileRefused(UPLOAD_LIMIT)
-    if not throttle_hit(
+    # A load limit only: without the cache the session's bounds above still
+    # hold, and the citizen's application goes on.
+    if not throttle_load_limit(
         f"shinsei-upload:{address}",
         limit=settings.SHINSEI_UPLOADS_PER_ADDRESS_HOUR,
         window=timedelta(hours=1),

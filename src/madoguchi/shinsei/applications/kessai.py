@@ -6,8 +6,11 @@ the agency key's per-minute budget with the agency's other clients, so it
 stops asking rather than spending the budget on refusals), and fail at once
 with ``KessaiBackingOff`` meanwhile, which callers treat like Kessai being
 unreachable (tasks retry later; the citizen is told to try again shortly).
+The pause is kept in the cache; without the cache there is no pause: calls go
+to Kessai, whose own limit answers 429 if it must.
 """
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from madoguchi.contract.client import DEFAULT_TIMEOUT, KessaiClient
+from madoguchi.platform.cache import CACHE_ERRORS
 from madoguchi.platform.http import add_request_id, ssl_context, transport
 from madoguchi.shinsei.procedures.models import Agency
 
@@ -51,9 +55,17 @@ def retry_after_seconds(header: str | None) -> float:
     return DEFAULT_BACKOFF_SECONDS
 
 
+def _paused_until(key: str) -> float | None:
+    try:
+        until = cache.get(key)
+    except CACHE_ERRORS:
+        return None  # no cache, no pause known: ask Kessai
+    return None if until is None else float(until)
+
+
 def kessai_backing_off(agency: Agency) -> bool:
-    until = cache.get(_backoff_key(agency.code))
-    return until is not None and float(until) > time.time()
+    until = _paused_until(_backoff_key(agency.code))
+    return until is not None and until > time.time()
 
 
 class BackoffTransport(httpx.BaseTransport):
@@ -62,13 +74,15 @@ class BackoffTransport(httpx.BaseTransport):
         self.key = _backoff_key(agency_code)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        until = cache.get(self.key)
-        if until is not None and float(until) > time.time():
+        until = _paused_until(self.key)
+        if until is not None and until > time.time():
             raise KessaiBackingOff("Kessai asked to wait (429)", request=request)
         response = self.inner.handle_request(request)
         if response.status_code == 429:
             seconds = retry_after_seconds(response.headers.get("Retry-After"))
-            cache.set(self.key, time.time() + seconds, timeout=int(seconds) + 1)
+            # Without the cache the 429 itself is still answered to the caller.
+            with contextlib.suppress(*CACHE_ERRORS):
+                cache.set(self.key, time.time() + seconds, timeout=int(seconds) + 1)
         return response
 
     def close(self) -> None:

@@ -13,6 +13,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 COOKIE = "shinsei_language"
 
 
+def request_language(request: HttpRequest) -> str:
+    """The language the citizen asked for (``?lang=`` or the cookie), from the
+    request alone: error pages use it when a failure came before the
+    middleware (nothing here needs the session or the database)."""
+    language = request.GET.get("lang", "") or request.COOKIES.get(COOKIE, "")
+    return language if language in dict(settings.LANGUAGES) else str(settings.LANGUAGE_CODE)
+
+
 class LanguageMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

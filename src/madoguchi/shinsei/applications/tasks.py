@@ -5,6 +5,7 @@ import httpx
 from django.tasks import task
 
 from madoguchi.contract.client import KessaiError
+from madoguchi.platform.errors import ServiceUnavailable
 from madoguchi.platform.logs import current_request_id
 from madoguchi.platform.tasks import backoff_delay, enqueue_later
 from madoguchi.shinsei.gateways.base import GatewayUnavailable
@@ -14,6 +15,11 @@ from .models import Application
 
 logger = logging.getLogger(__name__)
 
+# Failures that pass: Kessai or a gateway unreachable or refusing for now, a
+# dependency of this process (the cache) away. Each is tried again on the
+# back-off schedule (first after 5 s), not left to the stuck-request sweep.
+TRANSIENT = (httpx.HTTPError, KessaiError, GatewayUnavailable, ServiceUnavailable)
+
 
 @task()
 def request_payment(application_id: int, attempt: int = 0, request_id: str = "") -> bool:
@@ -21,7 +27,7 @@ def request_payment(application_id: int, attempt: int = 0, request_id: str = "")
     ``request_id``: of the acceptance, sent to Kessai for the logs."""
     try:
         return services.payment_request_send(application_id=application_id)
-    except (httpx.HTTPError, KessaiError) as exc:
+    except TRANSIENT as exc:
         if isinstance(exc, KessaiError) and not exc.is_retryable:
             logger.error("Kessai refused the payment for application %s: %s", application_id, exc)
             raise
@@ -46,7 +52,7 @@ def check_payment(application_id: int, attempt: int = 0) -> None:
     )
     try:
         services.payment_status_refresh(application=application)
-    except (httpx.HTTPError, KessaiError, GatewayUnavailable):
+    except TRANSIENT:
         delay = backoff_delay(attempt)
         if delay is not None:
             enqueue_later(check_payment, delay, application_id=application_id, attempt=attempt + 1)
@@ -76,7 +82,7 @@ def send_refund(refund_id: int, attempt: int = 0) -> bool:
     try:
         refund_send(refund_id=refund_id)
         return True
-    except (httpx.HTTPError, KessaiError, GatewayUnavailable) as exc:
+    except TRANSIENT as exc:
         _retry_later(send_refund, attempt, exc, refund_id=refund_id)
         raise
 
@@ -89,7 +95,7 @@ def cancel_payment(application_id: int, attempt: int = 0) -> bool:
 
     try:
         return payment_cancel_send(application_id=application_id)
-    except (httpx.HTTPError, KessaiError, GatewayUnavailable) as exc:
+    except TRANSIENT as exc:
         _retry_later(cancel_payment, attempt, exc, application_id=application_id)
         raise
 
