@@ -278,14 +278,14 @@ def test_return_then_resubmission(system: dict[str, Any], browser: Any) -> None:
     citizen.locator('a[href$="steps/1?change=1#id_birth_date"]').click()
     citizen.get_by_label("生年月日").fill("1980-02-01")
     citizen.get_by_role("button", name="確認画面に戻る").click()
-    expect(citizen.get_by_test_id("answer-birth_date")).to_have_text("1980-02-01")
+    expect(citizen.get_by_test_id("answer-birth_date")).to_have_text("1980年2月1日")
     citizen.get_by_role("button", name="修正した内容で再申請する").click()
     expect(citizen.get_by_test_id("status")).to_have_text("審査待ち")
     expect(citizen.locator("body")).to_contain_text("修正した内容で再申請しました。")
     check_axe(citizen)
     staff.reload()
     expect(staff.get_by_test_id("status")).to_have_text("審査待ち")
-    expect(staff.locator("body")).to_contain_text("1980-02-01")
+    expect(staff.locator("body")).to_contain_text("1980年2月1日")
 
 
 def test_withdrawal(system: dict[str, Any], browser: Any) -> None:

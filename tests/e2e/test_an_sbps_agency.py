@@ -57,7 +57,7 @@ def apply_and_get_accepted(system: dict[str, Any], browser: Any) -> tuple[Any, s
     citizen.get_by_role("button", name="次へ進む").click()
     citizen.get_by_label("使用する部屋").select_option("大会議室")
     citizen.get_by_role("button", name="次へ進む").click()
-    expect(citizen.get_by_test_id("fee")).to_have_text("1200円")
+    expect(citizen.get_by_test_id("fee")).to_have_text("1,200円")  # as on SBPS's page and Kessai's
     citizen.get_by_role("button", name="この内容で申請する").click()
     reference = citizen.get_by_test_id("reference").inner_text()
 

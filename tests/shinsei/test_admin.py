@@ -115,3 +115,19 @@ def test_conditions_must_refer_to_an_earlier_step() -> None:
         validate_questions(questions)
     questions[1]["step"] = "2"
     assert validate_questions(questions) == questions
+
+
+@pytest.mark.parametrize("path", ["/admin/procedures/new", "/admin/departments/"])
+def test_procedure_management_forms_are_labelled_in_japanese(
+    demo: dict[str, Any], path: str
+) -> None:
+    import re
+
+    admin = login(demo, "admin-mayor")
+    page = admin.get(path).content.decode()
+    labels = re.findall(r"<label for=\"[^\"]+\">([^<]*)", page)
+    assert labels
+    english = [label for label in labels if re.fullmatch(r"[A-Za-z _-]+", label.strip())]
+    assert english == []
+    assert "Select an option" not in page
+    assert "---------" not in page

@@ -57,3 +57,33 @@ def test_sentences_are_spaced_in_english(demo: dict[str, Any], citizen: Client) 
     citizen.post("/procedures/juminhyo/check")
     page = _text(citizen.get("/submitted").content.decode())
     assert not re.search(r"[a-z][.,][A-Z]", page)  # "application.They" run together
+
+
+def test_every_seeded_question_reads_in_english() -> None:
+    from madoguchi.shinsei.procedures.demo import PROCEDURES
+
+    missing = []
+    for spec in PROCEDURES:
+        for plain in spec["questions"]:
+            q = {**plain, **spec.get("english", {}).get(plain["name"], {})}
+            for key in ("label", "help", "step", "choices"):
+                if q.get(key) and not q.get(f"{key}_en"):
+                    missing.append(f"{spec['slug']}.{q['name']}.{key}_en")
+    assert missing == []
+
+
+def test_answers_read_in_english_with_their_japanese_values_kept(
+    demo: dict[str, Any], citizen: Client
+) -> None:
+    english(citizen)
+    citizen.post(f"/procedures/{ALL_TYPES}/")
+    citizen.post(f"/procedures/{ALL_TYPES}/steps/1", STEP1)
+    citizen.post(f"/procedures/{ALL_TYPES}/steps/2", STEP2)
+    citizen.post(f"/procedures/{ALL_TYPES}/steps/3", STEP3)
+    citizen.post(f"/procedures/{ALL_TYPES}/steps/4", {"receipt": receipt()})
+    check = citizen.get(f"/procedures/{ALL_TYPES}/check").content.decode()
+    address = re.search(r'data-testid="answer-address">([^<]*)<', check)
+    assert address is not None
+    assert "Kanagawa" in address.group(1)
+    assert "神奈川県" not in address.group(1)
+    assert re.search(r'data-testid="answer-start_date">1 April 2026<', check)

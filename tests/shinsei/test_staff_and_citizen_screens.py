@@ -50,3 +50,42 @@ def test_citizen_banners_match_what_happened(demo: dict[str, Any], citizen: Clie
     again = citizen.post(f"/applications/{application.reference}/withdraw")
     page = citizen.get(again["Location"]).content.decode()
     assert 'class="notice notice-error" role="alert"' in page
+
+
+def test_refund_history_and_the_access_export_read_in_words_not_codes(
+    demo: dict[str, Any], citizen: Client, run_tasks: Any
+) -> None:
+    import io
+    import zipfile
+
+    from madoguchi.shinsei.applications.models import ApplicationEvent
+    from madoguchi.shinsei.privacy.access import access_export
+    from madoguchi.shinsei.staff.models import StaffAccount
+
+    application, _ = submit_application(citizen)
+    staff = staff_client(demo, "shimin")
+    accept(staff, application)
+    for kind, detail in [
+        ("refund_requested", {"amount": 200, "reason": "overpaid"}),
+        ("refund_failed", {"amount": 200, "code": "payment_not_refundable"}),
+    ]:
+        ApplicationEvent.objects.create(
+            application=application, type=kind, actor="kessai", detail=detail
+        )
+    page = staff.get(f"/applications/{application.reference}/").content.decode()
+    events = [
+        e.split("　", 1)[1] for e in re.findall(r'<li data-testid="event">([^<]*)</li>', page)
+    ]
+    assert events[-2:] == [
+        "返金の申請（オンライン決済システム）：200円、過誤納（金額の誤り）",
+        "返金の失敗（オンライン決済システム）：200円、返金できない決済でした",
+    ]
+    for code in ("overpaid", "payment_not_refundable", "記録（"):
+        assert code not in page
+    officer = StaffAccount.objects.get(login_id="admin-mayor")
+    archive = access_export(staff=officer, applications=[application], criteria="test")
+    summary = zipfile.ZipFile(io.BytesIO(archive)).read("summary.txt").decode()
+    assert re.search(r"\d日 \d\d:\d\d 受理\n", summary)
+    for code in (" submitted", " accepted", " refund_requested", "overpaid"):
+        assert code not in summary
+    assert "返金の申請：200円、過誤納（金額の誤り）" in summary

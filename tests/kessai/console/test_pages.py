@@ -133,7 +133,7 @@ def test_detail_shows_timeline_and_delivery_log(merchants: list[Merchant], admin
     assert notification.event_id in text  # the notification
     assert "HTTP 503" in text
     assert "42 ms" in text
-    assert "2026-11-20 23:30:00" in text  # JST
+    assert "2026年11月20日 23:30:00" in text  # JST, as on every screen
     assert admin.get("/transactions/pay_nope").status_code == 404
 
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 from madoguchi.kessai.console import charts
 from madoguchi.kessai.merchants.models import Merchant
 from madoguchi.kessai.payments import services
-from madoguchi.kessai.payments.models import Attempt, Payment
-from madoguchi.kessai.providers.base import ProviderResult
+from madoguchi.kessai.payments.models import Attempt, Notification, Payment
+from madoguchi.kessai.providers.base import ProviderResult, RefundResult
 from tests.kessai.console.conftest import make_payment, succeed_at
 
 
@@ -64,3 +64,43 @@ def test_bars_carry_their_values(merchants: list[Merchant], admin: Client) -> No
     succeed_at(make_payment(merchants[0], 3000), timezone.now())
     page = admin.get("/dashboard").content.decode()
     assert re.search(r'<text class="value"[^>]*>[^<]*円</text>', page)
+
+
+def _refunded(payment: Payment, amount: int) -> None:
+    refund = services.refund_create(
+        payment=payment, amount=amount, expected_refundable_amount=payment.refundable_amount
+    )
+    services.refund_finish(refund=refund, result=RefundResult(succeeded=True))
+    payment.refresh_from_db()
+
+
+def test_a_partial_refund_is_not_called_a_full_one(
+    merchants: list[Merchant], admin: Client
+) -> None:
+    payment = succeed_at(make_payment(merchants[0], 600, "WORDS-0002"), timezone.now())
+    _refunded(payment, 200)
+    text = admin.get(f"/transactions/{payment.public_id}").content.decode()
+    events = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>", text)
+    assert "一部返金" in events
+    assert "全額返金" not in text  # in the timeline and in the notification log
+    assert re.search(r"<h3>一部返金（evt_", text)
+    assert "<td>返金済</td>" in text
+    assert ">succeeded<" not in text
+    # The rest refunded: that refund, and only it, leaves the payment fully refunded.
+    _refunded(payment, 400)
+    text = admin.get(f"/transactions/{payment.public_id}").content.decode()
+    events = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>", text)
+    assert [e for e in events if "返金" in e and e != "返金の依頼"] == ["一部返金", "全額返金"]
+    assert re.findall(r"<h3>([^（<]*)（evt_", text)[-2:] == ["一部返金", "全額返金"]
+
+
+def test_failed_notifications_read_in_words(merchants: list[Merchant], admin: Client) -> None:
+    payment = succeed_at(make_payment(merchants[0], 600, "WORDS-0003"), timezone.now())
+    Notification.objects.filter(payment=payment).update(status="gave_up", attempts=12)
+    page = admin.get("/notifications/failed").content.decode()
+    row = page[page.index("WORDS-0003") :]
+    row = row[: row.index("</tr>")]
+    assert "gave_up" not in row
+    assert "payment.succeeded" not in row
+    assert "配信を断念" in row
+    assert "決済完了" in row

@@ -101,7 +101,9 @@ def attempt_inquire(request: HttpRequest, public_id: str, attempt_id: int) -> Ht
         )
     except operations.OperationRefused as exc:
         return _back(request, public_id, exc.message)
-    return _back(request, public_id, f"照会しました。結果：{settled.status}")
+    return _back(
+        request, public_id, f"照会しました。結果：{selectors.attempt_label(settled.status)}"
+    )
 
 
 @require_POST

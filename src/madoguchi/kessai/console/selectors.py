@@ -9,6 +9,7 @@
 """
 
 import datetime
+import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from madoguchi.kessai.payments.models import (
     Refund,
 )
 from madoguchi.kessai.statistics.fees import FeeSchedule
+from madoguchi.platform import display
 
 METHOD_LABELS = {
     PaymentMethod.CARD.value: "クレジットカード",
@@ -78,7 +80,9 @@ EVENT_LABELS = {
     "payment.attempt_failed": "支払の試行が不成立",
     "payment.cancelled": "取消",
     "payment.expired": "期限切れ",
-    "payment.refunded": "全額返金",
+    # Partial or full is a fact of the refund, not of the event's type: see
+    # refund_event_label.
+    "payment.refunded": "返金",
     "attempt.started": "支払の試行を開始",
     "attempt.declined": "支払の試行が不成立",
     "attempt.succeeded_after_final": "終了後に成立した支払（取り消します）",
@@ -97,6 +101,8 @@ EVENT_DATA_LABELS = {
     "origin": "経路",
 }
 NOTIFICATION_LABELS = {"pending": "配信待ち", "delivered": "配信済", "gave_up": "配信を断念"}
+REFUND_STATUS_LABELS = {"pending": "返金処理中", "succeeded": "返金済", "failed": "返金失敗"}
+ORIGIN_LABELS = {"console": "管理画面", "api": "加盟店（API）"}
 
 
 def method_label(method: str) -> str:
@@ -131,6 +137,29 @@ def notification_label(status: str) -> str:
     return _labelled(NOTIFICATION_LABELS, status)
 
 
+def refund_status_label(status: str) -> str:
+    return _labelled(REFUND_STATUS_LABELS, status)
+
+
+def refund_event_label(*, refunded_after: int, payment_amount: int) -> str:
+    """A refund event named by what it left behind: the payment refunded in
+    full (全額返金) or only in part (一部返金)."""
+    return "全額返金" if refunded_after >= payment_amount else "一部返金"
+
+
+def notification_type_label(kind: str, body: str) -> str:
+    """A notification's kind; a refund's says partial or full from the
+    payment as the notification itself carried it."""
+    if kind != "payment.refunded":
+        return event_label(kind)
+    try:
+        payment = json.loads(body)["data"]["payment"]
+        refunded_after, amount = int(payment["refunded_amount"]), int(payment["amount"])
+    except (ValueError, KeyError, TypeError):
+        return event_label(kind)
+    return refund_event_label(refunded_after=refunded_after, payment_amount=amount)
+
+
 def _event_value(key: str, value: Any) -> str:
     if key == "method":
         return method_label(str(value))
@@ -139,7 +168,7 @@ def _event_value(key: str, value: Any) -> str:
     if key == "status":
         return ATTEMPT_LABELS.get(str(value), STATUS_LABELS.get(str(value), str(value)))
     if key == "origin":
-        return {"console": "管理画面", "api": "加盟店（API）"}.get(str(value), str(value))
+        return ORIGIN_LABELS.get(str(value), str(value))
     if key == "amount" and isinstance(value, int):
         return f"{value:,}円"
     return str(value)
@@ -195,10 +224,10 @@ class Dashboard:
         return [(d, self.by_day.get(d, Figures())) for d in dates]
 
     def day_table(self) -> list[tuple[str, Figures]]:
-        return [(d.isoformat(), f) for d, f in self.day_rows()]
+        return [(display.day(d), f) for d, f in self.day_rows()]
 
     def month_table(self) -> list[tuple[str, Figures]]:
-        return [(f"{y}-{m:02d}", f) for (y, m), f in self.month_rows()]
+        return [(f"{y}年{m}月", f) for (y, m), f in self.month_rows()]
 
     def month_rows(self) -> list[tuple[tuple[int, int], Figures]]:
         months = []
@@ -399,6 +428,7 @@ def transaction_detail(public_id: str) -> TransactionDetail | None:
         .values("id", "method", "status", "decline_code", "created_at", "finished_at")
     ]
     events: list[dict[str, Any]] = []
+    refunded_so_far = 0
     for event in (
         PaymentEvent.objects.filter(payment_id=payment["id"])
         .order_by("id")
@@ -406,13 +436,32 @@ def transaction_detail(public_id: str) -> TransactionDetail | None:
     ):
         data = event["data"] if isinstance(event["data"], dict) else {}
         shown = [(EVENT_DATA_LABELS[k], _event_value(k, data[k])) for k in _EVENT_KEYS if k in data]
-        events.append({"type": event["type"], "created_at": event["created_at"], "shown": shown})
+        label = event_label(event["type"])
+        if event["type"] == "payment.refunded" and isinstance(data.get("amount"), int):
+            refunded_so_far += data["amount"]
+            label = refund_event_label(
+                refunded_after=refunded_so_far, payment_amount=payment["amount"]
+            )
+        events.append(
+            {
+                "type": event["type"],
+                "label": label,
+                "created_at": event["created_at"],
+                "shown": shown,
+            }
+        )
     notifications: list[dict[str, Any]] = [
         dict(row)
         for row in Notification.objects.filter(payment_id=payment["id"])
         .order_by("id")
-        .values("id", "event_id", "type", "status", "attempts", "delivered_at", "created_at")
+        .values(
+            "id", "event_id", "type", "body", "status", "attempts", "delivered_at", "created_at"
+        )
     ]
+    for notification in notifications:
+        notification["label"] = notification_type_label(
+            notification["type"], notification.pop("body")
+        )
     deliveries: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for delivery in (
         NotificationDelivery.objects.filter(notification_id__in=[n["id"] for n in notifications])
@@ -483,8 +532,13 @@ def notifications_failed(*, merchant_id: int | None = None) -> list[dict[str, An
             "merchant__display_name",
             "payment__public_id",
             "payment__reference",
+            "body",
         )[:200]
     ]
+    for notification in notifications:
+        notification["label"] = notification_type_label(
+            notification["type"], notification.pop("body")
+        )
     deliveries: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for delivery in (
         NotificationDelivery.objects.filter(notification_id__in=[n["id"] for n in notifications])

@@ -1,3 +1,4 @@
+import hashlib
 from datetime import datetime
 
 from django.db.models import QuerySet
@@ -6,7 +7,7 @@ from madoguchi.contract import schemas
 from madoguchi.kessai.merchants.models import Merchant
 
 from .errors import PaymentNotFound, RefundNotFound
-from .models import Payment, PaymentEvent, Refund
+from .models import CheckoutToken, Payment, PaymentEvent, Refund
 
 # Event data keys a merchant may see (internal ids such as attempt numbers are
 # harmless, but the list keeps anything added later from leaking by default).
@@ -93,3 +94,16 @@ def payment_to_contract(payment: Payment, *, next_url: str | None = None) -> sch
         refundable_amount=payment.refundable_amount,
         next_url=next_url,
     )
+
+
+def checkout_link_ended_status(*, raw_token: str) -> str:
+    """For a checkout link that can no longer be used: its payment's status
+    when that payment has ended (paid, cancelled, expired, refunded), so the
+    page can say so instead of sending the citizen back to pay; "" otherwise."""
+    token_hash = hashlib.sha256(raw_token.encode()).hexdigest()
+    status = (
+        CheckoutToken.objects.filter(token_hash=token_hash)
+        .values_list("payment__status", flat=True)
+        .first()
+    )
+    return str(status) if status in schemas.FINAL_PAYMENT_STATUSES else ""

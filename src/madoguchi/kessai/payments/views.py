@@ -27,7 +27,7 @@ from madoguchi.contract.schemas import PaymentMethod, PaymentStatus
 from madoguchi.kessai.providers.card.connectors import card_action_origins
 from madoguchi.kessai.providers.registry import get_registry
 
-from . import services
+from . import selectors, services
 from .errors import AttemptInProgress, CheckoutLinkInvalid, PaymentNotPayable
 from .forms import CardForm
 from .models import Attempt, Payment
@@ -162,7 +162,8 @@ def checkout_start(request: HttpRequest, token: str) -> HttpResponse:
     try:
         payment = services.checkout_token_redeem(raw_token=token)
     except CheckoutLinkInvalid:
-        return render(request, "kessai/link_invalid.html", status=404)
+        ended = selectors.checkout_link_ended_status(raw_token=token)
+        return render(request, "kessai/link_invalid.html", {"ended": ended}, status=404)
     allowed = [p for p in request.session.get(SESSION_KEY, []) if p != payment.public_id]
     request.session[SESSION_KEY] = granted = ([*allowed, payment.public_id])[-5:]
     noted = request.session.get(PAYMENT_LANGUAGES_KEY, {})

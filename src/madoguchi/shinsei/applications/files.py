@@ -18,6 +18,7 @@ from django.core.files.storage import Storage, storages
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_noop
 
 from madoguchi.platform.throttle import throttle_load_limit
 from madoguchi.shinsei.procedures.models import Procedure
@@ -39,10 +40,12 @@ def scan_builtin(content: bytes) -> bool:
     return EICAR not in content
 
 
-UPLOAD_LIMIT = (
+# Marked for translation here, translated where they are shown (views_public).
+UPLOAD_LIMIT = gettext_noop(
     "添付できるファイルの数または合計サイズの上限に達しました。"
     "申請を送信してから、あらためてお試しください。"
 )
+VIRUS_FOUND = gettext_noop("ファイルからウイルスが検出されたため、受け付けできません。")
 
 
 def upload_admit(*, session: SessionBase, address: str, size: int) -> None:
@@ -74,7 +77,7 @@ def file_store(*, procedure: Procedure, question: str, upload: UploadedFile[Any]
     content = b"".join(upload.chunks())
     scanner = import_string(settings.SHINSEI_FILE_SCANNER)
     if not scanner(content):
-        raise FileRefused("ファイルからウイルスが検出されたため、受け付けできません。")
+        raise FileRefused(VIRUS_FOUND)
     stored = StoredFile(
         id=uuid.uuid4(),
         procedure=procedure,

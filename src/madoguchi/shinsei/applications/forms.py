@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 
+from madoguchi.shinsei.applications.templatetags.citizen import citizen_date
 from madoguchi.shinsei.procedures.questions import (
     CHOICE_TYPES,
     DEFAULT_FILE_TYPES,
@@ -521,7 +522,17 @@ def show_answer(question: dict[str, Any], value: Any) -> str:
     english = get_language() == "en"
     if kind == "address" and isinstance(value, dict):
         postal = f"〒{value.get('postal_code')} " if value.get("postal_code") else ""
-        return f"{postal}{value.get('prefecture', '')}{value.get('line', '')}"
+        prefecture = str(value.get("prefecture", ""))
+        if english:
+            # The stored value stays Japanese; the prefecture reads as chosen.
+            shown = dict(zip(PREFECTURES, PREFECTURES_EN, strict=True)).get(prefecture, prefecture)
+            return f"{postal}{shown}, {value.get('line', '')}"
+        return f"{postal}{prefecture}{value.get('line', '')}"
+    if kind == "date" and isinstance(value, str):
+        try:
+            return citizen_date(datetime.date.fromisoformat(value))
+        except ValueError:
+            return value
     if kind in CHOICE_TYPES:
         labels = dict(_choices(localised(question)))
         values = value if isinstance(value, list) else [value]

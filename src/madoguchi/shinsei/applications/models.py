@@ -1,6 +1,6 @@
 import json
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -203,9 +203,24 @@ class ApplicationEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     detail = models.JSONField(default=dict, blank=True)
 
+    # A payment's status as the gateway reported it (contract v1's codes).
+    GATEWAY_STATUS_LABELS: ClassVar[dict[str, str]] = {
+        "created": "未決済",
+        "started": "未決済",
+        "succeeded": "決済済",
+        "cancelled": "取消",
+        "expired": "期限切れ",
+        "refunded": "返金済",
+    }
+
     class Meta:
         db_table = "shinsei_application_event"
         ordering = ["at", "id"]
+
+    @property
+    def payment_status_label(self) -> str:
+        status = str(self.detail.get("status", "")) if isinstance(self.detail, dict) else ""
+        return self.GATEWAY_STATUS_LABELS.get(status, "不明")
 
 
 class ApplicationNote(models.Model):
@@ -333,6 +348,16 @@ class RefundRequest(models.Model):
         PAID_AFTER_END = "paid_after_end", "取下げ・却下後の入金"
         OTHER = "other", "その他"
 
+    # Why a refund failed, as the gateways report it; any other code reads as
+    # the general sentence rather than as the code.
+    FAILURE_LABELS: ClassVar[dict[str, str]] = {
+        "failed": "決済事業者が返金を受け付けませんでした",
+        "refund_amount_mismatch": "返金できる額が変わっていました",
+        "refund_amount_unavailable": "返金できる額を超えていました",
+        "payment_not_refundable": "返金できない決済でした",
+        "payment_not_found": "決済が見つかりませんでした",
+    }
+
     # Goes with the application when its retention period ends (privacy/).
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="refund_requests"
@@ -368,6 +393,14 @@ class RefundRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_REFUND_STATUSES
+
+    @classmethod
+    def failure_label_of(cls, code: str) -> str:
+        return cls.FAILURE_LABELS.get(code, cls.FAILURE_LABELS["failed"]) if code else ""
+
+    @property
+    def failure_label(self) -> str:
+        return self.failure_label_of(self.failure_code)
 
 
 OPEN_REFUND_STATUSES = [

@@ -12,7 +12,7 @@ from django.utils import timezone
 from madoguchi.shinsei.procedures.models import Procedure
 from madoguchi.shinsei.staff.models import StaffAccount
 
-from .models import Application, ApplicationEvent, StoredFile
+from .models import Application, ApplicationEvent, RefundRequest, StoredFile
 
 
 def _scope(staff: StaffAccount) -> Q:
@@ -105,8 +105,41 @@ EVENT_LABELS = {
     "returned": "差戻し",
     "completed": "処理完了",
     "paid": "決済完了",
+    "paid_after_end": "取下げ・却下の後の入金",
+    "payment_declined": "支払が不成立（申請者は支払い直せます）",
+    "payment_cancel_requested": "決済の取消を依頼",
+    "payment_mismatch": "請求と異なる決済の通知（反映していません）",
+    "refund_requested": "返金の申請",
+    "refund_approved": "返金の承認",
+    "refund_declined": "返金の差戻し",
+    "refund_sent": "返金を決済事業者へ送信",
+    "refund_pending": "返金の処理中",
+    "refund_succeeded": "返金完了",
+    "refund_failed": "返金の失敗",
 }
-ACTOR_LABELS = {"citizen": "申請者", "kessai": "オンライン決済システム"}
+ACTOR_LABELS = {
+    "citizen": "申請者",
+    "kessai": "オンライン決済システム",
+    "sbps_link": "SBPS（決済代行）",
+}
+
+
+def _event_note(event: ApplicationEvent) -> str:
+    """What the history says after the event: the staff's reason as written,
+    a refund's amount and reason by their labels, never a stored code."""
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    if event.type.startswith("refund_"):
+        parts = []
+        if isinstance(detail.get("amount"), int):
+            parts.append(f"{detail['amount']:,}円")
+        if detail.get("reason"):
+            parts.append(str(dict(RefundRequest.Reason.choices).get(detail["reason"], "その他")))
+        if event.type == "refund_failed":
+            parts.append(RefundRequest.failure_label_of(str(detail.get("code") or "failed")))
+        return "、".join(parts)
+    if event.type in ("payment_declined", "payment_mismatch"):
+        return ""
+    return str(detail.get("reason", ""))
 
 
 @dataclass(frozen=True)
@@ -134,7 +167,9 @@ def application_history(
     payment_labels = dict(Application.PaymentStatus.choices)
     items = []
     for event in events:
-        if event.type.startswith("payment_"):
+        if event.type in EVENT_LABELS:
+            what = EVENT_LABELS[event.type]
+        elif event.type.startswith("payment_"):
             status = payment_labels.get(event.type.removeprefix("payment_"), "")
             what = f"決済状況が「{status}」になりました" if status else "決済状況の変更"
         else:
@@ -144,7 +179,7 @@ def application_history(
             who = str(names.get(int(key), "職員")) if key.isdigit() else "職員"
         else:
             who = ACTOR_LABELS.get(event.actor, "システム")
-        items.append(HistoryItem(event.at, what, who, str(event.detail.get("reason", ""))))
+        items.append(HistoryItem(event.at, what, who, _event_note(event)))
     return items
 
 

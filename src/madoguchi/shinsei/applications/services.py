@@ -62,8 +62,25 @@ class InvalidTransition(ApplicationError):
     message = gettext_noop("この申請は現在の状態ではその操作ができません。")
 
 
+WITHDRAW_REFUSED = gettext_noop("受理された申請は取り下げできません。窓口にお問い合わせください。")
+ALREADY_WITHDRAWN = gettext_noop("この申請は取り下げ済みです。")
+
+
 class PaymentNotReady(ApplicationError):
     message = gettext_noop("お支払いの準備中です。しばらくしてから再度お試しください。")
+
+
+class PaymentEnded(ApplicationError):
+    """支払う where nothing is to be paid any more: saying "being prepared"
+    would send the citizen back to try again."""
+
+    message = gettext_noop(
+        "この申請のお支払いは取り消されました（取下げ・却下など）。お支払いの必要はありません。"
+    )
+
+
+class PaymentAlreadyMade(ApplicationError):
+    message = gettext_noop("この申請のお支払いは完了しています。")
 
 
 class PaymentUnavailable(ApplicationError):
@@ -403,9 +420,7 @@ def application_withdraw(*, application: Application) -> Application:
             application=application, action="withdraw", decided_at=now, updated_at=now
         )
         if not changed:
-            raise InvalidTransition(
-                gettext_noop("受理された申請は取り下げできません。窓口にお問い合わせください。")
-            )
+            raise InvalidTransition(WITHDRAW_REFUSED)
         _event(application.pk, "withdrawn", "citizen")
         application.refresh_from_db()
         from .refunds import payment_follow_end
@@ -727,7 +742,7 @@ def payment_checkout_start(*, application: Application, request: HttpRequest) ->
     from madoguchi.shinsei.gateways.registry import gateway_for
 
     if application.payment_status != PaymentStatus.UNPAID:
-        raise PaymentNotReady()
+        raise _not_payable(application)
     gateway = gateway_for(application)
     if gateway.payment_outcome_pending(application=application):
         raise PaymentOutcomePending()
@@ -747,7 +762,24 @@ def payment_checkout_start(*, application: Application, request: HttpRequest) ->
             # Paid, cancelled or expired meanwhile: bring our status up to date
             # (the notification does too); the status page shows the outcome.
             payment_status_refresh_for_owner(application=application)
+            application.refresh_from_db(fields=["payment_status"])
+            raise _not_payable(application) from exc
         raise PaymentNotReady() from exc
+
+
+def _not_payable(application: Application) -> ApplicationError:
+    """Why 支払う cannot start, in the words of the payment's state."""
+    if application.payment_status in (PaymentStatus.CANCELLED, PaymentStatus.NOT_REQUIRED):
+        return PaymentEnded()
+    if application.payment_status == PaymentStatus.EXPIRED:
+        return PaymentPastDue()
+    if application.payment_status in (
+        PaymentStatus.PAID,
+        PaymentStatus.PARTIALLY_REFUNDED,
+        PaymentStatus.REFUNDED,
+    ):
+        return PaymentAlreadyMade()
+    return PaymentNotReady()
 
 
 def _event_id_record(event_id: str, type_: str) -> bool:

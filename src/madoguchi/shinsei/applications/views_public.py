@@ -421,6 +421,15 @@ def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
         except services.ApplicationError as exc:
             _say(request, _(exc.message), "error")
         return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
+    if not application.can_withdraw:
+        # Say it before the citizen confirms, not after.
+        refusal = (
+            services.ALREADY_WITHDRAWN
+            if application.status == Application.Status.WITHDRAWN
+            else services.WITHDRAW_REFUSED
+        )
+        _say(request, _(refusal), "error")
+        return HttpResponseRedirect(reverse("shinsei:status", args=[reference]))
     return render(request, "shinsei/withdraw.html", {"application": application})
 
 

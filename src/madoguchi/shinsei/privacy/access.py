@@ -11,11 +11,13 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from madoguchi.platform import display
 from madoguchi.platform.audit.services import audit_record
 from madoguchi.shinsei.applications.emails import SUBJECTS
 from madoguchi.shinsei.applications.files import file_read
 from madoguchi.shinsei.applications.forms import display_answers
 from madoguchi.shinsei.applications.models import Application, CitizenMail
+from madoguchi.shinsei.applications.selectors import application_history
 from madoguchi.shinsei.staff.models import StaffAccount
 
 
@@ -60,7 +62,7 @@ def applications_of_applicant(
 
 
 def _when(moment: Any) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+    return display.moment(moment)
 
 
 def access_export(
@@ -87,20 +89,26 @@ def access_export(
             rows = display_answers(application.questions, application.answers)
             files = list(application.files.order_by("created_at"))
             events = list(application.events.all())
+            history = application_history(application=application, events=events)
             mails = list(application.mails.order_by("created_at", "id"))
             notes = list(application.notes.select_related("author"))
             summary += [
                 f"■ 整理番号 {application.reference}　{application.procedure.name}",
                 f"  状態: {application.get_status_display()}　申請日時: "
                 f"{_when(application.submitted_at)}",
-                f"  手数料等: {application.fee_amount}円　決済状況: "
+                f"  手数料等: {application.fee_amount or 0:,}円　決済状況: "
                 f"{application.get_payment_status_display()}",
                 "  回答:",
                 *[f"    {label}: {value}" for _, label, value in rows],
                 "  添付ファイル:",
                 *[f"    {f.original_name}（{f.size}バイト）" for f in files],
                 "  経過:",
-                *[f"    {_when(e.at)} {e.type}" for e in events],
+                # By label, as the staff history reads; staff names stay out.
+                *[
+                    f"    {_when(item.at)} {item.what}"
+                    + (f"：{item.reason}" if item.reason else "")
+                    for item in history
+                ],
                 "  送信したメール:",
                 *[f"    {_when(m.sent_at or m.created_at)} {_subject(m)}" for m in mails],
                 f"  内部メモ: {len(notes)}件（notes.json）",
@@ -114,7 +122,12 @@ def access_export(
                 )
             archive.writestr(
                 f"{folder}/history.json",
-                _json([{"at": _when(e.at), "type": e.type, "detail": e.detail} for e in events]),
+                _json(
+                    [
+                        {"at": _when(e.at), "type": e.type, "label": item.what, "detail": e.detail}
+                        for e, item in zip(events, history, strict=True)
+                    ]
+                ),
             )
             archive.writestr(
                 f"{folder}/emails.json",

@@ -45,6 +45,7 @@ PERSON_QUESTIONS: list[dict[str, Any]] = [
         "label_en": "Address",
         "type": "address",
         "help": "例：藤沢市朝日町1番地の1",
+        "help_en": "For example, 藤沢市朝日町1番地の1 (as written in Japanese)",
     },
     {
         "name": "phone",
@@ -61,6 +62,7 @@ PERSON_QUESTIONS: list[dict[str, Any]] = [
         "type": "email",
         "required": False,
         "help": "審査の結果などをお知らせします。",
+        "help_en": "We tell you the result of the review and other news by email.",
     },
 ]
 COPIES = {
@@ -131,8 +133,10 @@ PROCEDURES: list[dict[str, Any]] = [
             {
                 "name": "fiscal_year",
                 "label": "年度",
+                "label_en": "Fiscal year",
                 "type": "select",
                 "choices": ["令和8年度", "令和7年度", "令和6年度"],
+                "choices_en": ["FY2026 (Reiwa 8)", "FY2025 (Reiwa 7)", "FY2024 (Reiwa 6)"],
             },
         ],
     },
@@ -148,10 +152,13 @@ PROCEDURES: list[dict[str, Any]] = [
             {
                 "name": "farmland",
                 "label": "農地の所在地番",
+                "label_en": "Lot numbers of the farmland",
                 "type": "textarea",
                 "max_length": 500,
                 "help": "複数ある場合は改行して入力してください。",
+                "help_en": "Put each lot on a line of its own.",
                 "step": "農地の情報",
+                "step_en": "The farmland",
             },
         ],
     },
@@ -170,9 +177,12 @@ PROCEDURES: list[dict[str, Any]] = [
             {
                 "name": "room",
                 "label": "使用する部屋",
+                "label_en": "Room",
                 "type": "select",
                 "choices": ["第1会議室", "第2会議室", "大会議室"],
+                "choices_en": ["Meeting room 1", "Meeting room 2", "Large meeting room"],
                 "step": "使用の内容",
+                "step_en": "Your booking",
             },
         ],
     },
@@ -187,6 +197,7 @@ PROCEDURES: list[dict[str, Any]] = [
             "address": {"label_en": "Address"},
             "children": {"label_en": "Number of children", "step_en": "The service"},
             "start_date": {"label_en": "Start date", "help_en": "For example, 2026-04-01"},
+            "provider_postal": {"label_en": "Provider's postcode"},
             "service": {
                 "label_en": "Service",
                 "choices_en": ["Temporary childcare", "Pick-up and drop-off", "Other"],
@@ -196,7 +207,6 @@ PROCEDURES: list[dict[str, Any]] = [
                 "help_en": "Select all that apply.",
                 "choices_en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"],
             },
-            "provider_postal": {"label_en": "Provider's postcode"},
             "reason": {"label_en": "Why you need the service"},
             "service_other": {"label_en": "Describe the other service", "step_en": "Details"},
             "receipt": {

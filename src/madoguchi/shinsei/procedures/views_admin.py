@@ -49,6 +49,19 @@ class ProcedureForm(forms.ModelForm[Procedure]):
             "published_until", "purpose", "privacy_notice", "retention_years",
             "retention_action",
         ]  # fmt: skip
+        # The staff pages are Japanese only: every field named here, none by
+        # Django's English default from the model field's name.
+        labels = {
+            "department": "所管課",
+            "slug": "URL名（半角英数字とハイフン）",
+            "fee_kind": "手数料の種類",
+            "fee_amount": "手数料（円）",
+            "quantity_field": "通数の質問（name）",
+            "payment_timing": "支払時期",
+        }
+        help_texts = {
+            "quantity_field": "手数料が1通ごとのとき、通数を答える数値の質問の name です。",
+        }
         widgets = {
             "published_from": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "published_until": forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -58,6 +71,7 @@ class ProcedureForm(forms.ModelForm[Procedure]):
         super().__init__(*args, **kwargs)
         department = cast(forms.ModelChoiceField[Department], self.fields["department"])
         department.queryset = Department.objects.filter(agency_id=staff.department.agency_id)
+        department.empty_label = "選択してください"
         if not self.is_bound:
             self.initial["questions"] = json.dumps(
                 self.instance.form_fields or [], ensure_ascii=False, indent=2
@@ -161,6 +175,7 @@ class DepartmentForm(forms.ModelForm[Department]):
     class Meta:
         model = Department
         fields = ["code", "name"]
+        labels = {"code": "コード（半角英数字とハイフン）"}
 
 
 @never_cache

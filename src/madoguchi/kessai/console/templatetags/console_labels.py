@@ -2,7 +2,7 @@ import datetime
 
 from django import template
 
-from madoguchi.kessai.payments.ledger import JST
+from madoguchi.platform import display
 
 from .. import selectors
 
@@ -40,8 +40,23 @@ def notification_label(value: str | None) -> str:
 
 
 @register.filter
+def refund_status_label(value: str | None) -> str:
+    return selectors.refund_status_label(value or "")
+
+
+@register.filter
+def origin_label(value: str | None) -> str:
+    return selectors.ORIGIN_LABELS.get(value or "", value or "—")
+
+
+@register.filter
 def jst(value: datetime.datetime | None) -> str:
-    """Times are shown to people in JST, whatever the server's zone."""
-    if value is None:
-        return ""
-    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S")
+    """Times are shown to people in JST, whatever the server's zone, as on
+    every screen of both services (madoguchi.platform.display)."""
+    return display.moment(value)
+
+
+@register.filter
+def jst_seconds(value: datetime.datetime | None) -> str:
+    """For a payment's timeline, where several steps fall within a minute."""
+    return display.moment(value, seconds=True)
