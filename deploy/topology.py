@@ -122,6 +122,9 @@ def environments(
                 "KESSAI_PUBLIC_URL": public_url(base, "kessai_public"),
                 "SSL_CERT_FILE": str(ca),
                 "MADOGUCHI_LOG_FORMAT": "json",
+                # Cards on the acquirer simulator this topology runs (no SBPS
+                # simulator here): SBPS's own path is tested by `up`'s tests.
+                "KESSAI_DEMO_CARD_CONNECTOR": "sandbox",
             }
         )
         if service != "simulators":

@@ -74,6 +74,9 @@ class Topology:
                 "MADOGUCHI_API_RATE_PER_MINUTE": str(10**9),
                 "MADOGUCHI_DB_POOL_MAX_SIZE": str(self.args.threads + 2),
                 "MADOGUCHI_LOG_LEVEL": "WARNING",
+                # Cards on the acquirer simulator, the harness's own: its
+                # figures are Kessai's, not a simulated SBPS's 3-D Secure hops.
+                "KESSAI_DEMO_CARD_CONNECTOR": "sandbox",
                 "PYTHONPATH": os.pathsep.join([str(SCRIPTS), str(ROOT / "src")]),
             }
         )

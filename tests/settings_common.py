@@ -36,6 +36,7 @@ MADOGUCHI_HTTP_TRANSPORT = "tests.support.transport.InProcessTransport"
 # Most of the suite exercises Kessai against the acquirer sandbox (the test
 # fake); SBPS's API type has its own tests (tests/integration/kessai/test_sbps_*).
 KESSAI_DEFAULT_CARD_CONNECTOR = "sandbox"
+KESSAI_DEMO_CARD_CONNECTOR = "sandbox"
 
 SIMULATOR_SURFACES = {
     "simulators": "madoguchi.simulators.urls",

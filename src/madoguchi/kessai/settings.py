@@ -53,8 +53,9 @@ KESSAI_MERCHANT_SETTINGS = per_code_settings_from_env(MERCHANT_SETTINGS_FROM_ENV
 # API type. ``sandbox`` (the acquirer simulator, whose protocol is the
 # simulator's own) is a test fake, not for production.
 KESSAI_DEFAULT_CARD_CONNECTOR = env("KESSAI_DEFAULT_CARD_CONNECTOR", "sbps_api")
-# The demo's 市長 and 農業委員会 (教育委員会 is always on ``sbps_api``).
-KESSAI_DEMO_CARD_CONNECTOR = env("KESSAI_DEMO_CARD_CONNECTOR", "sandbox")
+# The demo's 市長 and 農業委員会 (教育委員会 is always on ``sbps_api``): SBPS's
+# simulator, as for a new merchant; ``sandbox`` for the acquirer simulator.
+KESSAI_DEMO_CARD_CONNECTOR = env("KESSAI_DEMO_CARD_CONNECTOR", "sbps_api")
 KESSAI_CHECKOUT_LINK_SECONDS = int(env("KESSAI_CHECKOUT_LINK_SECONDS", "900"))
 # How long a web process remembers an API key it has authenticated; a key
 # revoked in another process stops working here at most this late (0: off).

@@ -204,3 +204,18 @@ def test_a_new_merchant_pays_by_card_through_sbps_by_default(db: None) -> None:
             code="new-agency", display_name="新しい機関", notification_url="https://example.jp/n"
         )
     assert merchant.card_connector == "sbps_api"
+
+
+def test_the_embedded_default_charges_every_agency_through_sbps(db: None) -> None:
+    from django.test import override_settings
+
+    from madoguchi.kessai import settings as production
+    from madoguchi.kessai.merchants.demo import seed_demo
+
+    assert production.KESSAI_DEMO_CARD_CONNECTOR == "sbps_api"
+    with override_settings(KESSAI_DEMO_CARD_CONNECTOR=production.KESSAI_DEMO_CARD_CONNECTOR):
+        seed_demo(shinsei_public_url="http://shinsei.test")
+
+    connectors = dict(Merchant.objects.values_list("code", "card_connector"))
+    assert connectors == dict.fromkeys(connectors, "sbps_api")
+    assert len(connectors) == 3
