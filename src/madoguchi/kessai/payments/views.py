@@ -239,6 +239,14 @@ def _render_pay(request: HttpRequest, payment: Payment) -> HttpResponse:
             and open_attempt.status == Attempt.Status.REQUIRES_ACTION
             and open_attempt.method == PaymentMethod.PAYPAY
             else None,
+            # The provider's answer is awaited (or was lost): no other attempt
+            # may start (docs/api.md), so the page offers none.
+            "awaiting": (
+                NOTICES["pending"] if open_attempt.method == PaymentMethod.CARD else IN_PROGRESS
+            )
+            if open_attempt
+            and open_attempt.status in (Attempt.Status.PENDING, Attempt.Status.UNKNOWN)
+            else "",
             "paypay_enabled": _enabled(PaymentMethod.PAYPAY),
             "applepay_enabled": _enabled(PaymentMethod.APPLE_PAY),
             "applepay_demo_url": _applepay_demo_url(payment),

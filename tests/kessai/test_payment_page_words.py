@@ -1,5 +1,5 @@
-"""An old checkout link of a payment that has ended says what happened to the
-payment, in the citizen's language, instead of sending them back to 支払う."""
+"""The payment page says what is true: an old link of an ended payment says it
+ended, a lost answer offers no other attempt, TLS is claimed only over TLS."""
 
 from typing import Any
 
@@ -48,3 +48,35 @@ def test_an_unknown_link_still_sends_the_citizen_back_to_pay(
     text = payer.get("/checkout/not-a-link/").content.decode()
     assert "もう一度「支払う」を押してください" in text
     assert 'id="link-ended"' not in text
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("ja", "カード会社からの応答を確認中です。二重に請求されることはありません。"),
+        ("en", "Refresh this page"),
+    ],
+)
+def test_a_lost_answer_offers_no_other_attempt(
+    payer: Client, payment: Payment, language: str, said: str
+) -> None:
+    from madoguchi.kessai.payments.models import Attempt
+
+    raw, _ = services.checkout_token_create(payment=payment)
+    page = str(payer.get(f"/checkout/{raw}/")["Location"])
+    Attempt.objects.create(payment=payment, method="card", status=Attempt.Status.UNKNOWN)
+    text = payer.get(page, {"lang": language}).content.decode()
+    assert 'id="payment-awaiting"' in text
+    assert said in text
+    for offered in ('id="pay-button"', 'id="paypay-button"', 'name="number"', "applepay"):
+        assert offered not in text
+
+
+def test_the_page_claims_tls_only_when_served_over_tls(payer: Client, payment: Payment) -> None:
+    raw, _ = services.checkout_token_create(payment=payment)
+    page = str(payer.get(f"/checkout/{raw}/")["Location"])
+    plain = payer.get(page).content.decode()
+    assert "TLS" not in plain
+    assert "カード情報は保存されません。" in plain
+    secure = payer.get(page, secure=True).content.decode()
+    assert "通信はTLSで暗号化されています。" in secure
