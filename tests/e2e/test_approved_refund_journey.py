@@ -94,6 +94,8 @@ def test_partial_refund_requested_approved_and_shown_everywhere(
     staff.reload()
     expect(staff.get_by_test_id("refund-status")).to_have_text("承認待ち")
 
+    refunds_before = {(t["merchant"], t["order_id"]): len(t["refunds"]) for t in _sbps_sales(urls)}
+
     # The agency's reviewer approves it (決裁).
     reviewer = staff_login(browser, system, "reviewer-mayor")
     reviewer.goto(urls["shinsei_staff"] + f"/applications/{reference}/")
@@ -132,10 +134,21 @@ def test_partial_refund_requested_approved_and_shown_everywhere(
 
     # SBPS (the demo's card path, its simulator) has the one refund of 300円
     # against the sale.
+    # The simulator's books are shared by the session's tests: the sale is the
+    # one whose refunds grew since before the approval.
+    [sale] = [
+        t
+        for t in _sbps_sales(urls)
+        if len(t["refunds"]) > refunds_before.get((t["merchant"], t["order_id"]), 0)
+    ]
+    assert [r["amount"] for r in sale["refunds"]] == [300]
+    assert (sale["amount"], sale["refunded"]) == (600, 300)
+
+
+def _sbps_sales(urls: dict[str, str]) -> list[dict[str, Any]]:
+    """The SBPS simulator's transactions, with their refunds."""
     with urllib.request.urlopen(  # noqa: S310 - the local simulator
         urls["sbps_simulator"] + "/_sim/sbps/books", timeout=5
     ) as response:
-        books = json.loads(response.read())
-    [sale] = [t for t in books["transactions"] if t["refunds"]]
-    assert [r["amount"] for r in sale["refunds"]] == [300]
-    assert (sale["amount"], sale["refunded"]) == (600, 300)
+        transactions: list[dict[str, Any]] = json.loads(response.read())["transactions"]
+    return transactions
