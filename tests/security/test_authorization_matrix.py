@@ -145,10 +145,11 @@ MATRIX: dict[tuple[str, str], Checks] = {
     ("shinsei_public", "submitted"): [("GET", {"*": 302})],
     ("shinsei_public", "inquiry"): [("GET", OPEN), ("POST", {"*": 400})],
     ("shinsei_public", "applications/<str:reference>/"): [("GET", ONLY_CITIZEN_OWNER_PAGE)],
-    # A is accepted, so the owner's withdrawal and correction are refused
-    # with a message on the status page (302), and nothing changes.
+    # A is accepted, so the owner's withdrawal (its confirmation page too)
+    # and correction are refused with a message on the status page (302),
+    # and nothing changes.
     ("shinsei_public", "applications/<str:reference>/withdraw"): [
-        ("GET", ONLY_CITIZEN_OWNER_PAGE),
+        ("GET", {"*": 404, "citizen_owner": 302}),
         ("POST", {"*": 404, "citizen_owner": 302}),
     ],
     ("shinsei_public", "applications/<str:reference>/correct"): [

@@ -164,7 +164,10 @@ def test_paying_twice_charges_once(payer: Client, payment: Payment) -> None:
 def test_attempt_in_progress_blocks_a_parallel_attempt(payer: Client, payment: Payment) -> None:
     path = open_page(payer, payment)
     Attempt.objects.create(payment=payment, method="card")  # another tab, mid-flight
-    assert "前回のお支払いを処理中です" in shown_after(payer, pay_by_card(payer, path, CARD_OK))
+    shown = shown_after(payer, pay_by_card(payer, path, CARD_OK))
+    # The page says the answer is awaited and offers no other attempt.
+    assert "カード会社からの応答を確認中です" in shown
+    assert 'id="pay-button"' not in shown
     assert acquirer.STATE.results == {}
 
 
@@ -179,7 +182,10 @@ def test_lost_answer_is_settled_by_inquiry_without_charging_twice(
     attempt = Attempt.objects.get()
     assert attempt.status == "unknown"
     # The citizen cannot start another attempt while the outcome is unknown.
-    assert "処理中" in shown_after(payer, pay_by_card(payer, path, CARD_OK))
+    shown = shown_after(payer, pay_by_card(payer, path, CARD_OK))
+    assert "二重に請求されることはありません" in shown
+    assert 'id="pay-button"' not in shown
+    assert Attempt.objects.count() == 1
     # The janitor asks the acquirer and settles it as paid.
     Attempt.objects.filter(pk=attempt.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     assert services.attempts_settle_unknown() == 1

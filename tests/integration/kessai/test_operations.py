@@ -183,7 +183,7 @@ def test_inquire_an_unknown_attempt_now(
     run_tasks()
 
     # Then the attempt is settled as the acquirer says, and Shinsei follows
-    assert "照会しました。結果：succeeded" in response.content.decode()
+    assert "照会しました。結果：成功" in response.content.decode()
     attempt.refresh_from_db()
     assert attempt.status == "succeeded"
     application.refresh_from_db()

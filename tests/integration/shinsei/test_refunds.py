@@ -190,7 +190,7 @@ def test_refund_email_in_english_for_an_english_applicant(
     run_tasks()
     sent = [m for m in mail.outbox if "refunded" in m.subject]
     assert len(sent) == 1
-    assert "This refund: 600 yen" in sent[0].body
+    assert "This refund: ¥600" in sent[0].body
     page = citizen.get(f"/applications/{application.reference}/").content.decode()
     assert "Refunded on" in page
 
