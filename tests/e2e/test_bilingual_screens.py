@@ -29,6 +29,18 @@ DAY_EN = r"\d{1,2} [A-Z][a-z]+ \d{4}"
 TDS_AUTHENTICATION = "TA02-00101-101"
 
 
+def fill_step1_in_any_language(page: Any) -> None:
+    """Step 1 by the boxes' ids: their labels differ by language, the
+    prefecture's value does not."""
+    page.locator("#id_name").fill("辻堂 太郎")
+    page.locator("#id_name_kana").fill("ツジドウ タロウ")
+    page.locator("#id_birth_date").fill("1980-01-02")
+    page.locator("#id_address__postal_code").fill("251-0047")
+    page.locator("#id_address__prefecture").select_option("神奈川県")
+    page.locator("#id_address__line").fill("藤沢市辻堂1-2-3")
+    page.locator("#id_phone").fill("0466-00-0000")
+
+
 def test_privacy_and_the_address_read_in_both_languages(
     system: dict[str, Any], browser: Any
 ) -> None:
@@ -68,7 +80,7 @@ def test_privacy_and_the_address_read_in_both_languages(
 
     # An application in English: Kanagawa is shown as Kanagawa, ¥ amounts.
     page.get_by_role("button", name="Start now").click()
-    _fill_step1(page)  # the same boxes (by id and value) in either language
+    fill_step1_in_any_language(page)
     page.get_by_role("button", name="Continue").click()
     page.locator("#id_copies").fill("4")
     page.locator("#id_purpose").select_option("年金")
@@ -81,7 +93,9 @@ def test_privacy_and_the_address_read_in_both_languages(
     expect(page.get_by_test_id("fee")).to_have_text("¥1,200")
     page.get_by_role("button", name="Accept and send").click()
     link = page.get_by_test_id("privacy-link")
-    expect(link).to_have_text("How we handle your personal data (purpose and retention)")
+    expect(link).to_have_text(
+        "How we handle your personal data in this application (purpose and retention)"
+    )
     link.click()
     expect(page.locator("#privacy-notice dt")).to_have_text(["Purpose", "Kept for"])
     page.context.close()
@@ -132,8 +146,10 @@ def test_an_application_withdrawn_with_its_fee_due_has_nothing_left_to_pay(
     expect(citizen.get_by_test_id("fee")).to_have_text("1,200円")
 
     # Kessai's page opened once, then left: its link is kept.
-    citizen.locator("#pay-button").click()
+    with citizen.expect_request(re.compile(r"/checkout/")) as checkout:
+        citizen.locator("#pay-button").click()
     expect(citizen).to_have_url(re.compile(r".*/pay/pay_\w+/$"))
+    checkout_link = checkout.value.url
     expect(citizen.locator("#pay-button")).to_have_text("1,200円を支払う")
     kessai_page = citizen.url
 
@@ -162,8 +178,12 @@ def test_an_application_withdrawn_with_its_fee_due_has_nothing_left_to_pay(
     expect(stale_ja.locator("main")).not_to_contain_text("準備中")
     expect(stale_ja.locator("main")).not_to_contain_text("支払期限")
 
-    # The old Kessai link says how the payment ended.
+    # Kessai's page offers nothing to pay; its old checkout link says how
+    # the payment ended.
     citizen.goto(kessai_page)
+    expect(citizen.get_by_role("alert")).to_contain_text("取消")
+    expect(citizen.locator("#pay-button")).to_have_count(0)
+    citizen.goto(checkout_link)
     expect(citizen.locator("#link-ended")).to_have_text(
         "このお支払いは取り消されました。お支払いの必要はありません。"
     )
@@ -181,7 +201,7 @@ def test_an_application_withdrawn_with_its_fee_due_has_nothing_left_to_pay(
         "The payment for this application has been cancelled"
     )
     expect(stale_en.locator("main")).not_to_contain_text("being prepared")
-    citizen.goto(kessai_page + "?lang=en")
+    citizen.goto(checkout_link + ("&" if "?" in checkout_link else "?") + "lang=en")
     expect(citizen.locator("#link-ended")).not_to_contain_text(JAPANESE)
     expect(citizen.locator("#link-ended")).to_contain_text("cancelled")
     citizen.context.close()
@@ -190,7 +210,7 @@ def test_an_application_withdrawn_with_its_fee_due_has_nothing_left_to_pay(
 @pytest.mark.parametrize(
     ("lang", "awaiting"),
     [("ja", "カード会社からの応答を確認中です。二重に請求されることはありません。"),
-     ("en", "Refresh this page")],
+     ("en", "You will not be charged twice. Reload this page")],
 )  # fmt: skip
 def test_a_lost_card_answer_offers_no_second_attempt(
     system: dict[str, Any], browser: Any, lang: str, awaiting: str
