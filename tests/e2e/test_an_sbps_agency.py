@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import reload_until
+from tests.e2e.test_accessible_journeys import check_axe
 from tests.e2e.test_approved_refund_journey import staff_login, wait_for
 from tests.e2e.test_card_journey import fill_application
 
@@ -116,6 +117,16 @@ def test_citizens_pay_an_sbps_agency_by_card_and_by_paypay(
     # Journey 1: by card, and the result notification is lost on the way.
     citizen, reference = apply_and_get_accepted(system, browser)
     press_pay(citizen, system, reference)
+    # SBPS's page (its simulator): Japanese, headed, every box labelled, the
+    # expiry's one-box format said, no WCAG violation.
+    expect(citizen.locator("html")).to_have_attribute("lang", "ja")
+    expect(citizen.get_by_role("heading", level=2, name="クレジットカード")).to_be_visible()
+    expect(citizen.get_by_label("カード番号")).to_be_visible()
+    expect(citizen.get_by_label("有効期限")).to_have_accessible_description(
+        "年4桁と月2桁を続けて（例：203012）"
+    )
+    expect(citizen.get_by_label("セキュリティコード")).to_be_visible()
+    check_axe(citizen, citizen_page=False)
     sbps_control(system, notification="drop")
     citizen.locator("#cc-number").fill(CARD_DECLINED)
     citizen.locator("#cc-expiration").fill(f"{date.today().year + 3}12")

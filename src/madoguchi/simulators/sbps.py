@@ -239,12 +239,39 @@ def _new_tracking_id() -> str:
 
 # --- link type -------------------------------------------------------------------
 
+# Plain, readable and accessible without any asset: an inline style (the
+# simulator sends no CSP), one column on a phone, visible focus, labels above
+# their boxes and the expiry's format said in the label itself.
 PAGE = """<!doctype html>
 <html lang="ja"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}｜SBペイメントサービス（シミュレーター）</title></head>
-<body><main>
-<p>開発用シミュレーターです。SBペイメントサービスの決済画面の代わりです。</p>
+<title>{title}｜SBペイメントサービス（シミュレーター）</title>
+<style>
+body {{ margin: 0; font: 16px/1.7 system-ui, "Hiragino Sans", "Noto Sans JP", sans-serif;
+  color: #1a1a1a; background: #f3f4f6; }}
+header {{ background: #1f3a5f; color: #fff; padding: .75rem 1rem; }}
+header p {{ margin: 0; font-size: .9rem; }}
+main {{ max-width: 36rem; margin: 1.5rem auto; padding: 1.5rem; background: #fff;
+  border: 1px solid #d1d5db; border-radius: .5rem; }}
+h1 {{ font-size: 1.5rem; margin-top: 0; }}
+h2 {{ font-size: 1.2rem; margin: 1.5rem 0 .5rem; }}
+dl.order {{ display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }}
+dl.order dt {{ font-weight: bold; }} dl.order dd {{ margin: 0; }}
+form {{ margin: 1rem 0; }}
+label {{ display: block; font-weight: bold; margin-top: 1rem; }}
+.hint {{ display: block; font-weight: normal; color: #4b5563; font-size: .9rem; }}
+input {{ display: block; width: 100%; max-width: 20rem; box-sizing: border-box; margin-top: .25rem;
+  padding: .5rem; font-size: 1rem; border: 2px solid #4b5563; border-radius: .25rem; }}
+button {{ margin: 1rem .5rem 0 0; padding: .6rem 1.25rem; font-size: 1rem; border-radius: .25rem;
+  border: 2px solid #1f3a5f; background: #1f3a5f; color: #fff; cursor: pointer; }}
+button.secondary, form.cancel button {{ background: #fff; color: #1f3a5f; }}
+:focus-visible {{ outline: 3px solid #f59e0b; outline-offset: 2px; }}
+#error, #done {{ padding: .75rem 1rem; border-left: 4px solid #b91c1c; background: #fef2f2;
+  color: #7f1d1d; }}
+#done {{ border-color: #15803d; background: #f0fdf4; color: #14532d; }}
+</style></head>
+<body><header><p>開発用シミュレーターです。SBペイメントサービスの決済画面の代わりです。</p></header>
+<main>
 <h1>{title}</h1>
 {body}
 </main></body></html>"""
@@ -306,12 +333,16 @@ def purchase_request(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(f"/f01/pay/{token}", status=303)
 
 
+WALLETS = (("paypay", "PayPayで支払う"), ("applepay", "Apple Payで支払う"))
+
+
 def _payment_form(token: str, session: dict[str, Any], error: str = "") -> str:
     f = session["fields"]
     parts = [
-        f"<p>お支払い金額：<strong id='amount'>{int(f['amount']):,}円</strong></p>",
-        f"<p>購入ID：<span id='order-id'>{escape(f['order_id'])}</span></p>",
-        f"<p>商品名：<span id='item-name'>{escape(f['item_name'])}</span></p>",
+        "<dl class='order'>"
+        f"<dt>お支払い金額</dt><dd><strong id='amount'>{int(f['amount']):,}円</strong></dd>"
+        f"<dt>購入ID</dt><dd id='order-id'>{escape(f['order_id'])}</dd>"
+        f"<dt>商品名</dt><dd id='item-name'>{escape(f['item_name'])}</dd></dl>",
     ]
     if error:
         parts.append(f"<p id='error' role='alert'>{escape(error)}</p>")
@@ -319,21 +350,30 @@ def _payment_form(token: str, session: dict[str, Any], error: str = "") -> str:
     if {"credit", "credit3d2"} & set(methods):
         method = "credit3d2" if "credit3d2" in methods else "credit"
         parts.append(
-            f"<form method='post'><input type='hidden' name='method' value='{method}'>"
-            "<h2>クレジットカード</h2>"
-            "<label>カード番号 <input name='cc_number' id='cc-number' autocomplete='off'></label>"
-            "<label>有効期限（YYYYMM） <input name='cc_expiration' id='cc-expiration'></label>"
-            "<label>セキュリティコード <input name='security_code' id='security-code'></label>"
+            f"<form method='post' aria-labelledby='card-heading'>"
+            f"<input type='hidden' name='method' value='{method}'>"
+            "<h2 id='card-heading'>クレジットカード</h2>"
+            "<label for='cc-number'>カード番号</label>"
+            "<input name='cc_number' id='cc-number' inputmode='numeric' autocomplete='off'>"
+            "<label for='cc-expiration'>有効期限</label>"
+            "<span class='hint' id='cc-expiration-hint'>年4桁と月2桁を続けて（例：203012）</span>"
+            "<input name='cc_expiration' id='cc-expiration' inputmode='numeric'"
+            " maxlength='6' autocomplete='off' aria-describedby='cc-expiration-hint'>"
+            "<label for='security-code'>セキュリティコード</label>"
+            "<input name='security_code' id='security-code' inputmode='numeric'"
+            " maxlength='4' autocomplete='off'>"
             "<button type='submit' id='pay-card'>カードで支払う</button></form>"
         )
-    for code, label in (("paypay", "PayPayで支払う"), ("applepay", "Apple Payで支払う")):
-        if code in methods:
-            parts.append(
-                f"<form method='post'><input type='hidden' name='method' value='{code}'>"
-                f"<button type='submit' id='pay-{code}'>{label}</button></form>"
-            )
+    wallets = [(c, label) for c, label in WALLETS if c in methods]
+    if wallets:
+        parts.append("<h2>その他の支払方法</h2>")
+    for code, label in wallets:
+        parts.append(
+            f"<form method='post'><input type='hidden' name='method' value='{code}'>"
+            f"<button type='submit' id='pay-{code}'>{label}</button></form>"
+        )
     parts.append(
-        f"<form method='post' action='/f01/pay/{token}/cancel'>"
+        f"<form method='post' class='cancel' action='/f01/pay/{token}/cancel'>"
         "<button type='submit' id='cancel'>支払いをやめて戻る</button></form>"
     )
     return "".join(parts)
